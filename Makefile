@@ -1,0 +1,37 @@
+# `make test` and `make demo` work on a fresh clone: they create .venv and install what they need.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install lint typecheck pytest test demo bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy --strict abeja tests/typing
+	$(VENV)/bin/pyright
+
+pytest: install
+	$(PY) -m pytest --cov --cov-report=term -q
+
+test: lint typecheck pytest
+
+demo: install
+	$(PY) docs/quickstart.py
+
+bench: install
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""ABEJA Platform SDK namespace: ``abeja.services`` and ``abeja.exceptions``."""

@@ -1,0 +1,110 @@
+"""ServiceClient: configuration, the transport and the ``services`` manager."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+
+import requests
+
+from ._config import load_settings
+from ._resources import Services
+from ._transport import Sleep, Transport
+
+
+class ServiceClient:
+    """Typed client of the ABEJA Platform Service API.
+
+    Arguments win over the environment (``ABEJA_ORGANIZATION_ID``,
+    ``ABEJA_API_URL``, ``PLATFORM_AUTH_TOKEN`` and the other credential
+    variables, ``ABEJA_SDK_CONNECTION_TIMEOUT``, ``ABEJA_SDK_MAX_RETRY_COUNT``,
+    ``ABEJA_SERVICE_URL_TEMPLATE``), which is read when the client is made.
+    One client holds one pooled HTTP session and is safe to share between
+    threads; use it as a context manager or call :meth:`close`.
+
+    Args:
+        organization_id: the organization every call of ``services`` acts in.
+        base_url: the API base, ``https://api.abeja.io`` by default.
+        credential: abeja-sdk's credential dict: ``{"auth_token": ...}``,
+            ``{"user_id": ..., "personal_access_token": ...}`` or
+            ``{"datasource_id": ..., "datasource_secret": ...}``. Never mutated.
+        timeout: seconds for connecting and for each read (default 30).
+        max_retries: retries after the first attempt (default 5; 0 = one attempt).
+        service_url_template: where predictions go, such as
+            ``http://127.0.0.1:8080/o/{organization_id}``, instead of the
+            organization's sub-domain of the API host.
+        session: a ``requests.Session`` to send with (left open by :meth:`close`).
+        sleep: what waits between retries (tests pass a recorder).
+    """
+
+    def __init__(
+        self,
+        organization_id: str | None = None,
+        *,
+        base_url: str | None = None,
+        credential: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        service_url_template: str | None = None,
+        session: requests.Session | None = None,
+        sleep: Sleep | None = None,
+    ) -> None:
+        self._settings = load_settings(
+            organization_id=organization_id,
+            base_url=base_url,
+            credential=credential,
+            timeout=timeout,
+            max_retries=max_retries,
+            service_url_template=service_url_template,
+        )
+        self._transport = Transport(
+            auth=self._settings.auth,
+            timeout=self._settings.timeout,
+            max_retries=self._settings.max_retries,
+            session=session,
+            sleep=sleep,
+        )
+        self.services = Services(self._transport, self._settings)
+        """Service operations: ``create``, ``get``, ``list``, ``update``, ``delete``, ..."""
+
+    @property
+    def organization_id(self) -> str | None:
+        """The organization ``services`` acts in."""
+        return self._settings.organization_id
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL."""
+        return self._settings.api_url
+
+    @property
+    def timeout(self) -> float:
+        """Seconds for connecting and for each read."""
+        return self._settings.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """Retries after the first attempt."""
+        return self._settings.max_retries
+
+    def close(self) -> None:
+        """Release the pooled connections; calling it again does nothing."""
+        self._transport.close()
+
+    def __enter__(self) -> ServiceClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        auth = self._settings.auth
+        return (
+            f"ServiceClient(organization_id={self.organization_id!r}, base_url={self.base_url!r}, "
+            f"auth={auth.scheme + ' ***' if auth else None})"
+        )

@@ -1,0 +1,220 @@
+"""abeja-sdk's ``abeja.services.APIClient``: the same methods and signatures, plain dicts back.
+
+Every call goes through the typed layer (the same request models, id checks,
+transport and retry policy) and returns the JSON the server sent, unchanged.
+Where abeja-sdk's documentation shows integers and booleans as strings
+(``"enable_autoscale": 'true'``), those strings are accepted and converted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import IO, Any
+
+import requests
+
+from ._client import ServiceClient
+from .models import CreateServiceRequest, UpdateServicePayload
+
+_INT_FIELDS = ("instance_number", "min_instance_number", "max_instance_number")
+
+
+def _int(value: object) -> object:
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return value
+
+
+def _bool(value: object) -> object:
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return value
+
+
+def _lenient(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Convert the documented string forms of numbers and booleans; drop None."""
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        if value is None:
+            continue
+        if name in _INT_FIELDS:
+            value = _int(value)
+        elif name == "enable_autoscale":
+            value = _bool(value)
+        out[name] = value
+    return out
+
+
+class APIClient:
+    """A low-level client for the Service API, compatible with abeja-sdk's.
+
+    .. code-block:: python
+
+       from abeja.services import APIClient
+
+       api_client = APIClient()
+       api_client.get_service(organization_id, deployment_id, service_id)
+
+    Args:
+        credential: ``{"auth_token": ...}``, ``{"user_id": ..., "personal_access_token": ...}``
+            or ``{"datasource_id": ..., "datasource_secret": ...}``; the environment otherwise.
+        timeout: seconds for connecting and each read (``ABEJA_SDK_CONNECTION_TIMEOUT``, 30).
+        max_retry_count: retries after the first attempt (``ABEJA_SDK_MAX_RETRY_COUNT``, 5).
+    """
+
+    def __init__(
+        self,
+        credential: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        max_retry_count: int | None = None,
+    ) -> None:
+        self._client = ServiceClient(
+            credential=credential, timeout=timeout, max_retries=max_retry_count
+        )
+        self._services = self._client.services
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._client.close()
+
+    def __enter__(self) -> APIClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"APIClient({self._client!r})"
+
+    def create_service(
+        self,
+        organization_id: str,
+        deployment_id: str,
+        version_id: str,
+        instance_number: int = 1,
+        min_instance_number: int | None = None,
+        max_instance_number: int | None = None,
+        enable_autoscale: bool | None = None,
+        instance_type: str = "cpu-0.25",
+        environment: dict[str, str] | None = None,
+        model_id: str | None = None,
+        record_channel_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Create a service. ``POST /organizations/<o>/deployments/<d>/services``."""
+        body = CreateServiceRequest.model_validate(
+            _lenient(
+                {
+                    "version_id": version_id,
+                    "instance_type": instance_type,
+                    "instance_number": instance_number,
+                    "min_instance_number": min_instance_number,
+                    "max_instance_number": max_instance_number,
+                    "enable_autoscale": enable_autoscale,
+                    "environment": environment,
+                    "models": None if model_id is None else {"alias": model_id},
+                    "record_channel_id": record_channel_id,
+                }
+            )
+        )
+        return self._services._create_raw(organization_id, deployment_id, body)
+
+    def get_service(
+        self, organization_id: str, deployment_id: str, service_id: str
+    ) -> dict[str, Any]:
+        """Get a service. ``GET .../services/<s>``."""
+        return self._services._get_raw(organization_id, deployment_id, service_id)
+
+    def get_services(self, organization_id: str, deployment_id: str) -> dict[str, Any]:
+        """List the services of a deployment: ``{"entries": [...]}``. ``GET .../services``."""
+        data = self._services._list_raw(organization_id, deployment_id)
+        return {"entries": data} if isinstance(data, list) else data
+
+    def list_services(self, organization_id: str, deployment_id: str) -> dict[str, Any]:
+        """The newer name of :meth:`get_services`."""
+        return self.get_services(organization_id, deployment_id)
+
+    def update_service(
+        self,
+        organization_id: str,
+        deployment_id: str,
+        service_id: str,
+        payload: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Update a service with ``payload`` (``instance_number``, ``min_instance_number``,
+        ``max_instance_number``, ``enable_autoscale``, ``environment``). ``PATCH .../services/<s>``.
+        """
+        if payload is not None and not isinstance(payload, Mapping):
+            raise TypeError("payload must be a dict")
+        body = UpdateServicePayload.model_validate(_lenient(payload or {}))
+        return self._services._update_raw(organization_id, deployment_id, service_id, body)
+
+    def delete_service(
+        self, organization_id: str, deployment_id: str, service_id: str
+    ) -> dict[str, Any]:
+        """Delete a service. ``DELETE .../services/<s>``."""
+        return self._services._action_raw("DELETE", organization_id, deployment_id, service_id, "")
+
+    def start_service(
+        self, organization_id: str, deployment_id: str, service_id: str
+    ) -> dict[str, Any]:
+        """Start a service. ``POST .../services/<s>/start``."""
+        return self._services._action_raw(
+            "POST", organization_id, deployment_id, service_id, "/start"
+        )
+
+    def stop_service(
+        self, organization_id: str, deployment_id: str, service_id: str
+    ) -> dict[str, Any]:
+        """Stop a service. ``POST .../services/<s>/stop``."""
+        return self._services._action_raw(
+            "POST", organization_id, deployment_id, service_id, "/stop"
+        )
+
+    def get_service_recent_logs(
+        self,
+        organization_id: str,
+        deployment_id: str,
+        service_id: str,
+        next_forward_token: str | None = None,
+        next_backward_token: str | None = None,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Recent logs, newest first, with paging tokens. ``GET .../services/<s>/recentlogs``.
+
+        ``start_time``/``end_time`` are sent in UTC (naive datetimes are taken as UTC).
+        """
+        return self._services._logs_raw(
+            organization_id,
+            deployment_id,
+            service_id,
+            start_time=start_time,
+            end_time=end_time,
+            next_forward_token=next_forward_token or None,
+            next_backward_token=next_backward_token or None,
+        )
+
+    def request_service(
+        self,
+        organization_id: str,
+        deployment_id: str,
+        service_id: str,
+        data: str | bytes | IO[bytes] | None = None,
+        json: Any = None,
+        content_type: str | None = None,
+    ) -> requests.Response:
+        """Send a prediction request to the service; returns the ``requests.Response``.
+
+        ``json`` goes as ``application/json``; ``data`` with its ``content_type``,
+        ``application/octet-stream`` when none is given.
+        """
+        return self._services._predict_raw(
+            organization_id,
+            deployment_id,
+            service_id,
+            json=json,
+            data=data,
+            content_type=content_type or ("application/octet-stream" if data is not None else None),
+            timeout=None,
+        )

@@ -1,0 +1,43 @@
+"""Defaults, environment variable names and the retry policy, each in one place."""
+
+from __future__ import annotations
+
+# The public platform; overridable per client or with ABEJA_API_URL.
+DEFAULT_API_URL = "https://api.abeja.io"
+# abeja-sdk's defaults, kept so that switching SDKs changes no behaviour.
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_RETRIES = 5
+DEFAULT_INSTANCE_TYPE = "cpu-0.25"
+
+ENV_API_URL = "ABEJA_API_URL"
+ENV_ORGANIZATION_ID = "ABEJA_ORGANIZATION_ID"
+ENV_AUTH_TOKEN = "PLATFORM_AUTH_TOKEN"
+ENV_USER_ID = "ABEJA_PLATFORM_USER_ID"
+ENV_PERSONAL_ACCESS_TOKEN = "ABEJA_PLATFORM_PERSONAL_ACCESS_TOKEN"
+ENV_DATASOURCE_ID = "ABEJA_PLATFORM_DATASOURCE_ID"
+ENV_DATASOURCE_SECRET = "ABEJA_PLATFORM_DATASOURCE_SECRET"
+ENV_TIMEOUT = "ABEJA_SDK_CONNECTION_TIMEOUT"
+ENV_MAX_RETRIES = "ABEJA_SDK_MAX_RETRY_COUNT"
+# Where predictions go when the organization sub-domain cannot be used (local hosts).
+ENV_SERVICE_URL_TEMPLATE = "ABEJA_SERVICE_URL_TEMPLATE"
+
+# Idempotent methods may be retried on any transient failure.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+# Statuses worth another try for idempotent requests.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# For POST, a 500 may mean the write happened: only statuses that mean "not processed".
+RETRY_STATUSES_POST = frozenset({429, 502, 503, 504})
+# Backoff: min(BASE * 2**n, CAP) seconds, shortened by up to JITTER of itself.
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 8.0
+BACKOFF_JITTER = 0.25
+# A Retry-After longer than this is not waited for: the error is raised at once.
+MAX_RETRY_AFTER = 60.0
+
+# Connections kept per host; above the 16 threads a shared client is benchmarked with.
+POOL_MAXSIZE = 32
+
+# Response headers that carry the platform's request id, in order of preference.
+REQUEST_ID_HEADERS = ("x-abeja-request-id", "x-request-id", "x-amzn-requestid")
+
+LOGGER_NAME = "abeja.services"

@@ -1,0 +1,350 @@
+"""The Services manager: one method per Service API endpoint."""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import requests
+from pydantic import BaseModel, ValidationError
+
+from ..exceptions import InvalidResponseError
+from . import _config
+from ._config import Settings, check_organization_id, check_path_id
+from ._transport import Transport
+from .models import (
+    ActionResult,
+    CreateServiceRequest,
+    LogPage,
+    PredictResponse,
+    Service,
+    ServiceList,
+    UpdateServicePayload,
+)
+
+DataBody = bytes | str | IO[bytes] | Iterable[bytes]
+"""What ``predict(data=...)`` takes besides a ``pathlib.Path``."""
+
+_M = TypeVar("_M", bound=BaseModel)
+_OCTET_STREAM = "application/octet-stream"
+
+
+def _parse(model: type[_M], data: object, url: str) -> _M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors()
+        )
+        message = f"{url}: the answer is not a valid {model.__name__}: {problems}"
+    raise InvalidResponseError(message, status_code=200, url=url)
+
+
+def _object(data: object, url: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise InvalidResponseError(
+            f"{url}: expected a JSON object, got {type(data).__name__}", status_code=200, url=url
+        )
+    return data
+
+
+class Services:
+    """Create, inspect, scale, start, stop, delete, read logs of and predict with services.
+
+    Reached as ``ServiceClient(...).services``; every method sends one request
+    (plus retries the policy allows) and returns a typed model.
+    """
+
+    def __init__(self, transport: Transport, settings: Settings) -> None:
+        self._transport = transport
+        self._settings = settings
+
+    # -- URLs -----------------------------------------------------------------
+
+    def _organization(self) -> str:
+        organization_id = self._settings.organization_id
+        if organization_id is None:
+            raise ValueError(
+                "no organization_id: pass it to ServiceClient(...) or set ABEJA_ORGANIZATION_ID"
+            )
+        return organization_id
+
+    def _url(self, organization_id: str, deployment_id: str, service_id: str | None = None) -> str:
+        url = (
+            f"{self._settings.api_url}/organizations/{check_organization_id(organization_id)}"
+            f"/deployments/{check_path_id('deployment_id', deployment_id)}/services"
+        )
+        if service_id is not None:
+            url += "/" + check_path_id("service_id", service_id)
+        return url
+
+    def _bind(self, service: Service) -> Service:
+        service._services = self
+        return service
+
+    # -- raw calls, shared with the compat APIClient: JSON exactly as the server sent it --
+
+    def _create_raw(
+        self, organization_id: str, deployment_id: str, body: CreateServiceRequest
+    ) -> dict[str, Any]:
+        url = self._url(organization_id, deployment_id)
+        return _object(self._transport.request_json("POST", url, json_body=body.to_json()), url)
+
+    def _list_raw(self, organization_id: str, deployment_id: str) -> Any:
+        url = self._url(organization_id, deployment_id)
+        data = self._transport.request_json("GET", url)
+        if not isinstance(data, (dict, list)):
+            _object(data, url)
+        return data
+
+    def _get_raw(self, organization_id: str, deployment_id: str, service_id: str) -> dict[str, Any]:
+        url = self._url(organization_id, deployment_id, service_id)
+        return _object(self._transport.request_json("GET", url), url)
+
+    def _update_raw(
+        self,
+        organization_id: str,
+        deployment_id: str,
+        service_id: str,
+        payload: UpdateServicePayload,
+    ) -> dict[str, Any]:
+        url = self._url(organization_id, deployment_id, service_id)
+        data = self._transport.request_json("PATCH", url, json_body=payload.to_json())
+        return _object(data, url)
+
+    def _action_raw(
+        self, method: str, organization_id: str, deployment_id: str, service_id: str, action: str
+    ) -> dict[str, Any]:
+        url = self._url(organization_id, deployment_id, service_id) + action
+        return _object(self._transport.request_json(method, url), url)
+
+    def _logs_raw(
+        self,
+        organization_id: str,
+        deployment_id: str,
+        service_id: str,
+        *,
+        start_time: datetime | str | None,
+        end_time: datetime | str | None,
+        next_forward_token: str | None,
+        next_backward_token: str | None,
+    ) -> dict[str, Any]:
+        url = self._url(organization_id, deployment_id, service_id) + "/recentlogs"
+        params: dict[str, str] = {}
+        for name, token in (
+            ("next_forward_token", next_forward_token),
+            ("next_backward_token", next_backward_token),
+        ):
+            if token is not None:
+                if not isinstance(token, str):
+                    raise TypeError(f"{name} must be a string, not {type(token).__name__}")
+                params[name] = token
+        for name, when in (("start_time", start_time), ("end_time", end_time)):
+            if when is not None:
+                params[name] = _config.format_log_time(name, when)
+        return _object(self._transport.request_json("GET", url, params=params), url)
+
+    def _predict_raw(
+        self,
+        organization_id: str,
+        deployment_id: str,
+        service_id: str,
+        *,
+        json: object,
+        data: DataBody | Path | None,
+        content_type: str | None,
+        timeout: float | None,
+    ) -> requests.Response:
+        deployment_id = check_path_id("deployment_id", deployment_id)
+        service_id = check_path_id("service_id", service_id)
+        base = _config.predict_base_url(self._settings, check_organization_id(organization_id))
+        url = f"{base}/deployments/{deployment_id}/services/{service_id}"
+        if timeout is not None:
+            timeout = _config.resolve_timeout(timeout, {})
+        headers = {"Accept": "*/*"}
+        if json is not None:
+            if data is not None:
+                raise ValueError("give json= or data=, not both")
+            if content_type is not None:
+                headers["Content-Type"] = content_type
+            return self._transport.request(
+                "POST", url, json_body=json, headers=headers, timeout=timeout
+            )
+        if isinstance(data, Path):
+            headers["Content-Type"] = content_type or _guess(data.name)
+            with data.open("rb") as stream:
+                return self._transport.request(
+                    "POST", url, data=stream, headers=headers, timeout=timeout
+                )
+        if data is None:
+            data = b""
+        name = getattr(data, "name", None)
+        guessed = _guess(name) if isinstance(name, str) else _OCTET_STREAM
+        headers["Content-Type"] = content_type or guessed
+        if isinstance(data, str):
+            data = data.encode()
+        return self._transport.request("POST", url, data=data, headers=headers, timeout=timeout)
+
+    # -- typed API ---------------------------------------------------------------
+
+    def create(
+        self,
+        deployment_id: str,
+        *,
+        version_id: str,
+        model_id: str | None = None,
+        environment: dict[str, str] | None = None,
+        instance_type: str = "cpu-0.25",
+        instance_number: int = 1,
+        min_instance_number: int | None = None,
+        max_instance_number: int | None = None,
+        enable_autoscale: bool | None = None,
+        record_channel_id: str | None = None,
+    ) -> Service:
+        """Create a service running ``version_id``; it starts ``IN_PROGRESS``.
+
+        Raises:
+            pydantic.ValidationError: a wrong type, an instance number below 1, or
+                ``min_instance_number`` above ``max_instance_number`` (nothing is sent).
+        """
+        body = CreateServiceRequest(
+            version_id=version_id,
+            models=None if model_id is None else {"alias": model_id},
+            environment=environment,
+            instance_type=instance_type,
+            instance_number=instance_number,
+            min_instance_number=min_instance_number,
+            max_instance_number=max_instance_number,
+            enable_autoscale=enable_autoscale,
+            record_channel_id=record_channel_id,
+        )
+        org = self._organization()
+        data = self._create_raw(org, deployment_id, body)
+        return self._bind(_parse(Service, data, self._url(org, deployment_id)))
+
+    def get(self, deployment_id: str, service_id: str) -> Service:
+        """Fetch one service."""
+        org = self._organization()
+        url = self._url(org, deployment_id, service_id)
+        return self._bind(_parse(Service, self._get_raw(org, deployment_id, service_id), url))
+
+    def list(self, deployment_id: str) -> ServiceList:
+        """List the services of a deployment."""
+        org = self._organization()
+        data = self._list_raw(org, deployment_id)
+        services = _parse(ServiceList, data, self._url(org, deployment_id))
+        for service in services.entries:
+            self._bind(service)
+        return services
+
+    def update(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        instance_number: int | None = None,
+        min_instance_number: int | None = None,
+        max_instance_number: int | None = None,
+        enable_autoscale: bool | None = None,
+        environment: dict[str, str] | None = None,
+        payload: UpdateServicePayload | None = None,
+    ) -> Service:
+        """Change scaling or environment: keyword arguments, or a ready ``payload``."""
+        fields = {
+            "instance_number": instance_number,
+            "min_instance_number": min_instance_number,
+            "max_instance_number": max_instance_number,
+            "enable_autoscale": enable_autoscale,
+            "environment": environment,
+        }
+        given = {k: v for k, v in fields.items() if v is not None}
+        if payload is not None:
+            if given:
+                raise ValueError("give payload= or keyword arguments, not both")
+            if not isinstance(payload, UpdateServicePayload):
+                raise TypeError("payload must be an UpdateServicePayload")
+        else:
+            payload = UpdateServicePayload.model_validate(given)
+        if not payload.to_json():
+            raise ValueError("nothing to update: give at least one field")
+        org = self._organization()
+        url = self._url(org, deployment_id, service_id)
+        data = self._update_raw(org, deployment_id, service_id, payload)
+        return self._bind(_parse(Service, data, url))
+
+    def delete(self, deployment_id: str, service_id: str) -> ActionResult:
+        """Delete a service."""
+        return self._action(deployment_id, service_id, "DELETE", "")
+
+    def start(self, deployment_id: str, service_id: str) -> ActionResult:
+        """Start a stopped service (``BadRequest`` if it is already running)."""
+        return self._action(deployment_id, service_id, "POST", "/start")
+
+    def stop(self, deployment_id: str, service_id: str) -> ActionResult:
+        """Stop a running service (``BadRequest`` if it is not running)."""
+        return self._action(deployment_id, service_id, "POST", "/stop")
+
+    def _action(
+        self, deployment_id: str, service_id: str, method: str, action: str
+    ) -> ActionResult:
+        org = self._organization()
+        data = self._action_raw(method, org, deployment_id, service_id, action)
+        return _parse(ActionResult, data, self._url(org, deployment_id, service_id) + action)
+
+    def logs(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        next_forward_token: str | None = None,
+        next_backward_token: str | None = None,
+    ) -> LogPage:
+        """One page of recent logs, newest first; times are sent in UTC."""
+        org = self._organization()
+        data = self._logs_raw(
+            org,
+            deployment_id,
+            service_id,
+            start_time=start_time,
+            end_time=end_time,
+            next_forward_token=next_forward_token,
+            next_backward_token=next_backward_token,
+        )
+        return _parse(LogPage, data, self._url(org, deployment_id, service_id) + "/recentlogs")
+
+    def predict(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        json: object = None,
+        data: DataBody | Path | None = None,
+        content_type: str | None = None,
+        timeout: float | None = None,
+    ) -> PredictResponse:
+        """Send a prediction request: ``json=`` a JSON value, or ``data=`` bytes, str, file or Path.
+
+        Files and paths are streamed; a path's content type is guessed from its name.
+        Retried only when the request cannot have reached the model (see the retry policy).
+        """
+        response = self._predict_raw(
+            self._organization(),
+            deployment_id,
+            service_id,
+            json=json,
+            data=data,
+            content_type=content_type,
+            timeout=timeout,
+        )
+        return PredictResponse(response)
+
+
+def _guess(name: str | None) -> str:
+    if not name:
+        return _OCTET_STREAM
+    return mimetypes.guess_type(name)[0] or _OCTET_STREAM

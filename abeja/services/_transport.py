@@ -1,0 +1,338 @@
+"""The only module that talks to requests: one pooled session, the retry policy, error mapping."""
+
+from __future__ import annotations
+
+import email.utils
+import io
+import json
+import logging
+import os
+import random
+import time
+from collections.abc import Callable, Mapping
+from datetime import timezone
+from typing import Any
+
+import requests
+import requests.adapters
+import requests.utils
+import tenacity
+import urllib3.exceptions
+
+from .. import exceptions as exc
+from . import _constants as C
+from ._config import Auth
+from ._version import __version__
+
+logger = logging.getLogger(C.LOGGER_NAME)
+
+_STATUS_ERRORS: dict[int, type[exc.HttpError]] = {
+    400: exc.BadRequest,
+    401: exc.Unauthorized,
+    403: exc.Forbidden,
+    404: exc.NotFound,
+    405: exc.MethodNotAllowed,
+    409: exc.Conflict,
+    429: exc.TooManyRequests,
+    500: exc.InternalServerError,
+    503: exc.ServiceUnavailable,
+}
+
+Sleep = Callable[[float], None]
+Body = bytes | str | io.IOBase | Any
+
+
+def user_agent() -> str:
+    """``abeja-services/<version> python/<x.y>``."""
+    import sys
+
+    return f"abeja-services/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - now())
+
+
+def backoff(attempt: int, rand: Callable[[], float] = random.random) -> float:
+    """Seconds to wait after failed attempt number ``attempt`` (1-based), with jitter."""
+    base = min(C.BACKOFF_BASE * 2.0 ** (attempt - 1), C.BACKOFF_CAP)
+    return base * (1.0 - C.BACKOFF_JITTER * rand())
+
+
+def _connect_failed(error: BaseException) -> bool:
+    """True when the request cannot have reached the server (nothing was sent)."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(error, requests.exceptions.SSLError) or not isinstance(
+        error, requests.exceptions.ConnectionError
+    ):
+        return False
+    cause = error.args[0] if error.args else None
+    reason = getattr(cause, "reason", cause)
+    return isinstance(
+        reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)
+    )
+
+
+def _translate(error: requests.RequestException, method: str, url: str) -> exc.Error:
+    """Turn a requests exception into ours; the message names no header or credential."""
+    if isinstance(error, requests.exceptions.Timeout):
+        what = "connect" if isinstance(error, requests.exceptions.ConnectTimeout) else "read"
+        return exc.APITimeoutError(f"{method} {url}: timed out ({what})")
+    if isinstance(error, requests.exceptions.SSLError):
+        return exc.APIConnectionError(f"{method} {url}: TLS error: {_reason(error)}")
+    if _connect_failed(error):
+        return exc.APIConnectionError(f"{method} {url}: could not connect: {_reason(error)}")
+    return exc.APIConnectionError(f"{method} {url}: connection failed: {_reason(error)}")
+
+
+def _reason(error: BaseException) -> str:
+    cause = error.args[0] if error.args else error
+    reason = getattr(cause, "reason", cause)
+    return f"{type(reason).__name__}: {reason}"
+
+
+def request_id(response: requests.Response) -> str | None:
+    """The server's request id header, when it sent one."""
+    for name in C.REQUEST_ID_HEADERS:
+        value = response.headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def _error_for(response: requests.Response, method: str) -> exc.HttpError:
+    """The exception for a non-2xx answer, built from the platform's error body."""
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        error = str(body.get("error") or response.reason or "error")
+        description = str(body.get("error_description") or body.get("message") or "")
+        detail = body.get("error_detail")
+    else:
+        error = response.reason or "error"
+        description = response.text[:500].strip()
+        detail = None
+    cls = _STATUS_ERRORS.get(status, exc.HttpError)
+    return cls(
+        error,
+        description,
+        detail,
+        status,
+        f"{method} {response.url}",
+        request_id=request_id(response),
+        retry_after=parse_retry_after(response.headers.get("Retry-After")),
+    )
+
+
+def _rewinder(data: object) -> Callable[[], None] | None:
+    """A function that puts a seekable body back where it started, or None if it cannot."""
+    if data is None or isinstance(data, (bytes, bytearray, str)):
+        return lambda: None
+    seekable = getattr(data, "seekable", None)
+    if callable(seekable) and seekable():
+        start = data.tell()  # type: ignore[attr-defined]
+        return lambda: data.seek(start)  # type: ignore[attr-defined]
+    return None
+
+
+class Transport:
+    """One pooled ``requests.Session`` and the retry policy around it."""
+
+    def __init__(
+        self,
+        *,
+        auth: Auth | None,
+        timeout: float,
+        max_retries: int,
+        session: requests.Session | None = None,
+        sleep: Sleep | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self._sleep: Sleep = sleep if sleep is not None else time.sleep
+        self._owns_session = session is None
+        if session is None:
+            session = requests.Session()
+            adapter = requests.adapters.HTTPAdapter(
+                pool_connections=4, pool_maxsize=C.POOL_MAXSIZE, max_retries=0
+            )
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            # Proxies and CA bundle are read from the environment once, not on every call.
+            session.trust_env = False
+            session.verify = (
+                os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+            )
+        self._session = session
+        self._proxies: dict[str, dict[str, str]] = {}
+        self._headers = {"User-Agent": user_agent(), "Accept": "application/json"}
+        if auth is not None:
+            self._headers["Authorization"] = auth.header
+        self.closed = False
+
+    def close(self) -> None:
+        """Release pooled connections; safe to call more than once."""
+        if not self.closed:
+            self.closed = True
+            if self._owns_session:
+                self._session.close()
+
+    def _proxies_for(self, url: str) -> dict[str, str]:
+        end = url.find("/", len("https://"))
+        origin = url if end < 0 else url[:end]
+        proxies = self._proxies.get(origin)
+        if proxies is None:
+            owned = self._owns_session
+            proxies = dict(requests.utils.get_environ_proxies(origin)) if owned else {}
+            self._proxies[origin] = proxies
+        return proxies
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: object = None,
+        data: Body = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> requests.Response:
+        """Send with retries; return a 2xx response or raise an ``abeja.exceptions`` error."""
+        if self.closed:
+            raise exc.Error("this client is closed")
+        send_headers = dict(self._headers)
+        if headers:
+            send_headers.update(headers)
+        if json_body is not None:
+            data = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode()
+            send_headers["Content-Type"] = "application/json"
+        rewind = _rewinder(data)
+        attempts = self.max_retries + 1 if rewind is not None else 1
+        statuses = C.RETRY_STATUSES if method in C.IDEMPOTENT_METHODS else C.RETRY_STATUSES_POST
+        seconds = self.timeout if timeout is None else timeout
+        proxies = self._proxies_for(url)
+        attempt = 0
+
+        def send() -> requests.Response:
+            nonlocal attempt
+            attempt += 1
+            started = time.perf_counter()
+            status: object = "error"
+            try:
+                response = self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    headers=send_headers,
+                    timeout=(seconds, seconds),
+                    proxies=proxies,
+                    allow_redirects=False,
+                )
+                status = response.status_code
+                return response
+            finally:
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug(
+                        "%s %s -> %s (attempt %d, %.1f ms)",
+                        method,
+                        url.split("?", 1)[0],
+                        status,
+                        attempt,
+                        (time.perf_counter() - started) * 1000,
+                    )
+
+        def should_retry(state: tenacity.RetryCallState) -> bool:
+            outcome = state.outcome
+            assert outcome is not None
+            if outcome.failed:
+                error = outcome.exception()
+                assert error is not None
+                if _connect_failed(error):
+                    return True
+                return (
+                    method in C.IDEMPOTENT_METHODS
+                    and isinstance(
+                        error,
+                        (
+                            requests.exceptions.ReadTimeout,
+                            requests.exceptions.ConnectionError,
+                            requests.exceptions.ChunkedEncodingError,
+                        ),
+                    )
+                    and not isinstance(error, requests.exceptions.SSLError)
+                )
+            response: requests.Response = outcome.result()
+            if response.status_code not in statuses:
+                return False
+            delay = parse_retry_after(response.headers.get("Retry-After"))
+            return delay is None or delay <= C.MAX_RETRY_AFTER
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            outcome = state.outcome
+            if outcome is not None and not outcome.failed:
+                delay = parse_retry_after(outcome.result().headers.get("Retry-After"))
+                if delay is not None:
+                    return delay
+            return backoff(state.attempt_number)
+
+        def before_retry(state: tenacity.RetryCallState) -> None:
+            if rewind is not None:
+                rewind()
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(attempts),
+            wait=wait,
+            retry=should_retry,
+            sleep=self._sleep,
+            before_sleep=before_retry,
+            retry_error_callback=lambda state: state.outcome.result(),  # type: ignore[union-attr]
+            reraise=True,
+        )
+        result: requests.Response | exc.Error
+        try:
+            result = retrying(send)
+        except requests.RequestException as error:
+            result = _translate(error, method, url.split("?", 1)[0])
+        if isinstance(result, exc.Error):
+            # Raised outside the except block so the requests exception (which holds the
+            # request and its Authorization header) is not chained to ours.
+            raise result
+        response = result
+        if response.status_code >= 300:
+            raise _error_for(response, method)
+        return response
+
+    def request_json(self, method: str, url: str, **kwargs: Any) -> Any:
+        """Like :meth:`request`, returning the parsed JSON body."""
+        response = self.request(method, url, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            pass
+        raise exc.InvalidResponseError(
+            f"{method} {url}: expected a JSON body, got "
+            f"{response.headers.get('Content-Type') or 'no content type'} "
+            f"({len(response.content)} bytes)",
+            status_code=response.status_code,
+            url=url,
+        )

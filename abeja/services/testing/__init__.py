@@ -1,0 +1,19 @@
+"""A local emulator of the Service API, for demos and offline tests.
+
+``ServiceEmulator`` serves the API on 127.0.0.1; ``python -m abeja.services.testing``
+serves it from the command line; the pytest plugin gives ``abeja_emulator`` and
+``abeja_client`` fixtures.
+"""
+
+from ._app import Fault, ServedRequest
+from ._runtime import PredictContext, PredictRequest, demo_handler
+from ._server import ServiceEmulator
+
+__all__ = [
+    "Fault",
+    "PredictContext",
+    "PredictRequest",
+    "ServedRequest",
+    "ServiceEmulator",
+    "demo_handler",
+]

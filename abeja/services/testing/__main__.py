@@ -1,0 +1,96 @@
+"""``python -m abeja.services.testing``: serve the Service API emulator on a port."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import shlex
+import sys
+from collections.abc import Sequence
+
+from ._state import Handler
+
+
+def _load_handler(spec: str) -> Handler:
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise argparse.ArgumentTypeError(f"--handler takes module:function, got {spec!r}")
+    try:
+        handler = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as error:
+        raise argparse.ArgumentTypeError(f"cannot load handler {spec!r}: {error}") from None
+    if not callable(handler):
+        raise argparse.ArgumentTypeError(f"{spec!r} is not callable")
+    return handler  # type: ignore[no-any-return]
+
+
+def _deployment(spec: str) -> tuple[str, list[str]]:
+    deployment_id, _, versions = spec.partition("=")
+    if not deployment_id or not versions:
+        raise argparse.ArgumentTypeError(
+            f"--deployment takes DEPLOYMENT_ID=VERSION_ID[,VERSION_ID...], got {spec!r}"
+        )
+    return deployment_id, [v for v in versions.split(",") if v]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's options."""
+    parser = argparse.ArgumentParser(
+        prog="abeja-service-emulator",
+        description="Serve a local emulator of the ABEJA Platform Service API.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8080, help="port (0: any free port)")
+    parser.add_argument(
+        "--ready-delay", type=float, default=1.0, help="seconds a service stays IN_PROGRESS"
+    )
+    parser.add_argument("--log-page-size", type=int, default=50, help="log events per page")
+    parser.add_argument("--auth-token", default=None, help="the Bearer token to accept")
+    parser.add_argument(
+        "--deployment",
+        action="append",
+        type=_deployment,
+        default=[],
+        metavar="DEPLOYMENT_ID=VERSION_ID[,...]",
+        help="seed a deployment with versions (repeatable)",
+    )
+    parser.add_argument(
+        "--handler",
+        type=_load_handler,
+        default=None,
+        metavar="MODULE:FUNCTION",
+        help="the model handler for every seeded version (default: the demo handler)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the emulator until interrupted; prints the environment that points clients here."""
+    from ._server import DEFAULT_AUTH_TOKEN, ServiceEmulator
+
+    args = build_parser().parse_args(argv)
+    emulator = ServiceEmulator(
+        host=args.host,
+        port=args.port,
+        ready_delay=args.ready_delay,
+        log_page_size=args.log_page_size,
+        auth_token=args.auth_token or DEFAULT_AUTH_TOKEN,
+        seed=not args.deployment,
+    )
+    if args.handler is not None and not args.deployment:
+        emulator.add_deployment(emulator.deployment_id, {emulator.version_id: args.handler})
+    for deployment_id, versions in args.deployment:
+        emulator.add_deployment(deployment_id, dict.fromkeys(versions, args.handler))
+    emulator.start()
+    print(f"ABEJA Service API emulator on {emulator.url}", flush=True)
+    for name, value in emulator.env().items():
+        print(f"export {name}={shlex.quote(value)}", flush=True)
+    try:
+        emulator.serve_forever()
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,217 @@
+"""Running model handlers as the platform runtime does: request, context, captured output."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any, TextIO
+
+_capture = threading.local()
+
+
+class _CapturingStream(io.TextIOBase):
+    """Stands in for ``sys.stdout``/``sys.stderr``: a handler's thread writes to its service log."""
+
+    def __init__(self, wrapped: TextIO) -> None:
+        self.wrapped = wrapped
+
+    def write(self, text: str) -> int:
+        sink: Callable[[str], None] | None = getattr(_capture, "sink", None)
+        if sink is None:
+            return self.wrapped.write(text)
+        sink(text)
+        return len(text)
+
+    def flush(self) -> None:
+        if getattr(_capture, "sink", None) is None:
+            self.wrapped.flush()
+
+
+class _CapturingLogHandler(logging.Handler):
+    """Sends log records made in a handler's thread to that service's log."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sink: Callable[[str], None] | None = getattr(_capture, "sink", None)
+        if sink is not None:
+            sink(f"{record.levelname} {record.name}: {record.getMessage()}\n")
+
+
+_log_handler = _CapturingLogHandler()
+
+
+def _install() -> None:
+    # Checked on every call: pytest and others swap sys.stdout, so wrap whatever is there now.
+    if not isinstance(sys.stdout, _CapturingStream):
+        sys.stdout = _CapturingStream(sys.stdout)
+    if not isinstance(sys.stderr, _CapturingStream):
+        sys.stderr = _CapturingStream(sys.stderr)
+    root = logging.getLogger()
+    if _log_handler not in root.handlers:
+        root.addHandler(_log_handler)
+
+
+@dataclass
+class PredictRequest:
+    """What a handler receives: the HTTP request sent to the service.
+
+    Reads like the platform runtime's request: ``request["content_type"]``,
+    ``request["http_method"]``, ``request["headers"]``, ``request.read()``, and
+    also as attributes: ``method``, ``headers``, ``content_type``, ``body``,
+    ``text``, ``json()``.
+    """
+
+    method: str
+    headers: Mapping[str, str]
+    content_type: str
+    stream: IO[bytes]
+    _body: bytes | None = field(default=None, repr=False)
+
+    @property
+    def body(self) -> bytes:
+        """The whole body (read once, then kept)."""
+        if self._body is None:
+            self.stream.seek(0)
+            self._body = self.stream.read()
+        return self._body
+
+    def read(self, size: int = -1) -> bytes:
+        """Read the body like a file."""
+        return self.stream.read(size)
+
+    def iter_chunks(self, size: int = 1 << 16) -> Iterator[bytes]:
+        """The body in chunks, without holding it all in memory."""
+        self.stream.seek(0)
+        while chunk := self.stream.read(size):
+            yield chunk
+
+    @property
+    def text(self) -> str:
+        """The body decoded as UTF-8."""
+        return self.body.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return json.loads(self.body)
+
+    def __getitem__(self, key: str) -> Any:
+        if key in ("http_method", "method"):
+            return self.method
+        if key == "content_type":
+            return self.content_type
+        if key == "headers":
+            return dict(self.headers)
+        if key == "contents":
+            return self.json() if self.content_type.startswith("application/json") else self.body
+        raise KeyError(key)
+
+
+@dataclass
+class PredictContext:
+    """What a handler knows about where it runs."""
+
+    organization_id: str
+    deployment_id: str
+    service_id: str
+    version_id: str
+    model_version: str
+    environment: dict[str, str]
+    logger: logging.Logger
+
+
+@dataclass
+class HandlerResult:
+    """A handler's answer, encoded for HTTP."""
+
+    status: int
+    content_type: str
+    body: bytes
+
+
+def demo_handler(request: PredictRequest, context: PredictContext) -> dict[str, Any]:
+    """The default model: echoes JSON, and describes any other body (size, sha256)."""
+    if request.content_type.startswith("application/json"):
+        payload = request.json()
+        print(f"demo model {context.model_version}: received {type(payload).__name__}")
+        content: dict[str, Any] = {"echo": payload, "model_version": context.model_version}
+    else:
+        digest = hashlib.sha256()
+        size = 0
+        for chunk in request.iter_chunks():
+            digest.update(chunk)
+            size += len(chunk)
+        print(f"demo model {context.model_version}: received {size} bytes")
+        content = {
+            "content_type": request.content_type,
+            "bytes": size,
+            "sha256": digest.hexdigest(),
+        }
+    return {"status_code": 200, "content_type": "application/json", "content": content}
+
+
+def _encode(result: object) -> HandlerResult:
+    if not isinstance(result, Mapping) or "content" not in result:
+        raise TypeError(
+            "a handler must return {'status_code': ..., 'content_type': ..., 'content': ...}"
+        )
+    content = result["content"]
+    status = int(result.get("status_code", 200))
+    content_type = result.get("content_type")
+    if isinstance(content, (dict, list)):
+        return HandlerResult(
+            status, content_type or "application/json", json.dumps(content).encode()
+        )
+    if isinstance(content, str):
+        return HandlerResult(status, content_type or "text/plain; charset=utf-8", content.encode())
+    if isinstance(content, (bytes, bytearray)):
+        return HandlerResult(status, content_type or "application/octet-stream", bytes(content))
+    if content is None:
+        return HandlerResult(status, content_type or "text/plain", b"")
+    raise TypeError(f"a handler's content must be dict, list, str or bytes, not {type(content)}")
+
+
+def run_handler(
+    handler: Callable[[Any, Any], Any],
+    request: PredictRequest,
+    context: PredictContext,
+    log: Callable[[str], None],
+) -> HandlerResult:
+    """Call a handler with its prints and log records going to ``log``, line by line.
+
+    A handler exception (or a malformed answer) becomes a 500 whose traceback is logged.
+    """
+    _install()
+    pending: list[str] = []
+
+    def sink(text: str) -> None:
+        pending.append(text)
+        joined = "".join(pending)
+        *lines, rest = joined.split("\n")
+        pending[:] = [rest] if rest else []
+        for line in lines:
+            if line.strip():
+                log(line)
+
+    _capture.sink = sink
+    try:
+        return _encode(handler(request, context))
+    except Exception as error:
+        for line in traceback.format_exc().rstrip().splitlines():
+            log(line)
+        body = json.dumps(
+            {
+                "error": "internal_server_error",
+                "error_description": f"{type(error).__name__}: {error}",
+            }
+        )
+        return HandlerResult(500, "application/json", body.encode())
+    finally:
+        _capture.sink = None
+        if pending and pending[0].strip():
+            log(pending[0])

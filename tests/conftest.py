@@ -1,0 +1,57 @@
+"""Shared fixtures: the emulator (from our pytest plugin), a client whose sleeps are recorded."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from abeja.services import ServiceClient
+from abeja.services.testing import ServiceEmulator
+
+ENV_VARS = (
+    "ABEJA_API_URL",
+    "ABEJA_ORGANIZATION_ID",
+    "PLATFORM_AUTH_TOKEN",
+    "ABEJA_PLATFORM_USER_ID",
+    "ABEJA_PLATFORM_PERSONAL_ACCESS_TOKEN",
+    "ABEJA_PLATFORM_DATASOURCE_ID",
+    "ABEJA_PLATFORM_DATASOURCE_SECRET",
+    "ABEJA_SDK_CONNECTION_TIMEOUT",
+    "ABEJA_SDK_MAX_RETRY_COUNT",
+    "ABEJA_SERVICE_URL_TEMPLATE",
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's ABEJA_* variables."""
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    """What the client asked to sleep, in order (nothing sleeps for real)."""
+    return []
+
+
+@pytest.fixture
+def emulator(abeja_emulator: ServiceEmulator) -> ServiceEmulator:
+    return abeja_emulator
+
+
+@pytest.fixture
+def client(emulator: ServiceEmulator, sleeps: list[float]) -> Iterator[ServiceClient]:
+    with emulator.client(sleep=sleeps.append) as service_client:
+        yield service_client
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A port nothing listens on (for connection failures)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
