@@ -22,7 +22,9 @@ from abeja.services.testing import ServiceEmulator
 
 def _create(client: ServiceClient, emulator: ServiceEmulator, **kwargs: object) -> Service:
     return client.services.create(
-        emulator.deployment_id, version_id=emulator.version_id, **kwargs  # type: ignore[arg-type]
+        emulator.deployment_id,
+        version_id=emulator.version_id,
+        **kwargs,  # type: ignore[arg-type]
     )
 
 
@@ -86,7 +88,10 @@ def test_get_list_update_delete(client: ServiceClient, emulator: ServiceEmulator
     )
     assert updated.instance_number == 3
     seen = emulator.requests[-1]
-    assert seen.method == "PATCH" and seen.json() == {"instance_number": 3, "enable_autoscale": False}
+    assert seen.method == "PATCH" and seen.json() == {
+        "instance_number": 3,
+        "enable_autoscale": False,
+    }
 
     result = client.services.delete(emulator.deployment_id, created.service_id)
     assert isinstance(result, ActionResult)
@@ -128,7 +133,10 @@ def test_start_and_stop_and_their_wrong_states(
         service.stop()
     assert service.start().message == f"{service.service_id} started"
     paths = [r.path for r in emulator.requests if r.method == "POST"]
-    assert paths[-2:] == [paths[-2].rsplit("/", 1)[0] + "/stop", paths[-2].rsplit("/", 1)[0] + "/start"]
+    assert paths[-2:] == [
+        paths[-2].rsplit("/", 1)[0] + "/stop",
+        paths[-2].rsplit("/", 1)[0] + "/start",
+    ]
 
 
 def test_logs_send_utc_times_and_tokens(client: ServiceClient, emulator: ServiceEmulator) -> None:
@@ -189,9 +197,9 @@ def test_service_built_by_hand_says_it_has_no_client() -> None:
 
 
 def test_client_without_organization_refuses_before_sending(emulator: ServiceEmulator) -> None:
-    with ServiceClient(base_url=emulator.url, credential=emulator.credential) as client:
-        with pytest.raises(ValueError, match="organization_id"):
-            client.services.get("1", "ser-1")
+    client = ServiceClient(base_url=emulator.url, credential=emulator.credential)
+    with client, pytest.raises(ValueError, match="organization_id"):
+        client.services.get("1", "ser-1")
     assert emulator.count() == 0
 
 

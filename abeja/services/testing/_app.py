@@ -83,6 +83,7 @@ class Fault:
     html: bool = False
     body: bytes | None = None
     content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
 
     def matches(self, route: str) -> bool:
         return self.times != 0 and self.route in ("*", route)
@@ -101,6 +102,8 @@ class ServedRequest:
     status: int | None
     peer: str
     """The client's address and port: one value per TCP connection."""
+    response: bytes | None = None
+    """The body it answered (when it answered)."""
 
     def __repr__(self) -> str:
         headers = {
@@ -114,6 +117,10 @@ class ServedRequest:
     def json(self) -> Any:
         """The request body parsed as JSON."""
         return json.loads(self.body or b"null")
+
+    def response_json(self) -> Any:
+        """The answer's body parsed as JSON."""
+        return json.loads(self.response or b"null")
 
 
 def error(status: int, code: str, description: str, **headers: str) -> Response:
@@ -191,27 +198,28 @@ class App:
         return None
 
     def handle(self, request: Request) -> Response:
-        """Answer one request (and record it)."""
+        """Answer one request; it is counted and logged on arrival, its status when answered."""
         route, match = self._route(request)
-        response = self._answer(request, route, match)
         body: bytes | None = None
         if request.length <= _LOGGED_BODY_LIMIT:
             request.body.seek(0)
             body = request.body.read()
+        served = ServedRequest(
+            request.method,
+            request.path,
+            dict(request.query),
+            dict(request.headers),
+            body,
+            route,
+            None,
+            request.peer,
+        )
         with self._lock:
             self.counters[route] += 1
-            self.served.append(
-                ServedRequest(
-                    request.method,
-                    request.path,
-                    dict(request.query),
-                    dict(request.headers),
-                    body,
-                    route,
-                    None if response.drop else response.status,
-                    request.peer,
-                )
-            )
+            self.served.append(served)
+        response = self._answer(request, route, match)
+        if not response.drop:
+            served.status, served.response = response.status, response.body
         return response
 
     def _route(self, request: Request) -> tuple[str, tuple[str, ...]]:
@@ -246,7 +254,9 @@ class App:
             if fault.drop:
                 return Response(0, drop=True)
             if fault.status is not None:
-                headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+                headers = dict(fault.headers)
+                if fault.retry_after:
+                    headers["Retry-After"] = fault.retry_after
                 if fault.html:
                     return Response(fault.status, _HTML_502, "text/html", headers)
                 if fault.body is not None:

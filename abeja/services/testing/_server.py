@@ -87,7 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
                 headers=self.headers,  # type: ignore[arg-type]
                 body=body,
                 length=size,
-                peer="%s:%s" % self.client_address[:2],
+                peer=f"{self.client_address[0]}:{self.client_address[1]}",
             )
             response = self.server.app.handle(request)
         finally:
@@ -329,6 +329,7 @@ class ServiceEmulator:
         html: bool = False,
         body: bytes | None = None,
         content_type: str = "application/json",
+        headers: Mapping[str, str] | None = None,
     ) -> Fault:
         """Make the next ``times`` requests to ``route`` misbehave (see :class:`Fault`).
 
@@ -345,6 +346,7 @@ class ServiceEmulator:
             html=html,
             body=body,
             content_type=content_type,
+            headers=dict(headers or {}),
         )
         with self.app._lock:
             self.app.faults.append(fault)

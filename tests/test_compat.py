@@ -1,0 +1,206 @@
+"""The drop-in APIClient: abeja-sdk's methods and signatures, plain dicts equal to the wire."""
+
+from __future__ import annotations
+
+import inspect
+import io
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import requests
+from pydantic import ValidationError
+
+from abeja.exceptions import BadRequest, NotFound
+from abeja.services import APIClient
+from abeja.services.testing import ServiceEmulator
+
+from . import reference_examples as ref
+
+
+@pytest.fixture
+def api(emulator: ServiceEmulator, monkeypatch: pytest.MonkeyPatch) -> APIClient:
+    for name, value in emulator.env().items():
+        monkeypatch.setenv(name, value)
+    return APIClient()
+
+
+def test_signatures_match_abeja_sdk() -> None:
+    def params(name: str) -> list[str]:
+        return list(inspect.signature(getattr(APIClient, name)).parameters)[1:]
+
+    ids = ["organization_id", "deployment_id"]
+    assert params("create_service") == [
+        *ids,
+        "version_id",
+        "instance_number",
+        "min_instance_number",
+        "max_instance_number",
+        "enable_autoscale",
+        "instance_type",
+        "environment",
+        "model_id",
+        "record_channel_id",
+    ]
+    for name in ("get_service", "delete_service", "start_service", "stop_service"):
+        assert params(name) == [*ids, "service_id"]
+    assert params("get_services") == params("list_services") == ids
+    assert params("update_service") == [*ids, "service_id", "payload"]
+    assert params("get_service_recent_logs") == [
+        *ids,
+        "service_id",
+        "next_forward_token",
+        "next_backward_token",
+        "start_time",
+        "end_time",
+    ]
+    assert params("request_service") == [*ids, "service_id", "data", "json", "content_type"]
+    assert list(inspect.signature(APIClient).parameters) == [
+        "credential",
+        "timeout",
+        "max_retry_count",
+    ]
+
+
+def test_lifecycle_returns_what_the_server_sent(api: APIClient, emulator: ServiceEmulator) -> None:
+    org, dep = emulator.organization_id, emulator.deployment_id
+    created = api.create_service(
+        org, dep, emulator.version_id, model_id="3333333333333", environment={"EXAMPLE_ENV": "abc"}
+    )
+    assert type(created) is dict
+    assert set(ref.CREATE) <= set(created)
+    assert emulator.requests[-1].json() == {
+        "version_id": emulator.version_id,
+        "instance_type": "cpu-0.25",
+        "instance_number": 1,
+        "environment": {"EXAMPLE_ENV": "abc"},
+        "models": {"alias": "3333333333333"},
+    }
+    assert created == emulator.requests[-1].response_json()
+    sid = created["service_id"]
+
+    def sent() -> object:
+        return emulator.requests[-1].response_json()
+
+    assert api.get_service(org, dep, sid) == sent()
+    assert api.list_services(org, dep) == sent()
+    assert api.get_services(org, dep) == sent()
+    updated = api.update_service(org, dep, sid, payload={"instance_number": 2})
+    assert updated["instance_number"] == 2 and updated == sent()
+    assert api.stop_service(org, dep, sid) == {"message": f"{sid} stopped"} == sent()
+    assert api.start_service(org, dep, sid) == {"message": f"{sid} started"} == sent()
+    logs = api.get_service_recent_logs(org, dep, sid)
+    assert set(logs) == {"events", "next_backward_token", "next_forward_token"}
+    assert logs == sent()
+    assert api.delete_service(org, dep, sid) == {"message": f"{sid} deleted"} == sent()
+    with pytest.raises(NotFound):
+        api.get_service(org, dep, sid)
+
+
+def test_documented_string_forms_are_accepted(api: APIClient, emulator: ServiceEmulator) -> None:
+    org, dep = emulator.organization_id, emulator.deployment_id
+    sid = api.create_service(org, dep, emulator.version_id, instance_number="2")["service_id"]  # type: ignore[arg-type]
+    assert emulator.requests[-1].json()["instance_number"] == 2
+    payload = {
+        "instance_number": 4,
+        "min_instance_number": 2,
+        "max_instance_number": 6,
+        "enable_autoscale": "true",
+    }
+    api.update_service(org, dep, sid, payload=payload)
+    assert emulator.requests[-1].json() == {**payload, "enable_autoscale": True}
+    assert payload["enable_autoscale"] == "true"  # the caller's dict is not changed
+
+
+def test_bad_input_is_refused_before_sending(api: APIClient, emulator: ServiceEmulator) -> None:
+    org, dep = emulator.organization_id, emulator.deployment_id
+    with pytest.raises(ValidationError):
+        api.update_service(org, dep, "ser-1", payload={"instance_number": "many"})
+    with pytest.raises(ValidationError):
+        api.update_service(org, dep, "ser-1", payload={"surprise": 1})
+    with pytest.raises(ValidationError):
+        api.create_service(
+            org, dep, emulator.version_id, min_instance_number=3, max_instance_number=1
+        )
+    with pytest.raises(ValueError):
+        api.get_service("evil.example.com/x?", dep, "ser-1")
+    assert emulator.count() == 0
+
+
+def test_unknown_fields_and_timestamp_strings_come_back_unchanged(
+    api: APIClient, emulator: ServiceEmulator
+) -> None:
+    body = {**ref.UPDATE, "created_at": "2018-01-01T00:00:00.102289Z", "brand_new": {"x": [1]}}
+    emulator.inject("get", status=200, body=json.dumps(body).encode())
+    assert (
+        api.get_service(emulator.organization_id, "1408443944117", "ser-abc1111111111111") == body
+    )
+
+
+def test_bare_list_answer_is_wrapped_in_entries(api: APIClient, emulator: ServiceEmulator) -> None:
+    emulator.inject("list", status=200, body=json.dumps([ref.GET]).encode())
+    assert api.list_services(emulator.organization_id, "1") == {"entries": [ref.GET]}
+
+
+def test_recent_logs_parameters(api: APIClient, emulator: ServiceEmulator) -> None:
+    org, dep = emulator.organization_id, emulator.deployment_id
+    sid = api.create_service(org, dep, emulator.version_id)["service_id"]
+    api.get_service_recent_logs(
+        org,
+        dep,
+        sid,
+        next_forward_token="f-0",
+        start_time=datetime(2020, 1, 1, 9, tzinfo=timezone.utc),
+        end_time=datetime(2030, 1, 1),
+    )
+    assert emulator.requests[-1].query == {
+        "next_forward_token": "f-0",
+        "start_time": "2020-01-01T09:00:00Z",
+        "end_time": "2030-01-01T00:00:00Z",
+    }
+
+
+def test_request_service_json_and_data(
+    api: APIClient, emulator: ServiceEmulator, tmp_path: Path
+) -> None:
+    org, dep = emulator.organization_id, emulator.deployment_id
+    sid = api.create_service(org, dep, emulator.version_id)["service_id"]
+    response = api.request_service(org, dep, sid, json={"foo": "bar", "baz": "qux"})
+    assert isinstance(response, requests.Response)
+    assert response.json()["echo"] == {"foo": "bar", "baz": "qux"}
+    assert emulator.requests[-1].headers["Content-Type"] == "application/json"
+
+    api.request_service(org, dep, sid, data=b"\x00\x01")
+    seen = emulator.requests[-1]
+    assert seen.headers["Content-Type"] == "application/octet-stream" and seen.body == b"\x00\x01"
+
+    image = tmp_path / "foo.png"
+    image.write_bytes(b"\x89PNG\r\n" + b"p" * 100)
+    with image.open("rb") as f:
+        response = api.request_service(org, dep, sid, data=f, content_type="image/png")
+    assert response.json()["bytes"] == 106
+    assert emulator.requests[-1].headers["Content-Type"] == "image/png"
+
+    api.request_service(org, dep, sid, data=io.BytesIO(b"abc"), content_type="text/csv")
+    assert emulator.requests[-1].body == b"abc"
+
+
+def test_errors_are_abeja_exceptions(api: APIClient, emulator: ServiceEmulator) -> None:
+    org, dep = emulator.organization_id, emulator.deployment_id
+    sid = api.create_service(org, dep, emulator.version_id)["service_id"]
+    with pytest.raises(BadRequest, match="already running"):
+        api.start_service(org, dep, sid)
+
+
+def test_constructor_arguments(emulator: ServiceEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in emulator.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("PLATFORM_AUTH_TOKEN")
+    emulator.inject("list", status=503, times=None)
+    with APIClient(emulator.credential, timeout=5, max_retry_count=1) as api:
+        api._client._transport._sleep = lambda seconds: None
+        with pytest.raises(Exception, match="503"):
+            api.list_services(emulator.organization_id, emulator.deployment_id)
+    assert emulator.count("list") == 2
+    assert emulator.requests[-1].headers["Authorization"] == f"Bearer {emulator.auth_token}"
