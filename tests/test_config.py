@@ -9,7 +9,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from abeja.exceptions import ServiceUnavailable, Unauthorized
-
 from abeja.services import ServiceClient, __version__
 from abeja.services._config import check_path_id, format_log_time, load_settings, predict_base_url
 from abeja.services.testing import ServiceEmulator

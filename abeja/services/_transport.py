@@ -224,7 +224,7 @@ class Transport:
             send_headers.update(headers)
         if json_body is not None:
             data = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode()
-            send_headers["Content-Type"] = "application/json"
+            send_headers.setdefault("Content-Type", "application/json")
         rewind = _rewinder(data)
         attempts = self.max_retries + 1 if rewind is not None else 1
         statuses = C.RETRY_STATUSES if method in C.IDEMPOTENT_METHODS else C.RETRY_STATUSES_POST

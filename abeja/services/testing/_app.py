@@ -158,9 +158,11 @@ class App:
         *,
         auth_token: str,
         users: Mapping[str, str],
+        default_organization: str,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.state = state
+        self.default_organization = default_organization
         self.auth_token = auth_token
         self.users = dict(users)
         self.sleep = sleep
@@ -168,12 +170,28 @@ class App:
         self.served: list[ServedRequest] = []
         self.counters: Counter[str] = Counter()
         self._lock = threading.Lock()
+        # What POST /_emulator/reset does; the ServiceEmulator sets it to its own reset().
+        self.reset_everything: Callable[[], None] = self.reset
 
     def reset(self) -> None:
         with self._lock:
             self.faults.clear()
             self.served.clear()
             self.counters.clear()
+
+    def add_fault(self, fault: Fault) -> None:
+        """Apply ``fault`` to the requests that match it, in the order faults were added."""
+        with self._lock:
+            self.faults.append(fault)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self.faults.clear()
+
+    def snapshot(self) -> tuple[list[ServedRequest], Counter[str]]:
+        """A copy of the request log and the counters."""
+        with self._lock:
+            return list(self.served), Counter(self.counters)
 
     def _authorized(self, headers: Mapping[str, str]) -> bool:
         value = headers.get("Authorization", "")
@@ -198,8 +216,13 @@ class App:
         return None
 
     def handle(self, request: Request) -> Response:
-        """Answer one request; it is counted and logged on arrival, its status when answered."""
+        """Answer one request; it is counted and logged on arrival, its status when answered.
+
+        Control requests (``/_emulator/...``) are neither counted nor logged.
+        """
         route, match = self._route(request)
+        if route == "control":
+            return self._control(request, match[0])
         body: bytes | None = None
         if request.length <= _LOGGED_BODY_LIMIT:
             request.body.seek(0)
@@ -243,8 +266,6 @@ class App:
         return "not_found", ()
 
     def _answer(self, request: Request, route: str, args: tuple[str, ...]) -> Response:
-        if route == "control":
-            return self._control(request, args[0])
         if route == "health":
             return _json({"status": "ok"})
         fault = self._take_fault(route)
@@ -366,21 +387,45 @@ class App:
                 return error(400, "bad_request", str(problem))
             if fault.route not in (*ROUTES, "*"):
                 return error(400, "bad_request", f"unknown route {fault.route!r}")
-            with self._lock:
-                self.faults.append(fault)
+            self.add_fault(fault)
             return _json({"message": "fault added"})
         if path == "/_emulator/faults" and request.method == "DELETE":
-            with self._lock:
-                self.faults.clear()
+            self.clear_faults()
             return _json({"message": "faults cleared"})
         if path == "/_emulator/counters" and request.method == "GET":
-            with self._lock:
-                return _json(dict(self.counters))
+            return _json(dict(self.snapshot()[1]))
         if path == "/_emulator/requests" and request.method == "GET":
-            with self._lock:
-                served = [
-                    {"method": s.method, "path": s.path, "route": s.route, "status": s.status}
-                    for s in self.served
-                ]
+            served = [
+                {"method": s.method, "path": s.path, "route": s.route, "status": s.status}
+                for s in self.snapshot()[0]
+            ]
             return _json({"requests": served})
+        if path == "/_emulator/reset" and request.method == "POST":
+            self.reset_everything()
+            return _json({"message": "reset"})
+        if path == "/_emulator/deployments" and request.method == "POST":
+            spec = self._body(request)
+            if not isinstance(spec, dict) or not isinstance(spec.get("deployment_id"), str):
+                return error(400, "bad_request", "give deployment_id, versions, environment")
+            self.state.add_deployment(
+                spec["deployment_id"],
+                organization_id=str(spec.get("organization_id") or self.default_organization),
+                versions=dict.fromkeys(spec.get("versions") or []),
+                environment=spec.get("environment") or {},
+            )
+            return _json({"message": "deployment added"})
+        match = re.fullmatch(r"/_emulator/services/([^/]+)/fail", path)
+        if match and request.method == "POST":
+            with self.state.lock:
+                for deployments in self.state.organizations.values():
+                    for deployment in deployments.values():
+                        if match.group(1) in deployment.services:
+                            self.state.fail(
+                                deployment.organization_id,
+                                deployment.deployment_id,
+                                match.group(1),
+                                "failure injected through the control endpoint",
+                            )
+                            return _json({"message": "failed"})
+            return error(404, "not_found", f"service {match.group(1)} not found")
         return error(404, "not_found", f"no control route {request.method} {path}")

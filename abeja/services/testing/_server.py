@@ -186,7 +186,9 @@ class ServiceEmulator:
                 (k if k.startswith(("user-", "datasource-")) else f"user-{k}"): v
                 for k, v in credentials.items()
             },
+            default_organization=self.organization_id,
         )
+        self.app.reset_everything = self.reset
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._seed_defaults()
@@ -348,25 +350,22 @@ class ServiceEmulator:
             content_type=content_type,
             headers=dict(headers or {}),
         )
-        with self.app._lock:
-            self.app.faults.append(fault)
+        self.app.add_fault(fault)
         return fault
 
     def clear_faults(self) -> None:
         """Remove every injected fault."""
-        with self.app._lock:
-            self.app.faults.clear()
+        self.app.clear_faults()
 
     @property
     def requests(self) -> list[ServedRequest]:
         """Every request served since start or reset, oldest first."""
-        with self.app._lock:
-            return list(self.app.served)
+        return self.app.snapshot()[0]
 
     def count(self, route: str | None = None) -> int:
         """Requests served to ``route`` (all routes when None)."""
-        with self.app._lock:
-            return self.app.counters[route] if route else sum(self.app.counters.values())
+        counters = self.app.snapshot()[1]
+        return counters[route] if route else sum(counters.values())
 
     def logs_of(self, service_id: str, *, deployment_id: str | None = None) -> list[str]:
         """A service's log messages, oldest first (for assertions)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import secrets
 import threading
 from collections.abc import Callable, Mapping
@@ -161,7 +160,6 @@ class EmulatorState:
         self.log_page_size = log_page_size
         self.lock = threading.RLock()
         self.organizations: dict[str, dict[str, Deployment]] = {}
-        self._versions = itertools.count(1)
 
     # -- seeding ----------------------------------------------------------------
 
@@ -195,7 +193,7 @@ class EmulatorState:
     ) -> Version:
         """Add a version to a deployment; its number counts up from ``0.0.1``."""
         with self.lock:
-            number = model_version or f"0.0.{next(self._versions)}"
+            number = model_version or f"0.0.{len(deployment.versions) + 1}"
             version = Version(version_id, number, handler)
             deployment.versions[version_id] = version
             return version
