@@ -16,7 +16,9 @@ The tree::
     ├── APIConnectionError           no answer: refused, reset, DNS, TLS
     │   └── APITimeoutError          no answer in time
     ├── InvalidResponseError         a 2xx answer whose body is not the expected JSON
-    └── ServiceNotBoundError         a hand-built Service has no client to call
+    ├── ServiceNotBoundError         a hand-built Service has no client to call
+    ├── ServiceFailedError           a waited-for service entered a failed state
+    └── WaitTimeoutError             a wait reached its deadline (also a TimeoutError)
 
 Other statuses (502, 504, ...) raise :class:`HttpError` itself. Request
 validation problems raise ``ValueError``/``TypeError`` (pydantic's
@@ -24,6 +26,11 @@ validation problems raise ``ValueError``/``TypeError`` (pydantic's
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .services.models import Service
 
 __all__ = [
     "APIConnectionError",
@@ -37,10 +44,12 @@ __all__ = [
     "InvalidResponseError",
     "MethodNotAllowed",
     "NotFound",
+    "ServiceFailedError",
     "ServiceNotBoundError",
     "ServiceUnavailable",
     "TooManyRequests",
     "Unauthorized",
+    "WaitTimeoutError",
 ]
 
 
@@ -146,3 +155,19 @@ class InvalidResponseError(Error):
 
 class ServiceNotBoundError(Error, RuntimeError):
     """A ``Service`` built by hand was asked to call the API."""
+
+
+class ServiceFailedError(Error):
+    """A service being waited for entered a failed state; ``service`` is how it was seen."""
+
+    def __init__(self, message: str, service: Service) -> None:
+        super().__init__(message)
+        self.service = service
+
+
+class WaitTimeoutError(Error, TimeoutError):
+    """A wait reached its deadline; ``service`` is the last one seen (None if none was)."""
+
+    def __init__(self, message: str, service: Service | None) -> None:
+        super().__init__(message)
+        self.service = service

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from types import TracebackType
 
@@ -10,6 +11,7 @@ import requests
 from ._config import load_settings
 from ._resources import Services
 from ._transport import Sleep, Transport
+from ._waiters import Clock
 
 
 class ServiceClient:
@@ -34,7 +36,8 @@ class ServiceClient:
             ``http://127.0.0.1:8080/o/{organization_id}``, instead of the
             organization's sub-domain of the API host.
         session: a ``requests.Session`` to send with (left open by :meth:`close`).
-        sleep: what waits between retries (tests pass a recorder).
+        sleep: what waits between retries and polls (tests pass a recorder).
+        clock: monotonic seconds for waiters' deadlines (tests pass a fake).
     """
 
     def __init__(
@@ -48,6 +51,7 @@ class ServiceClient:
         service_url_template: str | None = None,
         session: requests.Session | None = None,
         sleep: Sleep | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._settings = load_settings(
             organization_id=organization_id,
@@ -64,7 +68,12 @@ class ServiceClient:
             session=session,
             sleep=sleep,
         )
-        self.services = Services(self._transport, self._settings)
+        self.services = Services(
+            self._transport,
+            self._settings,
+            clock=clock if clock is not None else time.monotonic,
+            sleep=sleep if sleep is not None else time.sleep,
+        )
         """Service operations: ``create``, ``get``, ``list``, ``update``, ``delete``, ..."""
 
     @property

@@ -41,3 +41,16 @@ POOL_MAXSIZE = 32
 REQUEST_ID_HEADERS = ("x-abeja-request-id", "x-request-id", "x-amzn-requestid")
 
 LOGGER_NAME = "abeja.services"
+
+# Waiters: the first poll interval grows by POLL_GROWTH per poll up to MAX_POLL_INTERVAL.
+FIRST_POLL_INTERVAL = 1.0
+POLL_GROWTH = 1.5
+MAX_POLL_INTERVAL = 10.0
+# Deployments take minutes; ten of them is a generous default ceiling for a wait.
+DEFAULT_WAIT_TIMEOUT = 600.0
+# Right after create, a read may not see the service yet (eventual consistency).
+NOT_FOUND_GRACE = 30.0
+# States after which waiting for READY is pointless.
+FAILED_STATUSES = frozenset({"FAILED"})
+# How often a log follower asks for new events when there were none.
+LOG_POLL_INTERVAL = 2.0

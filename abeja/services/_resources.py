@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -12,12 +13,15 @@ import requests
 from pydantic import BaseModel, ValidationError
 
 from ..exceptions import InvalidResponseError
-from . import _config
+from . import _config, _waiters
+from . import _constants as C
 from ._config import Settings, check_organization_id, check_path_id
 from ._transport import Transport
+from ._waiters import Clock, Sleep
 from .models import (
     ActionResult,
     CreateServiceRequest,
+    LogEvent,
     LogPage,
     PredictResponse,
     Service,
@@ -58,9 +62,13 @@ class Services:
     (plus retries the policy allows) and returns a typed model.
     """
 
-    def __init__(self, transport: Transport, settings: Settings) -> None:
+    def __init__(
+        self, transport: Transport, settings: Settings, *, clock: Clock, sleep: Sleep
+    ) -> None:
         self._transport = transport
         self._settings = settings
+        self._clock = clock
+        self._sleep = sleep
 
     # -- URLs -----------------------------------------------------------------
 
@@ -342,6 +350,160 @@ class Services:
             timeout=timeout,
         )
         return PredictResponse(response)
+
+    # -- workflows -------------------------------------------------------------------
+
+    def wait_until_ready(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        timeout: float = C.DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float | None = None,
+        on_status: Callable[[Service], object] | None = None,
+        failed_statuses: Collection[str] = C.FAILED_STATUSES,
+    ) -> Service:
+        """Poll until the service is READY and return it fresh.
+
+        Polls every ``poll_interval`` seconds (1 by default), growing by half each
+        time up to 10 s, never sleeping past ``timeout``. ``on_status(service)``
+        is called whenever the status changes (and on the first poll).
+
+        Raises:
+            ServiceFailedError: the status entered ``failed_statuses`` (unknown
+                statuses keep polling).
+            WaitTimeoutError: not READY by the deadline; carries the last ``Service`` seen.
+        """
+        return self._wait(
+            deployment_id,
+            service_id,
+            ("READY",),
+            "READY",
+            timeout,
+            poll_interval,
+            on_status,
+            failed_statuses,
+        )
+
+    def wait_until_stopped(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        timeout: float = C.DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float | None = None,
+        on_status: Callable[[Service], object] | None = None,
+        failed_statuses: Collection[str] = C.FAILED_STATUSES,
+    ) -> Service:
+        """Poll until the service is STOPPED and return it (as :meth:`wait_until_ready`)."""
+        return self._wait(
+            deployment_id,
+            service_id,
+            ("STOPPED",),
+            "STOPPED",
+            timeout,
+            poll_interval,
+            on_status,
+            failed_statuses,
+        )
+
+    def wait_until_deleted(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        timeout: float = C.DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float | None = None,
+        on_status: Callable[[Service], object] | None = None,
+    ) -> None:
+        """Poll until the service is gone (the API answers 404)."""
+        _waiters.wait_for(
+            lambda: self.get(deployment_id, service_id),
+            goal=None,
+            what="deleted",
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_status=on_status,
+            failed_statuses=(),
+            clock=self._clock,
+            sleep=self._sleep,
+        )
+
+    def _wait(
+        self,
+        deployment_id: str,
+        service_id: str,
+        goal: tuple[str, ...],
+        what: str,
+        timeout: float,
+        poll_interval: float | None,
+        on_status: Callable[[Service], object] | None,
+        failed_statuses: Collection[str],
+    ) -> Service:
+        check_path_id("deployment_id", deployment_id)
+        check_path_id("service_id", service_id)
+        service = _waiters.wait_for(
+            lambda: self.get(deployment_id, service_id),
+            goal=goal,
+            what=what,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_status=on_status,
+            failed_statuses=failed_statuses,
+            clock=self._clock,
+            sleep=self._sleep,
+        )
+        assert service is not None  # only the goal=None wait returns None
+        return service
+
+    def iter_logs(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        limit: int | None = None,
+        follow: bool = False,
+        poll_interval: float = C.LOG_POLL_INTERVAL,
+        timeout: float | None = None,
+        stop_event: threading.Event | None = None,
+    ) -> Iterator[LogEvent]:
+        """Every log event, newest to oldest, one page per request (lazily).
+
+        With ``follow=True`` (like ``tail -f``), after the existing events it keeps
+        yielding new ones, oldest to newest, polling every ``poll_interval``
+        seconds along ``next_forward_token`` until ``timeout`` seconds have
+        passed, ``stop_event`` is set, or KeyboardInterrupt arrives while waiting.
+        ``limit`` caps the number of events. The walk back ends where the server
+        hands back the token it was sent (see the docs on log paging).
+        """
+        check_path_id("deployment_id", deployment_id)
+        check_path_id("service_id", service_id)
+        for name, when in (("start_time", start_time), ("end_time", end_time)):
+            if when is not None:
+                _config.format_log_time(name, when)
+
+        def fetch(forward: str | None, backward: str | None) -> LogPage:
+            return self.logs(
+                deployment_id,
+                service_id,
+                start_time=start_time,
+                end_time=end_time,
+                next_forward_token=forward,
+                next_backward_token=backward,
+            )
+
+        return _waiters.iter_logs(
+            fetch,
+            limit=limit,
+            follow=follow,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            stop_event=stop_event,
+            clock=self._clock,
+            sleep=self._sleep,
+        )
 
 
 def _guess(name: str | None) -> str:

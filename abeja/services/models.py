@@ -10,7 +10,7 @@ a caller.
 from __future__ import annotations
 
 import json as jsonlib
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import datetime, timezone
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -21,6 +21,7 @@ from pydantic import model_validator as _model_validator
 from ..exceptions import InvalidResponseError, ServiceNotBoundError
 
 if TYPE_CHECKING:
+    import threading
     from pathlib import Path
 
     import requests
@@ -179,6 +180,71 @@ class Service(_Response):
             end_time=end_time,
             next_forward_token=next_forward_token,
             next_backward_token=next_backward_token,
+        )
+
+    def wait_until_ready(
+        self,
+        timeout: float = 600.0,
+        poll_interval: float | None = None,
+        on_status: Callable[[Service], object] | None = None,
+        *,
+        failed_statuses: Collection[str] = frozenset({"FAILED"}),
+    ) -> Service:
+        """Poll until this service is READY; returns it fresh (``Services.wait_until_ready``)."""
+        return self._bound().wait_until_ready(
+            self.deployment_id,
+            self.service_id,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_status=on_status,
+            failed_statuses=failed_statuses,
+        )
+
+    def wait_until_stopped(
+        self,
+        timeout: float = 600.0,
+        poll_interval: float | None = None,
+        on_status: Callable[[Service], object] | None = None,
+    ) -> Service:
+        """Poll until this service is STOPPED; returns it fresh."""
+        return self._bound().wait_until_stopped(
+            self.deployment_id,
+            self.service_id,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_status=on_status,
+        )
+
+    def wait_until_deleted(
+        self, timeout: float = 600.0, poll_interval: float | None = None
+    ) -> None:
+        """Poll until this service is gone."""
+        self._bound().wait_until_deleted(
+            self.deployment_id, self.service_id, timeout=timeout, poll_interval=poll_interval
+        )
+
+    def iter_logs(
+        self,
+        *,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        limit: int | None = None,
+        follow: bool = False,
+        poll_interval: float = 2.0,
+        timeout: float | None = None,
+        stop_event: threading.Event | None = None,
+    ) -> Iterator[LogEvent]:
+        """Every log event of this service, lazily (see ``Services.iter_logs``)."""
+        return self._bound().iter_logs(
+            self.deployment_id,
+            self.service_id,
+            start_time=start_time,
+            end_time=end_time,
+            limit=limit,
+            follow=follow,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            stop_event=stop_event,
         )
 
     def predict(

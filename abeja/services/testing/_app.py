@@ -163,6 +163,8 @@ class App:
     ) -> None:
         self.state = state
         self.default_organization = default_organization
+        # Keep request and response bodies in the request log (off for long soaks).
+        self.record_bodies = True
         self.auth_token = auth_token
         self.users = dict(users)
         self.sleep = sleep
@@ -224,7 +226,7 @@ class App:
         if route == "control":
             return self._control(request, match[0])
         body: bytes | None = None
-        if request.length <= _LOGGED_BODY_LIMIT:
+        if self.record_bodies and request.length <= _LOGGED_BODY_LIMIT:
             request.body.seek(0)
             body = request.body.read()
         served = ServedRequest(
@@ -242,7 +244,9 @@ class App:
             self.served.append(served)
         response = self._answer(request, route, match)
         if not response.drop:
-            served.status, served.response = response.status, response.body
+            served.status = response.status
+            if self.record_bodies and len(response.body) <= _LOGGED_BODY_LIMIT:
+                served.response = response.body
         return response
 
     def _route(self, request: Request) -> tuple[str, tuple[str, ...]]:

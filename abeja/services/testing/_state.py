@@ -381,21 +381,27 @@ class EmulatorState:
         with self.lock:
             record = self.service(organization_id, deployment_id, service_id)
             lines = record.logs
-            indexes = [
-                i
-                for i, line in enumerate(lines)
-                if (start is None or line.timestamp >= start)
-                and (end is None or line.timestamp <= end)
-            ]
             size = self.log_page_size
+            low, high = 0, len(lines)
             if forward is not None:
-                at = _token_index(forward, "f", len(lines))
-                page = [i for i in indexes if i >= at][:size]
+                low = _token_index(forward, "f", len(lines))
             elif backward is not None:
-                at = _token_index(backward, "b", len(lines))
-                page = [i for i in indexes if i < at][-size:]
+                high = _token_index(backward, "b", len(lines))
+            if start is None and end is None:
+                span = (
+                    range(low, min(low + size, high))
+                    if forward is not None
+                    else range(max(low, high - size), high)
+                )
+                page = list(span)
             else:
-                page = indexes[-size:]
+                indexes = [
+                    i
+                    for i in range(low, high)
+                    if (start is None or lines[i].timestamp >= start)
+                    and (end is None or lines[i].timestamp <= end)
+                ]
+                page = indexes[:size] if forward is not None else indexes[-size:]
             events = [
                 {"message": lines[i].message, "timestamp": iso(lines[i].timestamp)}
                 for i in reversed(page)
