@@ -22,8 +22,10 @@ typecheck: install
 	$(VENV)/bin/mypy --strict abeja tests/typing
 	$(VENV)/bin/pyright
 
+# coverage starts before pytest, so the pytest11 plugin's import is measured too.
 pytest: install
-	$(PY) -m pytest --cov --cov-report=term -q
+	$(PY) -m coverage run -m pytest -q
+	$(PY) -m coverage report
 
 test: lint typecheck pytest
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -17,6 +19,8 @@ from .._client import ServiceClient
 from . import _state
 from ._app import App, Fault, Request, ServedRequest
 from ._state import Clock, EmulatorState, Handler
+
+logger = logging.getLogger("abeja.emulator")
 
 # Bodies above this size are spooled to a temporary file, so large uploads stay off the heap.
 _SPOOL_IN_MEMORY = 1 << 20
@@ -117,6 +121,13 @@ class _Server(ThreadingHTTPServer):
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (timeout, dropped connection) is normal here, not an error.
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return
+        logger.exception("emulator failed to serve %s", client_address)
 
     def track(self, connection: socket.socket, *, add: bool) -> None:
         with self._connections_lock:
