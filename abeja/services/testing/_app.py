@@ -172,8 +172,15 @@ class App:
         self.served: list[ServedRequest] = []
         self.counters: Counter[str] = Counter()
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._in_flight = 0
         # What POST /_emulator/reset does; the ServiceEmulator sets it to its own reset().
         self.reset_everything: Callable[[], None] = self.reset
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no request is being answered (a delayed one would land after a reset)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
     def reset(self) -> None:
         with self._lock:
@@ -242,7 +249,13 @@ class App:
         with self._lock:
             self.counters[route] += 1
             self.served.append(served)
-        response = self._answer(request, route, match)
+            self._in_flight += 1
+        try:
+            response = self._answer(request, route, match)
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
         if not response.drop:
             served.status = response.status
             if self.record_bodies and len(response.body) <= _LOGGED_BODY_LIMIT:

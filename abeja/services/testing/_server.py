@@ -258,7 +258,12 @@ class ServiceEmulator:
         self.stop()
 
     def reset(self) -> None:
-        """Forget services, deployments, faults and the request log; re-seed the defaults."""
+        """Forget services, deployments, faults and the request log; re-seed the defaults.
+
+        Requests still being answered (say, delayed by a fault) are waited for first.
+        """
+        self.app.clear_faults()
+        self.app.wait_idle()
         with self.state.lock:
             self.state.organizations.clear()
         self.app.reset()
