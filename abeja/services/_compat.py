@@ -15,6 +15,7 @@ from typing import IO, Any
 import requests
 
 from ._client import ServiceClient
+from ._resources import json_body, json_object
 from .models import CreateServiceRequest, UpdateServicePayload
 
 _INT_FIELDS = ("instance_number", "min_instance_number", "max_instance_number")
@@ -87,6 +88,12 @@ class APIClient:
     def __repr__(self) -> str:
         return f"APIClient({self._client!r})"
 
+    def _action(
+        self, method: str, organization_id: str, deployment_id: str, service_id: str, path: str
+    ) -> dict[str, Any]:
+        raw = self._services._action_raw(method, organization_id, deployment_id, service_id, path)
+        return json_object(raw)
+
     def create_service(
         self,
         organization_id: str,
@@ -117,17 +124,17 @@ class APIClient:
                 }
             )
         )
-        return self._services._create_raw(organization_id, deployment_id, body)
+        return json_object(self._services._create_raw(organization_id, deployment_id, body))
 
     def get_service(
         self, organization_id: str, deployment_id: str, service_id: str
     ) -> dict[str, Any]:
         """Get a service. ``GET .../services/<s>``."""
-        return self._services._get_raw(organization_id, deployment_id, service_id)
+        return json_object(self._services._get_raw(organization_id, deployment_id, service_id))
 
     def get_services(self, organization_id: str, deployment_id: str) -> dict[str, Any]:
         """List the services of a deployment: ``{"entries": [...]}``. ``GET .../services``."""
-        data = self._services._list_raw(organization_id, deployment_id)
+        data = json_body(self._services._list_raw(organization_id, deployment_id), allow_list=True)
         return {"entries": data} if isinstance(data, list) else data
 
     def list_services(self, organization_id: str, deployment_id: str) -> dict[str, Any]:
@@ -147,29 +154,27 @@ class APIClient:
         if payload is not None and not isinstance(payload, Mapping):
             raise TypeError("payload must be a dict")
         body = UpdateServicePayload.model_validate(_lenient(payload or {}))
-        return self._services._update_raw(organization_id, deployment_id, service_id, body)
+        return json_object(
+            self._services._update_raw(organization_id, deployment_id, service_id, body)
+        )
 
     def delete_service(
         self, organization_id: str, deployment_id: str, service_id: str
     ) -> dict[str, Any]:
         """Delete a service. ``DELETE .../services/<s>``."""
-        return self._services._action_raw("DELETE", organization_id, deployment_id, service_id, "")
+        return self._action("DELETE", organization_id, deployment_id, service_id, "")
 
     def start_service(
         self, organization_id: str, deployment_id: str, service_id: str
     ) -> dict[str, Any]:
         """Start a service. ``POST .../services/<s>/start``."""
-        return self._services._action_raw(
-            "POST", organization_id, deployment_id, service_id, "/start"
-        )
+        return self._action("POST", organization_id, deployment_id, service_id, "/start")
 
     def stop_service(
         self, organization_id: str, deployment_id: str, service_id: str
     ) -> dict[str, Any]:
         """Stop a service. ``POST .../services/<s>/stop``."""
-        return self._services._action_raw(
-            "POST", organization_id, deployment_id, service_id, "/stop"
-        )
+        return self._action("POST", organization_id, deployment_id, service_id, "/stop")
 
     def get_service_recent_logs(
         self,
@@ -185,7 +190,7 @@ class APIClient:
 
         ``start_time``/``end_time`` are sent in UTC (naive datetimes are taken as UTC).
         """
-        return self._services._logs_raw(
+        response = self._services._logs_raw(
             organization_id,
             deployment_id,
             service_id,
@@ -194,6 +199,7 @@ class APIClient:
             next_forward_token=next_forward_token or None,
             next_backward_token=next_backward_token or None,
         )
+        return json_object(response)
 
     def request_service(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -36,23 +37,39 @@ _M = TypeVar("_M", bound=BaseModel)
 _OCTET_STREAM = "application/octet-stream"
 
 
-def _parse(model: type[_M], data: object, url: str) -> _M:
+def parse(model: type[_M], response: requests.Response) -> _M:
+    """A typed model straight from the response bytes (pydantic parses the JSON itself)."""
     try:
-        return model.model_validate(data)
+        return model.model_validate_json(response.content)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors()
         )
-        message = f"{url}: the answer is not a valid {model.__name__}: {problems}"
-    raise InvalidResponseError(message, status_code=200, url=url)
+        message = f"{response.url}: the answer is not a valid {model.__name__}: {problems}"
+    raise InvalidResponseError(message, status_code=response.status_code, url=response.url)
 
 
-def _object(data: object, url: str) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise InvalidResponseError(
-            f"{url}: expected a JSON object, got {type(data).__name__}", status_code=200, url=url
-        )
+def json_object(response: requests.Response) -> dict[str, Any]:
+    """The JSON object the server sent, as plain Python (for the compat client)."""
+    data = json_body(response)
+    assert isinstance(data, dict)
     return data
+
+
+def json_body(
+    response: requests.Response, *, allow_list: bool = False
+) -> dict[str, Any] | list[Any]:
+    """The JSON the server sent: an object (or, with ``allow_list``, a list)."""
+    try:
+        data = json.loads(response.content)
+    except ValueError:
+        kind = response.headers.get("Content-Type") or "no content type"
+        message = f"{response.url}: expected a JSON body, got {kind}"
+    else:
+        if isinstance(data, dict) or (allow_list and isinstance(data, list)):
+            return data
+        message = f"{response.url}: expected a JSON object, got {type(data).__name__}"
+    raise InvalidResponseError(message, status_code=response.status_code, url=response.url)
 
 
 class Services:
@@ -93,24 +110,21 @@ class Services:
         service._services = self
         return service
 
-    # -- raw calls, shared with the compat APIClient: JSON exactly as the server sent it --
+    # -- one request per endpoint, shared with the compat APIClient --------------------
 
     def _create_raw(
         self, organization_id: str, deployment_id: str, body: CreateServiceRequest
-    ) -> dict[str, Any]:
+    ) -> requests.Response:
         url = self._url(organization_id, deployment_id)
-        return _object(self._transport.request_json("POST", url, json_body=body.to_json()), url)
+        return self._transport.request("POST", url, json_body=body.to_json())
 
-    def _list_raw(self, organization_id: str, deployment_id: str) -> Any:
-        url = self._url(organization_id, deployment_id)
-        data = self._transport.request_json("GET", url)
-        if not isinstance(data, (dict, list)):
-            _object(data, url)
-        return data
+    def _list_raw(self, organization_id: str, deployment_id: str) -> requests.Response:
+        return self._transport.request("GET", self._url(organization_id, deployment_id))
 
-    def _get_raw(self, organization_id: str, deployment_id: str, service_id: str) -> dict[str, Any]:
-        url = self._url(organization_id, deployment_id, service_id)
-        return _object(self._transport.request_json("GET", url), url)
+    def _get_raw(
+        self, organization_id: str, deployment_id: str, service_id: str
+    ) -> requests.Response:
+        return self._transport.request("GET", self._url(organization_id, deployment_id, service_id))
 
     def _update_raw(
         self,
@@ -118,16 +132,15 @@ class Services:
         deployment_id: str,
         service_id: str,
         payload: UpdateServicePayload,
-    ) -> dict[str, Any]:
+    ) -> requests.Response:
         url = self._url(organization_id, deployment_id, service_id)
-        data = self._transport.request_json("PATCH", url, json_body=payload.to_json())
-        return _object(data, url)
+        return self._transport.request("PATCH", url, json_body=payload.to_json())
 
     def _action_raw(
         self, method: str, organization_id: str, deployment_id: str, service_id: str, action: str
-    ) -> dict[str, Any]:
+    ) -> requests.Response:
         url = self._url(organization_id, deployment_id, service_id) + action
-        return _object(self._transport.request_json(method, url), url)
+        return self._transport.request(method, url)
 
     def _logs_raw(
         self,
@@ -139,7 +152,7 @@ class Services:
         end_time: datetime | str | None,
         next_forward_token: str | None,
         next_backward_token: str | None,
-    ) -> dict[str, Any]:
+    ) -> requests.Response:
         url = self._url(organization_id, deployment_id, service_id) + "/recentlogs"
         params: dict[str, str] = {}
         for name, token in (
@@ -153,7 +166,7 @@ class Services:
         for name, when in (("start_time", start_time), ("end_time", end_time)):
             if when is not None:
                 params[name] = _config.format_log_time(name, when)
-        return _object(self._transport.request_json("GET", url, params=params), url)
+        return self._transport.request("GET", url, params=params)
 
     def _predict_raw(
         self,
@@ -229,21 +242,17 @@ class Services:
             enable_autoscale=enable_autoscale,
             record_channel_id=record_channel_id,
         )
-        org = self._organization()
-        data = self._create_raw(org, deployment_id, body)
-        return self._bind(_parse(Service, data, self._url(org, deployment_id)))
+        response = self._create_raw(self._organization(), deployment_id, body)
+        return self._bind(parse(Service, response))
 
     def get(self, deployment_id: str, service_id: str) -> Service:
         """Fetch one service."""
-        org = self._organization()
-        url = self._url(org, deployment_id, service_id)
-        return self._bind(_parse(Service, self._get_raw(org, deployment_id, service_id), url))
+        response = self._get_raw(self._organization(), deployment_id, service_id)
+        return self._bind(parse(Service, response))
 
     def list(self, deployment_id: str) -> ServiceList:
         """List the services of a deployment."""
-        org = self._organization()
-        data = self._list_raw(org, deployment_id)
-        services = _parse(ServiceList, data, self._url(org, deployment_id))
+        services = parse(ServiceList, self._list_raw(self._organization(), deployment_id))
         for service in services.entries:
             self._bind(service)
         return services
@@ -278,10 +287,8 @@ class Services:
             payload = UpdateServicePayload.model_validate(given)
         if not payload.to_json():
             raise ValueError("nothing to update: give at least one field")
-        org = self._organization()
-        url = self._url(org, deployment_id, service_id)
-        data = self._update_raw(org, deployment_id, service_id, payload)
-        return self._bind(_parse(Service, data, url))
+        response = self._update_raw(self._organization(), deployment_id, service_id, payload)
+        return self._bind(parse(Service, response))
 
     def delete(self, deployment_id: str, service_id: str) -> ActionResult:
         """Delete a service."""
@@ -299,8 +306,7 @@ class Services:
         self, deployment_id: str, service_id: str, method: str, action: str
     ) -> ActionResult:
         org = self._organization()
-        data = self._action_raw(method, org, deployment_id, service_id, action)
-        return _parse(ActionResult, data, self._url(org, deployment_id, service_id) + action)
+        return parse(ActionResult, self._action_raw(method, org, deployment_id, service_id, action))
 
     def logs(
         self,
@@ -313,9 +319,8 @@ class Services:
         next_backward_token: str | None = None,
     ) -> LogPage:
         """One page of recent logs, newest first; times are sent in UTC."""
-        org = self._organization()
-        data = self._logs_raw(
-            org,
+        response = self._logs_raw(
+            self._organization(),
             deployment_id,
             service_id,
             start_time=start_time,
@@ -323,7 +328,7 @@ class Services:
             next_forward_token=next_forward_token,
             next_backward_token=next_backward_token,
         )
-        return _parse(LogPage, data, self._url(org, deployment_id, service_id) + "/recentlogs")
+        return parse(LogPage, response)
 
     def predict(
         self,

@@ -12,12 +12,14 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import timezone
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 import requests.adapters
 import requests.utils
 import tenacity
 import urllib3.exceptions
+from requests.structures import CaseInsensitiveDict
 
 from .. import exceptions as exc
 from . import _constants as C
@@ -153,6 +155,56 @@ def _rewinder(data: object) -> Callable[[], None] | None:
     return None
 
 
+def _retry_policy(idempotent: bool) -> Callable[[tenacity.RetryCallState], bool]:
+    """Whether an attempt's outcome is worth another attempt, for one kind of method."""
+    statuses = C.RETRY_STATUSES if idempotent else C.RETRY_STATUSES_POST
+
+    def should_retry(state: tenacity.RetryCallState) -> bool:
+        outcome = state.outcome
+        assert outcome is not None
+        if outcome.failed:
+            error = outcome.exception()
+            assert error is not None
+            if _connect_failed(error):
+                return True
+            # After a read timeout or a dropped connection the server may have acted.
+            return (
+                idempotent
+                and isinstance(
+                    error,
+                    (
+                        requests.exceptions.ReadTimeout,
+                        requests.exceptions.ConnectionError,
+                        requests.exceptions.ChunkedEncodingError,
+                    ),
+                )
+                and not isinstance(error, requests.exceptions.SSLError)
+            )
+        response: requests.Response = outcome.result()
+        if response.status_code not in statuses:
+            return False
+        delay = parse_retry_after(response.headers.get("Retry-After"))
+        return delay is None or delay <= C.MAX_RETRY_AFTER
+
+    return should_retry
+
+
+def _wait(state: tenacity.RetryCallState) -> float:
+    """The server's Retry-After when it gave one, else exponential backoff with jitter."""
+    outcome = state.outcome
+    if outcome is not None and not outcome.failed:
+        delay = parse_retry_after(outcome.result().headers.get("Retry-After"))
+        if delay is not None:
+            return delay
+    return backoff(state.attempt_number)
+
+
+def _last_outcome(state: tenacity.RetryCallState) -> Any:
+    """When attempts run out: the last response (mapped to an error later) or exception."""
+    assert state.outcome is not None
+    return state.outcome.result()
+
+
 class Transport:
     """One pooled ``requests.Session`` and the retry policy around it."""
 
@@ -176,13 +228,27 @@ class Transport:
             )
             session.mount("https://", adapter)
             session.mount("http://", adapter)
-            # Proxies and CA bundle are read from the environment once, not on every call.
+            # Proxies and CA bundle come from the environment once per client, not per call.
             session.trust_env = False
             session.verify = (
                 os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
             )
         self._session = session
+        # Requests go straight to the session's adapters: Session.request would merge
+        # cookies, hooks, settings and the environment again on every call.
+        self._trust_env = session.trust_env or self._owns_session
         self._proxies: dict[str, dict[str, str]] = {}
+        self._retrying = {
+            idempotent: tenacity.Retrying(
+                stop=tenacity.stop_after_attempt(max_retries + 1),
+                wait=_wait,
+                retry=_retry_policy(idempotent),
+                sleep=self._sleep,
+                retry_error_callback=_last_outcome,
+                reraise=True,
+            )
+            for idempotent in (True, False)
+        }
         self._headers = {"User-Agent": user_agent(), "Accept": "application/json"}
         if auth is not None:
             self._headers["Authorization"] = auth.header
@@ -200,8 +266,10 @@ class Transport:
         origin = url if end < 0 else url[:end]
         proxies = self._proxies.get(origin)
         if proxies is None:
-            owned = self._owns_session
-            proxies = dict(requests.utils.get_environ_proxies(origin)) if owned else {}
+            proxies = dict(self._session.proxies)
+            if self._trust_env:
+                for scheme, proxy in requests.utils.get_environ_proxies(origin).items():
+                    proxies.setdefault(scheme, proxy)
             self._proxies[origin] = proxies
         return proxies
 
@@ -219,35 +287,44 @@ class Transport:
         """Send with retries; return a 2xx response or raise an ``abeja.exceptions`` error."""
         if self.closed:
             raise exc.Error("this client is closed")
+        if params:
+            url = f"{url}?{urlencode(params)}"
         send_headers = dict(self._headers)
         if headers:
             send_headers.update(headers)
         if json_body is not None:
             data = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode()
             send_headers.setdefault("Content-Type", "application/json")
-        rewind = _rewinder(data)
-        attempts = self.max_retries + 1 if rewind is not None else 1
-        statuses = C.RETRY_STATUSES if method in C.IDEMPOTENT_METHODS else C.RETRY_STATUSES_POST
+        prepared = requests.PreparedRequest()
+        prepared.method = method
+        prepared.url = url  # built from checked ids and urlencode: nothing to normalise
+        prepared.headers = CaseInsensitiveDict(send_headers)
+        prepared.prepare_body(data, None)  # Content-Length, or chunked for iterators
+        adapter = self._session.get_adapter(url)
+        verify = True if self._session.verify is None else self._session.verify
+        cert = self._session.cert
         seconds = self.timeout if timeout is None else timeout
         proxies = self._proxies_for(url)
+        rewind = _rewinder(data)
         attempt = 0
 
         def send() -> requests.Response:
             nonlocal attempt
             attempt += 1
+            if attempt > 1 and rewind is not None:
+                rewind()
             started = time.perf_counter()
             status: object = "error"
             try:
-                response = self._session.request(
-                    method,
-                    url,
-                    params=params,
-                    data=data,
-                    headers=send_headers,
+                response = adapter.send(
+                    prepared,
+                    stream=False,
                     timeout=(seconds, seconds),
+                    verify=verify,
+                    cert=cert,
                     proxies=proxies,
-                    allow_redirects=False,
                 )
+                response.content  # noqa: B018 - read the body inside the retried attempt
                 status = response.status_code
                 return response
             finally:
@@ -261,56 +338,12 @@ class Transport:
                         (time.perf_counter() - started) * 1000,
                     )
 
-        def should_retry(state: tenacity.RetryCallState) -> bool:
-            outcome = state.outcome
-            assert outcome is not None
-            if outcome.failed:
-                error = outcome.exception()
-                assert error is not None
-                if _connect_failed(error):
-                    return True
-                return (
-                    method in C.IDEMPOTENT_METHODS
-                    and isinstance(
-                        error,
-                        (
-                            requests.exceptions.ReadTimeout,
-                            requests.exceptions.ConnectionError,
-                            requests.exceptions.ChunkedEncodingError,
-                        ),
-                    )
-                    and not isinstance(error, requests.exceptions.SSLError)
-                )
-            response: requests.Response = outcome.result()
-            if response.status_code not in statuses:
-                return False
-            delay = parse_retry_after(response.headers.get("Retry-After"))
-            return delay is None or delay <= C.MAX_RETRY_AFTER
-
-        def wait(state: tenacity.RetryCallState) -> float:
-            outcome = state.outcome
-            if outcome is not None and not outcome.failed:
-                delay = parse_retry_after(outcome.result().headers.get("Retry-After"))
-                if delay is not None:
-                    return delay
-            return backoff(state.attempt_number)
-
-        def before_retry(state: tenacity.RetryCallState) -> None:
-            if rewind is not None:
-                rewind()
-
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(attempts),
-            wait=wait,
-            retry=should_retry,
-            sleep=self._sleep,
-            before_sleep=before_retry,
-            retry_error_callback=lambda state: state.outcome.result(),  # type: ignore[union-attr]
-            reraise=True,
-        )
         result: requests.Response | exc.Error
         try:
-            result = retrying(send)
+            if rewind is None:
+                result = send()  # a body that cannot be rewound is never sent twice
+            else:
+                result = self._retrying[method in C.IDEMPOTENT_METHODS](send)
         except requests.RequestException as error:
             result = _translate(error, method, url.split("?", 1)[0])
         if isinstance(result, exc.Error):
@@ -321,18 +354,3 @@ class Transport:
         if response.status_code >= 300:
             raise _error_for(response, method)
         return response
-
-    def request_json(self, method: str, url: str, **kwargs: Any) -> Any:
-        """Like :meth:`request`, returning the parsed JSON body."""
-        response = self.request(method, url, **kwargs)
-        try:
-            return response.json()
-        except ValueError:
-            pass
-        raise exc.InvalidResponseError(
-            f"{method} {url}: expected a JSON body, got "
-            f"{response.headers.get('Content-Type') or 'no content type'} "
-            f"({len(response.content)} bytes)",
-            status_code=response.status_code,
-            url=url,
-        )

@@ -306,6 +306,9 @@ def _token(value: object) -> object:
 class LogPage(_Response):
     """A page of log events, newest first, with a token for each direction."""
 
+    # Log messages are nearly all distinct: caching them would only hold memory.
+    model_config = ConfigDict(cache_strings="keys")
+
     events: list[LogEvent] = Field(default_factory=list)
     """The events, newest first."""
     next_backward_token: str | None = None
