@@ -46,7 +46,9 @@ BASE = f"/organizations/{ORG}/deployments/{DEP}/services"
 ONE = _response(json.dumps({**service(1), "service_id": SID}).encode())
 LIST = _response(json.dumps({"entries": [service(i) for i in range(1000)]}).encode())
 PREDICTED = _response(b'{"label":"cat","score":0.98}')
-NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+NOT_FOUND = (
+    b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+)
 _EVENTS = json.dumps(
     [
         {"message": f"GET /predict 200 in 12.{i % 10} ms", "timestamp": "2026-01-01T00:00:00Z"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -45,8 +46,11 @@ def test_list_and_logs_examples() -> None:
     assert page.next_forward_token == "..."
 
 
-def test_bare_list_is_accepted() -> None:
-    assert len(ServiceList.model_validate([ref.GET, ref.GET])) == 2
+def test_bare_list_is_accepted(client: ServiceClient, emulator: ServiceEmulator) -> None:
+    emulator.inject("list", status=200, body=json.dumps([ref.GET, ref.GET]).encode())
+    services = client.services.list(emulator.deployment_id)
+    assert [s.service_id for s in services] == [ref.GET["service_id"]] * 2
+    assert services[0].refresh  # bound like any listed service
 
 
 def test_unknown_fields_and_statuses_are_kept() -> None:

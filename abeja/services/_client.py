@@ -35,7 +35,8 @@ class ServiceClient:
         service_url_template: where predictions go, such as
             ``http://127.0.0.1:8080/o/{organization_id}``, instead of the
             organization's sub-domain of the API host.
-        session: a ``requests.Session`` to send with (left open by :meth:`close`).
+        session: a ``requests.Session`` whose adapters, proxies, ``verify`` and ``cert``
+            are used (left open by :meth:`close`); by default the client makes its own.
         sleep: what waits between retries and polls (tests pass a recorder).
         clock: monotonic seconds for waiters' deadlines (tests pass a fake).
     """

@@ -37,10 +37,10 @@ _M = TypeVar("_M", bound=BaseModel)
 _OCTET_STREAM = "application/octet-stream"
 
 
-def parse(model: type[_M], response: requests.Response) -> _M:
+def parse(model: type[_M], response: requests.Response, content: bytes | None = None) -> _M:
     """A typed model straight from the response bytes (pydantic parses the JSON itself)."""
     try:
-        return model.model_validate_json(response.content)
+        return model.model_validate_json(response.content if content is None else content)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors()
@@ -107,8 +107,7 @@ class Services:
         return url
 
     def _bind(self, service: Service) -> Service:
-        service._services = self
-        return service
+        return service._bind(self)
 
     # -- one request per endpoint, shared with the compat APIClient --------------------
 
@@ -252,7 +251,11 @@ class Services:
 
     def list(self, deployment_id: str) -> ServiceList:
         """List the services of a deployment."""
-        services = parse(ServiceList, self._list_raw(self._organization(), deployment_id))
+        response = self._list_raw(self._organization(), deployment_id)
+        content = response.content
+        if content.lstrip()[:1] == b"[":  # a bare list of services
+            content = b'{"entries":' + content + b"}"
+        services = parse(ServiceList, response, content)
         for service in services.entries:
             self._bind(service)
         return services

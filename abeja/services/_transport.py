@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import email.utils
-import io
 import json
 import logging
 import os
 import random
+import sys
 import time
 from collections.abc import Callable, Mapping
 from datetime import timezone
@@ -41,14 +41,9 @@ _STATUS_ERRORS: dict[int, type[exc.HttpError]] = {
 }
 
 Sleep = Callable[[float], None]
-Body = bytes | str | io.IOBase | Any
 
 
-def user_agent() -> str:
-    """``abeja-services/<version> python/<x.y>``."""
-    import sys
-
-    return f"abeja-services/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}"
+USER_AGENT = f"abeja-services/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}"
 
 
 def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
@@ -249,7 +244,7 @@ class Transport:
             )
             for idempotent in (True, False)
         }
-        self._headers = {"User-Agent": user_agent(), "Accept": "application/json"}
+        self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if auth is not None:
             self._headers["Authorization"] = auth.header
         self.closed = False
@@ -280,7 +275,7 @@ class Transport:
         *,
         params: Mapping[str, str] | None = None,
         json_body: object = None,
-        data: Body = None,
+        data: object = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
     ) -> requests.Response:

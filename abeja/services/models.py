@@ -15,7 +15,8 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+import pydantic
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic import model_validator as _model_validator
 
 from ..exceptions import InvalidResponseError, ServiceNotBoundError
@@ -33,7 +34,10 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+_NaiveAsUtc = Annotated[datetime, AfterValidator(_aware)]
+# Aware timestamps (what the platform sends) validate without Python code; only a naive
+# one falls through to the second member and is taken as UTC.
+AwareDatetime = Annotated[pydantic.AwareDatetime | _NaiveAsUtc, Field(union_mode="left_to_right")]
 """A datetime that always carries a time zone (a naive one from the server is taken as UTC)."""
 
 PositiveInt = Annotated[int, Field(ge=1)]
@@ -56,13 +60,8 @@ class ServiceStatus(str, Enum):
         return self.value
 
 
-def _status(value: object) -> object:
-    if isinstance(value, str) and not isinstance(value, ServiceStatus):
-        try:
-            return ServiceStatus(value)
-        except ValueError:
-            return value
-    return value
+# A known status becomes the enum, any other string stays a str (checked in that order).
+Status = Annotated[ServiceStatus | str, Field(union_mode="left_to_right")]
 
 
 class _Response(BaseModel):
@@ -76,7 +75,7 @@ class Service(_Response):
     """The service's id, such as ``ser-abc1111111111111``."""
     deployment_id: str
     """The deployment the service belongs to."""
-    status: ServiceStatus | str = ServiceStatus.IN_PROGRESS
+    status: Status = ServiceStatus.IN_PROGRESS
     """Lifecycle state; a :class:`ServiceStatus` when known, else the server's string."""
     models: dict[str, str] = Field(default_factory=dict)
     """Training models by alias, such as ``{"alias": "3333333333333"}``."""
@@ -109,17 +108,22 @@ class Service(_Response):
     modified_at: AwareDatetime | None = None
     """When the service last changed (time-zone aware)."""
 
-    _services: Services | None = PrivateAttr(default=None)
+    # The client a Service came from. A slot, not a pydantic private attribute: it costs
+    # nothing per validated instance, and stays out of equality, copies and pickles.
+    __slots__ = ("_services",)
 
-    _check_status = field_validator("status", mode="before")(staticmethod(_status))
+    def _bind(self, services: Services) -> Service:
+        object.__setattr__(self, "_services", services)
+        return self
 
     def _bound(self) -> Services:
-        if self._services is None:
+        services: Services | None = getattr(self, "_services", None)
+        if services is None:
             raise ServiceNotBoundError(
                 f"Service {self.service_id!r} was built by hand and has no client; "
                 "get it from ServiceClient.services to call the API"
             )
-        return self._services
+        return services
 
     @property
     def is_ready(self) -> bool:
@@ -267,15 +271,13 @@ class Service(_Response):
 
 
 class ServiceList(_Response):
-    """The services of a deployment; iterable, sized and indexable."""
+    """The services of a deployment; iterable, sized and indexable.
+
+    ``ServiceClient.services.list`` also accepts a bare JSON list from the server.
+    """
 
     entries: list[Service] = Field(default_factory=list)
     """The services."""
-
-    @_model_validator(mode="before")
-    @classmethod
-    def _accept_bare_list(cls, value: object) -> object:
-        return {"entries": value} if isinstance(value, list) else value
 
     def __iter__(self) -> Iterator[Service]:  # type: ignore[override]
         return iter(self.entries)
