@@ -382,7 +382,7 @@ class Services:
                 statuses keep polling).
             WaitTimeoutError: not READY by the deadline; carries the last ``Service`` seen.
         """
-        return self._wait(
+        return self._wait_status(
             deployment_id,
             service_id,
             ("READY",),
@@ -404,7 +404,7 @@ class Services:
         failed_statuses: Collection[str] = C.FAILED_STATUSES,
     ) -> Service:
         """Poll until the service is STOPPED and return it (as :meth:`wait_until_ready`)."""
-        return self._wait(
+        return self._wait_status(
             deployment_id,
             service_id,
             ("STOPPED",),
@@ -425,32 +425,29 @@ class Services:
         on_status: Callable[[Service], object] | None = None,
     ) -> None:
         """Poll until the service is gone (the API answers 404)."""
-        _waiters.wait_for(
-            lambda: self.get(deployment_id, service_id),
-            goal=None,
-            what="deleted",
-            timeout=timeout,
-            poll_interval=poll_interval,
-            on_status=on_status,
-            failed_statuses=(),
-            clock=self._clock,
-            sleep=self._sleep,
+        self._wait(
+            deployment_id, service_id, None, "deleted", timeout, poll_interval, on_status, ()
         )
+
+    def _wait_status(self, *args: Any) -> Service:
+        service = self._wait(*args)
+        assert service is not None  # a wait with a goal returns the Service or raises
+        return service
 
     def _wait(
         self,
         deployment_id: str,
         service_id: str,
-        goal: tuple[str, ...],
+        goal: tuple[str, ...] | None,
         what: str,
         timeout: float,
         poll_interval: float | None,
         on_status: Callable[[Service], object] | None,
         failed_statuses: Collection[str],
-    ) -> Service:
+    ) -> Service | None:
         check_path_id("deployment_id", deployment_id)
         check_path_id("service_id", service_id)
-        service = _waiters.wait_for(
+        return _waiters.wait_for(
             lambda: self.get(deployment_id, service_id),
             goal=goal,
             what=what,
@@ -461,8 +458,6 @@ class Services:
             clock=self._clock,
             sleep=self._sleep,
         )
-        assert service is not None  # only the goal=None wait returns None
-        return service
 
     def iter_logs(
         self,

@@ -20,6 +20,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from pydantic import model_validator as _model_validator
 
 from ..exceptions import InvalidResponseError, ServiceNotBoundError
+from . import _constants as C
 
 if TYPE_CHECKING:
     import threading
@@ -188,11 +189,11 @@ class Service(_Response):
 
     def wait_until_ready(
         self,
-        timeout: float = 600.0,
+        timeout: float = C.DEFAULT_WAIT_TIMEOUT,
         poll_interval: float | None = None,
         on_status: Callable[[Service], object] | None = None,
         *,
-        failed_statuses: Collection[str] = frozenset({"FAILED"}),
+        failed_statuses: Collection[str] = C.FAILED_STATUSES,
     ) -> Service:
         """Poll until this service is READY; returns it fresh (``Services.wait_until_ready``)."""
         return self._bound().wait_until_ready(
@@ -206,7 +207,7 @@ class Service(_Response):
 
     def wait_until_stopped(
         self,
-        timeout: float = 600.0,
+        timeout: float = C.DEFAULT_WAIT_TIMEOUT,
         poll_interval: float | None = None,
         on_status: Callable[[Service], object] | None = None,
     ) -> Service:
@@ -220,7 +221,7 @@ class Service(_Response):
         )
 
     def wait_until_deleted(
-        self, timeout: float = 600.0, poll_interval: float | None = None
+        self, timeout: float = C.DEFAULT_WAIT_TIMEOUT, poll_interval: float | None = None
     ) -> None:
         """Poll until this service is gone."""
         self._bound().wait_until_deleted(
@@ -234,7 +235,7 @@ class Service(_Response):
         end_time: datetime | None = None,
         limit: int | None = None,
         follow: bool = False,
-        poll_interval: float = 2.0,
+        poll_interval: float = C.LOG_POLL_INTERVAL,
         timeout: float | None = None,
         stop_event: threading.Event | None = None,
     ) -> Iterator[LogEvent]:
