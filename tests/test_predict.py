@@ -146,3 +146,23 @@ def test_a_200_mb_file_is_streamed_not_loaded(
         tracemalloc.stop()
     assert answer.json()["bytes"] == size
     assert peak < 50 * 1024 * 1024, f"peak traced memory {peak / 1e6:.1f} MB"
+
+
+@pytest.mark.parametrize("data", [{"a": 1}, [b"a"], 5, ("x",)])
+def test_data_of_the_wrong_kind_is_refused(
+    service: Service, emulator: ServiceEmulator, data: Any
+) -> None:
+    before = emulator.count("predict")
+    with pytest.raises(TypeError, match="json="):
+        service.predict(data=data)
+    assert emulator.count("predict") == before
+
+
+def test_a_text_mode_file_is_refused(
+    service: Service, emulator: ServiceEmulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("héllo")
+    with path.open() as f, pytest.raises(TypeError, match="'rb'"):
+        service.predict(data=f)  # type: ignore[arg-type]
+    assert emulator.count("predict") == 0

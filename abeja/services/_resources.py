@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import mimetypes
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -147,8 +148,8 @@ class Services:
         deployment_id: str,
         service_id: str,
         *,
-        start_time: datetime | str | None,
-        end_time: datetime | str | None,
+        start_time: datetime | None,
+        end_time: datetime | None,
         next_forward_token: str | None,
         next_backward_token: str | None,
     ) -> requests.Response:
@@ -201,6 +202,7 @@ class Services:
                 )
         if data is None:
             data = b""
+        _check_data(data)
         name = getattr(data, "name", None)
         guessed = _guess(name) if isinstance(name, str) else _OCTET_STREAM
         headers["Content-Type"] = content_type or guessed
@@ -507,6 +509,22 @@ class Services:
             clock=self._clock,
             sleep=self._sleep,
         )
+
+
+def _check_data(data: object) -> None:
+    """Refuse what requests would silently form-encode or send in the wrong encoding."""
+    if isinstance(data, (bytes, bytearray, str)):
+        return
+    if isinstance(data, io.TextIOBase):
+        raise TypeError("data= got a file opened in text mode: open it with 'rb'")
+    if hasattr(data, "read"):
+        return
+    if hasattr(data, "__iter__") and not isinstance(data, (list, tuple, set, dict, Mapping)):
+        return
+    raise TypeError(
+        "data= takes bytes, str, a binary file, a pathlib.Path or an iterator of bytes, "
+        f"not {type(data).__name__} (use json= for JSON values)"
+    )
 
 
 def _guess(name: str | None) -> str:

@@ -66,7 +66,7 @@ Status = Annotated[ServiceStatus | str, Field(union_mode="left_to_right")]
 
 
 class _Response(BaseModel):
-    model_config = ConfigDict(extra="allow", protected_namespaces=())
+    model_config = ConfigDict(extra="allow", protected_namespaces=(), use_attribute_docstrings=True)
 
 
 class Service(_Response):
@@ -338,7 +338,13 @@ class ActionResult(_Response):
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, protected_namespaces=())
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        protected_namespaces=(),
+        use_attribute_docstrings=True,
+    )
 
     @_model_validator(mode="after")
     def _min_not_above_max(self) -> Any:
