@@ -12,7 +12,7 @@ import pytest
 import requests
 from pydantic import ValidationError
 
-from abeja.exceptions import BadRequest, NotFound
+from abeja.exceptions import APITimeoutError, BadRequest, NotFound, ServiceUnavailable
 from abeja.services import APIClient
 from abeja.services.testing import ServiceEmulator
 
@@ -197,10 +197,18 @@ def test_constructor_arguments(emulator: ServiceEmulator, monkeypatch: pytest.Mo
     for name, value in emulator.env().items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("PLATFORM_AUTH_TOKEN")
-    emulator.inject("list", status=503, times=None)
-    with APIClient(emulator.credential, timeout=5, max_retry_count=1) as api:
-        api._client._transport._sleep = lambda seconds: None
-        with pytest.raises(Exception, match="503"):
-            api.list_services(emulator.organization_id, emulator.deployment_id)
-    assert emulator.count("list") == 2
-    assert emulator.requests[-1].headers["Authorization"] == f"Bearer {emulator.auth_token}"
+    org, dep = emulator.organization_id, emulator.deployment_id
+    # Retry-After: 0 makes the one retry wait no time at all.
+    emulator.inject("list", status=503, retry_after=0, times=None)
+    with APIClient(emulator.credential, timeout=0.1, max_retry_count=1) as api:
+        with pytest.raises(ServiceUnavailable):
+            api.list_services(org, dep)
+        assert emulator.count("list") == 2
+        assert emulator.requests[-1].headers["Authorization"] == f"Bearer {emulator.auth_token}"
+        emulator.clear_faults()
+        sid = api.create_service(org, dep, emulator.version_id)["service_id"]
+        # A prediction is not retried after a read timeout, so nothing waits between attempts.
+        emulator.inject("predict", delay=0.3)
+        with pytest.raises(APITimeoutError):
+            api.request_service(org, dep, sid, json={})
+    assert emulator.count("predict") == 1

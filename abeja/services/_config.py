@@ -68,7 +68,6 @@ def resolve_auth(credential: Mapping[str, str] | None, environ: Mapping[str, str
                 f"unknown credential key(s) {unknown}; expected some of {list(CREDENTIAL_KEYS)}"
             )
         source = {k: credential.get(k) for k in CREDENTIAL_KEYS}
-        origin = "credential"
     else:
         source = {
             "auth_token": environ.get(C.ENV_AUTH_TOKEN),
@@ -77,7 +76,6 @@ def resolve_auth(credential: Mapping[str, str] | None, environ: Mapping[str, str
             "datasource_id": environ.get(C.ENV_DATASOURCE_ID),
             "datasource_secret": environ.get(C.ENV_DATASOURCE_SECRET),
         }
-        origin = "environment"
     for key, value in source.items():
         if value is not None and not isinstance(value, str):
             raise TypeError(f"credential value for {key!r} must be a string")
@@ -89,8 +87,9 @@ def resolve_auth(credential: Mapping[str, str] | None, environ: Mapping[str, str
         return _basic(user_id if user_id.startswith("user-") else f"user-{user_id}", pat)
     ds_id, ds_secret = source["datasource_id"], source["datasource_secret"]
     if ds_id and ds_secret:
-        return _basic(f"datasource-{ds_id}", ds_secret)
-    if origin == "credential" and any(source.values()):
+        prefixed = ds_id if ds_id.startswith("datasource-") else f"datasource-{ds_id}"
+        return _basic(prefixed, ds_secret)
+    if credential is not None and any(source.values()):
         raise ValueError(
             "incomplete credential: give 'auth_token', or 'user_id' with "
             "'personal_access_token', or 'datasource_id' with 'datasource_secret'"
@@ -217,9 +216,14 @@ def load_settings(
         organization_id = env.get(C.ENV_ORGANIZATION_ID) or None
     if organization_id is not None:
         check_organization_id(organization_id)
-    template = service_url_template or env.get(C.ENV_SERVICE_URL_TEMPLATE) or None
+    template, template_name = service_url_template, "service_url_template"
+    if template is None:
+        template, template_name = (
+            env.get(C.ENV_SERVICE_URL_TEMPLATE) or None,
+            C.ENV_SERVICE_URL_TEMPLATE,
+        )
     if template is not None:
-        check_base_url(C.ENV_SERVICE_URL_TEMPLATE, template.replace("{organization_id}", "o"))
+        check_base_url(template_name, template.replace("{organization_id}", "o"))
         template = template.rstrip("/")
     return Settings(
         api_url=resolve_api_url(base_url, env),

@@ -384,15 +384,8 @@ class Services:
                 statuses keep polling).
             WaitTimeoutError: not READY by the deadline; carries the last ``Service`` seen.
         """
-        return self._wait_status(
-            deployment_id,
-            service_id,
-            ("READY",),
-            "READY",
-            timeout,
-            poll_interval,
-            on_status,
-            failed_statuses,
+        return self._wait_for_status(
+            deployment_id, service_id, "READY", timeout, poll_interval, on_status, failed_statuses
         )
 
     def wait_until_stopped(
@@ -406,15 +399,8 @@ class Services:
         failed_statuses: Collection[str] = C.FAILED_STATUSES,
     ) -> Service:
         """Poll until the service is STOPPED and return it (as :meth:`wait_until_ready`)."""
-        return self._wait_status(
-            deployment_id,
-            service_id,
-            ("STOPPED",),
-            "STOPPED",
-            timeout,
-            poll_interval,
-            on_status,
-            failed_statuses,
+        return self._wait_for_status(
+            deployment_id, service_id, "STOPPED", timeout, poll_interval, on_status, failed_statuses
         )
 
     def wait_until_deleted(
@@ -427,21 +413,29 @@ class Services:
         on_status: Callable[[Service], object] | None = None,
     ) -> None:
         """Poll until the service is gone (the API answers 404)."""
-        self._wait(
-            deployment_id, service_id, None, "deleted", timeout, poll_interval, on_status, ()
-        )
+        self._wait(deployment_id, service_id, None, timeout, poll_interval, on_status, ())
 
-    def _wait_status(self, *args: Any) -> Service:
-        service = self._wait(*args)
-        assert service is not None  # a wait with a goal returns the Service or raises
+    def _wait_for_status(
+        self,
+        deployment_id: str,
+        service_id: str,
+        status: str,
+        timeout: float,
+        poll_interval: float | None,
+        on_status: Callable[[Service], object] | None,
+        failed_statuses: Collection[str],
+    ) -> Service:
+        service = self._wait(
+            deployment_id, service_id, status, timeout, poll_interval, on_status, failed_statuses
+        )
+        assert service is not None  # a wait for a status returns the Service or raises
         return service
 
     def _wait(
         self,
         deployment_id: str,
         service_id: str,
-        goal: tuple[str, ...] | None,
-        what: str,
+        goal: str | None,
         timeout: float,
         poll_interval: float | None,
         on_status: Callable[[Service], object] | None,
@@ -452,7 +446,6 @@ class Services:
         return _waiters.wait_for(
             lambda: self.get(deployment_id, service_id),
             goal=goal,
-            what=what,
             timeout=timeout,
             poll_interval=poll_interval,
             on_status=on_status,

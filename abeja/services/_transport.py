@@ -213,7 +213,6 @@ class Transport:
         sleep: Sleep | None = None,
     ) -> None:
         self.timeout = timeout
-        self.max_retries = max_retries
         self._sleep: Sleep = sleep if sleep is not None else time.sleep
         self._owns_session = session is None
         if session is None:

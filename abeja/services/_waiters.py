@@ -29,8 +29,7 @@ def _transient(error: exc.Error) -> bool:
 def wait_for(
     fetch: Callable[[], Service],
     *,
-    goal: Collection[str] | None,
-    what: str,
+    goal: str | None,
     timeout: float,
     poll_interval: float | None,
     on_status: Callable[[Service], object] | None,
@@ -38,7 +37,7 @@ def wait_for(
     clock: Clock,
     sleep: Sleep,
 ) -> Service | None:
-    """Poll ``fetch`` until the status is in ``goal`` (or, with ``goal=None``, until 404).
+    """Poll ``fetch`` until the status is ``goal`` (or, with ``goal=None``, until a 404).
 
     Raises ``ServiceFailedError`` at once on a failed status and ``WaitTimeoutError``
     at the deadline (never sleeping past it). Transient errors are polled through,
@@ -49,6 +48,7 @@ def wait_for(
     interval = C.FIRST_POLL_INTERVAL if poll_interval is None else poll_interval
     if interval <= 0:
         raise ValueError("poll_interval must be a positive number of seconds")
+    what = goal or "deleted"
     start = clock()
     deadline = start + timeout
     last: Service | None = None
@@ -67,7 +67,7 @@ def wait_for(
             if on_status is not None and (last is None or last.status != current.status):
                 on_status(current)
             last = current
-            if goal is not None and current.status in goal:
+            if goal is not None and current.status == goal:
                 return current
             if current.status in failed_statuses:
                 raise exc.ServiceFailedError(

@@ -356,7 +356,7 @@ class App:
             record = self.state.service(organization_id, deployment_id, service_id)
             status = record.status
             version = record.version
-            environment = self.state.to_json(record)["merged_env_vars"]
+            environment = self.state.environment(record)
         if status != "READY":
             return error(503, "service_unavailable", f"service {service_id} is {status}")
         handler = version.handler or demo_handler

@@ -230,9 +230,13 @@ class EmulatorState:
 
     # -- the API ----------------------------------------------------------------
 
+    def environment(self, record: ServiceRecord) -> dict[str, str]:
+        """The deployment's environment with the service's on top (what a handler sees)."""
+        deployment = self.deployment(record.organization_id, record.deployment_id)
+        return {**deployment.environment, **record.user_env_vars}
+
     def to_json(self, record: ServiceRecord) -> dict[str, Any]:
         """A service in the platform's JSON shape: every field of the reference's examples."""
-        deployment = self.deployment(record.organization_id, record.deployment_id)
         return {
             "service_id": record.service_id,
             "deployment_id": record.deployment_id,
@@ -248,7 +252,7 @@ class EmulatorState:
             "metrics_url": f"https://metrics.invalid/services/{record.service_id}",
             "record_channel_id": record.record_channel_id,
             "user_env_vars": dict(record.user_env_vars),
-            "merged_env_vars": {**deployment.environment, **record.user_env_vars},
+            "merged_env_vars": self.environment(record),
             "service_process_type": "multi",
             "created_at": iso(record.created_at),
             "modified_at": iso(record.modified_at),
