@@ -1,16 +1,15 @@
-"""Configuration: arguments over environment, credentials as the server sees them, id checks."""
+"""Configuration: arguments over environment, credentials as the server sees them."""
 
 from __future__ import annotations
 
 import base64
 import sys
-from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 from abeja.exceptions import ServiceUnavailable, Unauthorized
-from abeja.services import ServiceClient, __version__
-from abeja.services._config import check_path_id, format_log_time, load_settings, predict_base_url
+from abeja.services import APIClient, ServiceClient, __version__
 from abeja.services.testing import ServiceEmulator
 
 
@@ -178,17 +177,26 @@ def test_bad_arguments(kwargs: dict[str, object], error: type[Exception]) -> Non
         ServiceClient(**kwargs)  # type: ignore[arg-type]
 
 
-def test_predict_goes_to_the_organization_subdomain_by_default() -> None:
-    settings = load_settings(
-        organization_id=None,
-        base_url="https://api.abeja.io",
-        credential=None,
-        timeout=None,
-        max_retries=None,
-        service_url_template=None,
-        environ={},
-    )
-    assert predict_base_url(settings, "1234567890123") == "https://1234567890123.api.abeja.io"
+def test_a_bad_ca_bundle_is_refused_when_the_client_is_made(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "missing.pem"))
+    with pytest.raises(ValueError, match="REQUESTS_CA_BUNDLE"):
+        ServiceClient("1111111111111")
+
+
+def test_compat_client_ignores_a_malformed_organization_in_the_environment(
+    emulator: ServiceEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """abeja-sdk's APIClient takes the organization per call: the variable is not its."""
+    monkeypatch.setenv("ABEJA_ORGANIZATION_ID", "not an id!")
+    monkeypatch.setenv("ABEJA_API_URL", emulator.url)
+    monkeypatch.setenv("PLATFORM_AUTH_TOKEN", emulator.auth_token)
+    with pytest.raises(ValueError, match="organization_id"):
+        ServiceClient()
+    with APIClient() as api:
+        listed = api.get_services(emulator.organization_id, emulator.deployment_id)
+    assert listed == {"entries": []}
 
 
 def test_predict_through_a_proxy_reaches_the_subdomain_host(
@@ -225,59 +233,3 @@ def test_service_url_template(client: ServiceClient, emulator: ServiceEmulator) 
         f"/o/{emulator.organization_id}/deployments/{emulator.deployment_id}"
         f"/services/{service.service_id}"
     )
-
-
-@pytest.mark.parametrize(
-    "organization_id",
-    ["evil.example.com/x?", "a.b", "-a", "a-", "", "a b", "a/b", "x" * 64, "a\nb", "org%2e"],
-)
-def test_organization_ids_that_could_change_the_host_are_refused(
-    emulator: ServiceEmulator, organization_id: str
-) -> None:
-    with pytest.raises(ValueError, match="organization_id"):
-        ServiceClient(organization_id, base_url=emulator.url)
-    with emulator.client() as client:
-        with pytest.raises(ValueError, match="organization_id"):
-            client.services._predict_raw(
-                organization_id, "1", "ser-1", json={}, data=None, content_type=None, timeout=None
-            )
-        with pytest.raises(ValueError, match="organization_id"):
-            client.services._get_raw(organization_id, "1", "ser-1")
-    assert emulator.count() == 0
-
-
-@pytest.mark.parametrize(
-    "bad_id",
-    ["a/b", "..", "a..b", "a?b", "a#b", "a%2F", "a b", "a\tb", "a\x00b", "", "ser-1\n"],
-)
-def test_path_ids_that_could_change_the_url_are_refused(
-    client: ServiceClient, emulator: ServiceEmulator, bad_id: str
-) -> None:
-    calls = [
-        lambda: client.services.get(bad_id, "ser-1"),
-        lambda: client.services.get("1", bad_id),
-        lambda: client.services.list(bad_id),
-        lambda: client.services.delete("1", bad_id),
-        lambda: client.services.start("1", bad_id),
-        lambda: client.services.logs("1", bad_id),
-        lambda: client.services.predict("1", bad_id, json={}),
-        lambda: client.services.update("1", bad_id, instance_number=1),
-        lambda: client.services.create(bad_id, version_id="v"),
-    ]
-    for call in calls:
-        with pytest.raises(ValueError, match="invalid (deployment|service)_id"):
-            call()
-    assert emulator.count() == 0
-
-
-def test_non_string_ids_are_type_errors() -> None:
-    with pytest.raises(TypeError):
-        check_path_id("service_id", 5)
-
-
-def test_log_times_are_utc_with_z() -> None:
-    jst = timezone(timedelta(hours=9))
-    assert format_log_time("t", datetime(2026, 1, 1, 9, 0, 0, tzinfo=jst)) == "2026-01-01T00:00:00Z"
-    assert format_log_time("t", datetime(2026, 1, 1, 9, 0, 0)) == "2026-01-01T09:00:00Z"
-    with pytest.raises(TypeError):
-        format_log_time("t", "2026-01-01")

@@ -231,12 +231,16 @@ def test_handler_sees_the_request_and_its_answer_goes_back(
 
     emulator.add_deployment("555", {"ver-h": handler}, environment={"DEP": "1"})
     service = client.services.create("555", version_id="ver-h", environment={"SVC": "2"})
-    answer = client.services._transport.request(
-        "POST",
+    answer = requests.post(
         f"{emulator.service_url_template.format(organization_id=emulator.organization_id)}"
         f"/deployments/555/services/{service.service_id}",
-        json_body={"q": "x"},
-        headers={"X-Custom": "yes"},
+        data=b'{"q":"x"}',
+        headers={
+            "Authorization": f"Bearer {emulator.auth_token}",
+            "X-Custom": "yes",
+            "Content-Type": "application/json",
+        },
+        timeout=10,
     )
     assert answer.status_code == 201 and answer.json() == [1, 2]
     assert seen == {

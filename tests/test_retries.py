@@ -18,7 +18,8 @@ from abeja.exceptions import (
     TooManyRequests,
 )
 from abeja.services import Service, ServiceClient
-from abeja.services._transport import backoff, parse_retry_after
+from abeja.services._response import parse_retry_after
+from abeja.services._transport import backoff
 from abeja.services.testing import ServiceEmulator
 
 
@@ -156,11 +157,14 @@ def test_retry_after_above_a_minute_raises_at_once(
 
 
 def test_parse_retry_after_forms() -> None:
-    assert parse_retry_after("3") == 3.0
-    assert parse_retry_after("-1") == 0.0
-    assert parse_retry_after("garbage") is None
-    assert parse_retry_after(None) is None
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=lambda: 1445412480.0 - 10) == 10
+    now = 1445412480.0 - 10
+    assert parse_retry_after("3", now) == 3.0
+    assert parse_retry_after("-1", now) == 0.0
+    assert parse_retry_after("garbage", now) is None
+    assert parse_retry_after(None, now) is None
+    assert parse_retry_after("nan", now) is None
+    assert parse_retry_after("inf", now) is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now) == 10
 
 
 def test_get_is_retried_after_a_dropped_connection(

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping
 from types import TracebackType
 
 import requests
 
-from ._config import load_settings
+from ._config import load_settings, resolve_organization_id
+from ._endpoints import Endpoints
 from ._resources import Services
-from ._transport import Sleep, Transport
-from ._waiters import Clock
+from ._transport import Transport
+from ._types import Clock, Sleep
 
 
 class ServiceClient:
@@ -55,23 +57,17 @@ class ServiceClient:
         clock: Clock | None = None,
     ) -> None:
         self._settings = load_settings(
-            organization_id=organization_id,
             base_url=base_url,
             credential=credential,
             timeout=timeout,
             max_retries=max_retries,
             service_url_template=service_url_template,
         )
-        self._transport = Transport(
-            auth=self._settings.auth,
-            timeout=self._settings.timeout,
-            max_retries=self._settings.max_retries,
-            session=session,
-            sleep=sleep,
-        )
+        self._organization_id = resolve_organization_id(organization_id, os.environ)
+        self._transport = Transport(self._settings, session=session, sleep=sleep)
         self.services = Services(
-            self._transport,
-            self._settings,
+            Endpoints(self._transport, self._settings),
+            self._organization_id,
             clock=clock if clock is not None else time.monotonic,
             sleep=sleep if sleep is not None else time.sleep,
         )
@@ -80,7 +76,7 @@ class ServiceClient:
     @property
     def organization_id(self) -> str | None:
         """The organization ``services`` acts in."""
-        return self._settings.organization_id
+        return self._organization_id
 
     @property
     def base_url(self) -> str:

@@ -1,7 +1,8 @@
 """abeja-sdk's ``abeja.services.APIClient``: the same methods and signatures, plain dicts back.
 
-Every call goes through the typed layer (the same request models, id checks,
-transport and retry policy) and returns the JSON the server sent, unchanged.
+Every call goes through the same endpoint layer as the typed client (the same
+request models, id checks, transport and retry policy) and returns the JSON the
+server sent, unchanged.
 Where abeja-sdk's documentation shows integers and booleans as strings
 (``"enable_autoscale": 'true'``), those strings are accepted and converted.
 """
@@ -14,8 +15,11 @@ from typing import IO, Any
 
 import requests
 
-from ._client import ServiceClient
-from ._resources import json_body, json_object
+from . import _constants as C
+from ._config import load_settings
+from ._endpoints import Endpoints
+from ._response import decode_json, decode_object
+from ._transport import Transport
 from .models import CreateServiceRequest, UpdateServicePayload
 
 _INT_FIELDS = ("instance_number", "min_instance_number", "max_instance_number")
@@ -70,14 +74,20 @@ class APIClient:
         timeout: float | None = None,
         max_retry_count: int | None = None,
     ) -> None:
-        self._client = ServiceClient(
-            credential=credential, timeout=timeout, max_retries=max_retry_count
+        settings = load_settings(
+            base_url=None,
+            credential=credential,
+            timeout=timeout,
+            max_retries=max_retry_count,
+            service_url_template=None,
         )
-        self._services = self._client.services
+        self._auth = settings.auth
+        self._transport = Transport(settings)
+        self._endpoints = Endpoints(self._transport, settings)
 
     def close(self) -> None:
         """Release pooled connections."""
-        self._client.close()
+        self._transport.close()
 
     def __enter__(self) -> APIClient:
         return self
@@ -86,13 +96,8 @@ class APIClient:
         self.close()
 
     def __repr__(self) -> str:
-        return f"APIClient({self._client!r})"
-
-    def _action(
-        self, method: str, organization_id: str, deployment_id: str, service_id: str, path: str
-    ) -> dict[str, Any]:
-        raw = self._services._action_raw(method, organization_id, deployment_id, service_id, path)
-        return json_object(raw)
+        auth = f"{self._auth.scheme} ***" if self._auth else None
+        return f"APIClient(auth={auth})"
 
     def create_service(
         self,
@@ -103,7 +108,7 @@ class APIClient:
         min_instance_number: int | None = None,
         max_instance_number: int | None = None,
         enable_autoscale: bool | None = None,
-        instance_type: str = "cpu-0.25",
+        instance_type: str = C.DEFAULT_INSTANCE_TYPE,
         environment: dict[str, str] | None = None,
         model_id: str | None = None,
         record_channel_id: str | None = None,
@@ -124,18 +129,22 @@ class APIClient:
                 }
             )
         )
-        return json_object(self._services._create_raw(organization_id, deployment_id, body))
+        return decode_object(self._endpoints.create_service(organization_id, deployment_id, body))
 
     def get_service(
         self, organization_id: str, deployment_id: str, service_id: str
     ) -> dict[str, Any]:
         """Get a service. ``GET .../services/<s>``."""
-        return json_object(self._services._get_raw(organization_id, deployment_id, service_id))
+        return decode_object(
+            self._endpoints.get_service(organization_id, deployment_id, service_id)
+        )
 
     def get_services(self, organization_id: str, deployment_id: str) -> dict[str, Any]:
         """List the services of a deployment: ``{"entries": [...]}``. ``GET .../services``."""
-        data = json_body(self._services._list_raw(organization_id, deployment_id), allow_list=True)
-        return {"entries": data} if isinstance(data, list) else data
+        response = self._endpoints.list_services(organization_id, deployment_id)
+        if response.content.lstrip()[:1] == b"[":  # a bare list of services
+            return {"entries": decode_json(response)}
+        return decode_object(response)
 
     def list_services(self, organization_id: str, deployment_id: str) -> dict[str, Any]:
         """The newer name of :meth:`get_services`."""
@@ -154,27 +163,33 @@ class APIClient:
         if payload is not None and not isinstance(payload, Mapping):
             raise TypeError("payload must be a dict")
         body = UpdateServicePayload.model_validate(_lenient(payload or {}))
-        return json_object(
-            self._services._update_raw(organization_id, deployment_id, service_id, body)
+        return decode_object(
+            self._endpoints.update_service(organization_id, deployment_id, service_id, body)
         )
 
     def delete_service(
         self, organization_id: str, deployment_id: str, service_id: str
     ) -> dict[str, Any]:
         """Delete a service. ``DELETE .../services/<s>``."""
-        return self._action("DELETE", organization_id, deployment_id, service_id, "")
+        return decode_object(
+            self._endpoints.delete_service(organization_id, deployment_id, service_id)
+        )
 
     def start_service(
         self, organization_id: str, deployment_id: str, service_id: str
     ) -> dict[str, Any]:
         """Start a service. ``POST .../services/<s>/start``."""
-        return self._action("POST", organization_id, deployment_id, service_id, "/start")
+        return decode_object(
+            self._endpoints.start_service(organization_id, deployment_id, service_id)
+        )
 
     def stop_service(
         self, organization_id: str, deployment_id: str, service_id: str
     ) -> dict[str, Any]:
         """Stop a service. ``POST .../services/<s>/stop``."""
-        return self._action("POST", organization_id, deployment_id, service_id, "/stop")
+        return decode_object(
+            self._endpoints.stop_service(organization_id, deployment_id, service_id)
+        )
 
     def get_service_recent_logs(
         self,
@@ -190,7 +205,7 @@ class APIClient:
 
         ``start_time``/``end_time`` are sent in UTC (naive datetimes are taken as UTC).
         """
-        response = self._services._logs_raw(
+        response = self._endpoints.recent_logs(
             organization_id,
             deployment_id,
             service_id,
@@ -199,7 +214,7 @@ class APIClient:
             next_forward_token=next_forward_token or None,
             next_backward_token=next_backward_token or None,
         )
-        return json_object(response)
+        return decode_object(response)
 
     def request_service(
         self,
@@ -215,12 +230,12 @@ class APIClient:
         ``json`` goes as ``application/json``; ``data`` with its ``content_type``,
         ``application/octet-stream`` when none is given.
         """
-        return self._services._predict_raw(
+        response = self._endpoints.request_service(
             organization_id,
             deployment_id,
             service_id,
             json=json,
             data=data,
             content_type=content_type or ("application/octet-stream" if data is not None else None),
-            timeout=None,
         )
+        return response.as_requests_response()

@@ -1,22 +1,15 @@
-"""Arguments and environment -> validated settings; id and time checks shared by every call."""
+"""Arguments and environment -> one frozen, validated ``Settings`` (read once per client)."""
 
 from __future__ import annotations
 
 import base64
-import math
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from . import _constants as C
-
-# An organization id becomes a DNS label of the predict host: nothing else may pass.
-_ORGANIZATION_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-# Deployment and service ids become path segments: letters, digits and . _ - only.
-_PATH_ID = re.compile(r"[A-Za-z0-9._-]+")
+from ._validation import check_organization_id, check_timeout
 
 CREDENTIAL_KEYS = (
     "auth_token",
@@ -42,14 +35,18 @@ class Auth:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything a client needs, checked once when the client is made."""
+    """What every client (typed or compat) needs, checked once when the client is made.
+
+    The organization is not here: only the typed client has one.
+    """
 
     api_url: str
-    organization_id: str | None
     auth: Auth | None
     timeout: float
     max_retries: int
     service_url_template: str | None
+    ca_bundle: str | None
+    """The CA bundle from ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` (None: certifi's)."""
 
 
 def _basic(user: str, secret: str) -> Auth:
@@ -120,11 +117,7 @@ def resolve_timeout(value: float | None, environ: Mapping[str, str]) -> float:
             return C.DEFAULT_TIMEOUT
         name = C.ENV_TIMEOUT
         value = _parse_float(raw, name)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive, finite number of seconds, got {value!r}")
-    return float(value)
+    return check_timeout(name, value)
 
 
 def resolve_max_retries(value: int | None, environ: Mapping[str, str]) -> int:
@@ -162,47 +155,37 @@ def check_base_url(name: str, value: object) -> str:
     return value.rstrip("/")
 
 
-def check_organization_id(value: object) -> str:
-    """Return the organization id, or raise: it becomes a host name, so only a DNS label passes."""
-    if not isinstance(value, str):
-        raise TypeError(f"organization_id must be a string, not {type(value).__name__}")
-    if not _ORGANIZATION_ID.fullmatch(value):
-        raise ValueError(
-            f"invalid organization_id {value!r}: letters, digits and inner '-' only "
-            "(it becomes part of a host name)"
-        )
-    return value
+def resolve_organization_id(value: str | None, environ: Mapping[str, str]) -> str | None:
+    """The typed client's organization: the argument, else ``ABEJA_ORGANIZATION_ID``."""
+    if value is None:
+        value = environ.get(C.ENV_ORGANIZATION_ID) or None
+    return None if value is None else check_organization_id(value)
 
 
-def check_path_id(name: str, value: object) -> str:
-    """Return a deployment or service id, or raise if it could change the URL it goes into."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
-    if not _PATH_ID.fullmatch(value) or ".." in value:
-        raise ValueError(f"invalid {name} {value!r}: letters, digits, '.', '_' and '-' only")
-    return value
+def resolve_ca_bundle(environ: Mapping[str, str]) -> str | None:
+    """The CA bundle requests would read, checked now rather than failing at the first call."""
+    for name in C.ENV_CA_BUNDLES:
+        path = environ.get(name)
+        if path:
+            if not os.path.exists(path):
+                raise ValueError(f"{name}={path!r}: no such file or directory")
+            return path
+    return None
 
 
-def format_log_time(name: str, value: object) -> str:
-    """A datetime as UTC ``YYYY-MM-DDTHH:MM:SSZ``; a naive one is taken as UTC."""
-    if not isinstance(value, datetime):
-        raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
-    if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc)
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def predict_base_url(settings: Settings, organization_id: str) -> str:
-    """The host predictions go to: the template, or the organization as a sub-domain of the API."""
-    if settings.service_url_template is not None:
-        return settings.service_url_template.replace("{organization_id}", organization_id)
-    parts = urlsplit(settings.api_url)
-    return f"{parts.scheme}://{organization_id}.{parts.netloc}"
+def resolve_service_url_template(value: str | None, environ: Mapping[str, str]) -> str | None:
+    """Where predictions go instead of the organization's sub-domain, when set."""
+    name = "service_url_template"
+    if value is None:
+        value, name = environ.get(C.ENV_SERVICE_URL_TEMPLATE) or None, C.ENV_SERVICE_URL_TEMPLATE
+    if value is None:
+        return None
+    check_base_url(name, value.replace("{organization_id}", "o"))
+    return value.rstrip("/")
 
 
 def load_settings(
     *,
-    organization_id: str | None,
     base_url: str | None,
     credential: Mapping[str, str] | None,
     timeout: float | None,
@@ -212,24 +195,11 @@ def load_settings(
 ) -> Settings:
     """Merge arguments over the environment, validating every value."""
     env = os.environ if environ is None else environ
-    if organization_id is None:
-        organization_id = env.get(C.ENV_ORGANIZATION_ID) or None
-    if organization_id is not None:
-        check_organization_id(organization_id)
-    template, template_name = service_url_template, "service_url_template"
-    if template is None:
-        template, template_name = (
-            env.get(C.ENV_SERVICE_URL_TEMPLATE) or None,
-            C.ENV_SERVICE_URL_TEMPLATE,
-        )
-    if template is not None:
-        check_base_url(template_name, template.replace("{organization_id}", "o"))
-        template = template.rstrip("/")
     return Settings(
         api_url=resolve_api_url(base_url, env),
-        organization_id=organization_id,
         auth=resolve_auth(credential, env),
         timeout=resolve_timeout(timeout, env),
         max_retries=resolve_max_retries(max_retries, env),
-        service_url_template=template,
+        service_url_template=resolve_service_url_template(service_url_template, env),
+        ca_bundle=resolve_ca_bundle(env),
     )

@@ -20,6 +20,11 @@ ENV_TIMEOUT = "ABEJA_SDK_CONNECTION_TIMEOUT"
 ENV_MAX_RETRIES = "ABEJA_SDK_MAX_RETRY_COUNT"
 # Where predictions go when the organization sub-domain cannot be used (local hosts).
 ENV_SERVICE_URL_TEMPLATE = "ABEJA_SERVICE_URL_TEMPLATE"
+# The CA bundle requests reads, read once per client instead of per call.
+ENV_CA_BUNDLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+# Platform ids are 13-20 characters; a cap keeps absurd input out of URLs and logs.
+MAX_ID_LENGTH = 128
 
 # Idempotent methods may be retried on any transient failure.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
@@ -50,7 +55,5 @@ MAX_POLL_INTERVAL = 10.0
 DEFAULT_WAIT_TIMEOUT = 600.0
 # Right after create, a read may not see the service yet (eventual consistency).
 NOT_FOUND_GRACE = 30.0
-# States after which waiting for READY is pointless.
-FAILED_STATUSES = frozenset({"FAILED"})
 # How often a log follower asks for new events when there were none.
 LOG_POLL_INTERVAL = 2.0

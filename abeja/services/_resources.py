@@ -1,76 +1,29 @@
-"""The Services manager: one method per Service API endpoint."""
+"""The typed ``Services`` manager: endpoint calls parsed into bound models, and workflows."""
 
 from __future__ import annotations
 
-import io
-import json
-import mimetypes
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, TypeVar
 
-import requests
-from pydantic import BaseModel, ValidationError
-
-from ..exceptions import InvalidResponseError
-from . import _config, _waiters
 from . import _constants as C
-from ._config import Settings, check_organization_id, check_path_id
-from ._transport import Transport
-from ._waiters import Clock, Sleep
+from . import _waiters
+from ._bodies import DataBody
+from ._endpoints import Endpoints, log_query
+from ._response import PredictResponse, decode_model
+from ._status import FAILED_STATUSES, ServiceStatus
+from ._types import Clock, Sleep
+from ._validation import check_path_id
 from .models import (
     ActionResult,
     CreateServiceRequest,
     LogEvent,
     LogPage,
-    PredictResponse,
     Service,
     ServiceList,
     UpdateServicePayload,
 )
-
-DataBody = bytes | str | IO[bytes] | Iterable[bytes]
-"""What ``predict(data=...)`` takes besides a ``pathlib.Path``."""
-
-_M = TypeVar("_M", bound=BaseModel)
-_OCTET_STREAM = "application/octet-stream"
-
-
-def parse(model: type[_M], response: requests.Response, content: bytes | None = None) -> _M:
-    """A typed model straight from the response bytes (pydantic parses the JSON itself)."""
-    try:
-        return model.model_validate_json(response.content if content is None else content)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors()
-        )
-        message = f"{response.url}: the answer is not a valid {model.__name__}: {problems}"
-    raise InvalidResponseError(message, status_code=response.status_code, url=response.url)
-
-
-def json_object(response: requests.Response) -> dict[str, Any]:
-    """The JSON object the server sent, as plain Python (for the compat client)."""
-    data = json_body(response)
-    assert isinstance(data, dict)
-    return data
-
-
-def json_body(
-    response: requests.Response, *, allow_list: bool = False
-) -> dict[str, Any] | list[Any]:
-    """The JSON the server sent: an object (or, with ``allow_list``, a list)."""
-    try:
-        data = json.loads(response.content)
-    except ValueError:
-        kind = response.headers.get("Content-Type") or "no content type"
-        message = f"{response.url}: expected a JSON body, got {kind}"
-    else:
-        if isinstance(data, dict) or (allow_list and isinstance(data, list)):
-            return data
-        message = f"{response.url}: expected a JSON object, got {type(data).__name__}"
-    raise InvalidResponseError(message, status_code=response.status_code, url=response.url)
 
 
 class Services:
@@ -81,136 +34,24 @@ class Services:
     """
 
     def __init__(
-        self, transport: Transport, settings: Settings, *, clock: Clock, sleep: Sleep
+        self,
+        endpoints: Endpoints,
+        organization_id: str | None,
+        *,
+        clock: Clock,
+        sleep: Sleep,
     ) -> None:
-        self._transport = transport
-        self._settings = settings
+        self._endpoints = endpoints
+        self._organization_id = organization_id
         self._clock = clock
         self._sleep = sleep
 
-    # -- URLs -----------------------------------------------------------------
-
     def _organization(self) -> str:
-        organization_id = self._settings.organization_id
-        if organization_id is None:
+        if self._organization_id is None:
             raise ValueError(
                 "no organization_id: pass it to ServiceClient(...) or set ABEJA_ORGANIZATION_ID"
             )
-        return organization_id
-
-    def _url(self, organization_id: str, deployment_id: str, service_id: str | None = None) -> str:
-        url = (
-            f"{self._settings.api_url}/organizations/{check_organization_id(organization_id)}"
-            f"/deployments/{check_path_id('deployment_id', deployment_id)}/services"
-        )
-        if service_id is not None:
-            url += "/" + check_path_id("service_id", service_id)
-        return url
-
-    def _bind(self, service: Service) -> Service:
-        return service._bind(self)
-
-    # -- one request per endpoint, shared with the compat APIClient --------------------
-
-    def _create_raw(
-        self, organization_id: str, deployment_id: str, body: CreateServiceRequest
-    ) -> requests.Response:
-        url = self._url(organization_id, deployment_id)
-        return self._transport.request("POST", url, json_body=body.to_json())
-
-    def _list_raw(self, organization_id: str, deployment_id: str) -> requests.Response:
-        return self._transport.request("GET", self._url(organization_id, deployment_id))
-
-    def _get_raw(
-        self, organization_id: str, deployment_id: str, service_id: str
-    ) -> requests.Response:
-        return self._transport.request("GET", self._url(organization_id, deployment_id, service_id))
-
-    def _update_raw(
-        self,
-        organization_id: str,
-        deployment_id: str,
-        service_id: str,
-        payload: UpdateServicePayload,
-    ) -> requests.Response:
-        url = self._url(organization_id, deployment_id, service_id)
-        return self._transport.request("PATCH", url, json_body=payload.to_json())
-
-    def _action_raw(
-        self, method: str, organization_id: str, deployment_id: str, service_id: str, action: str
-    ) -> requests.Response:
-        url = self._url(organization_id, deployment_id, service_id) + action
-        return self._transport.request(method, url)
-
-    def _logs_raw(
-        self,
-        organization_id: str,
-        deployment_id: str,
-        service_id: str,
-        *,
-        start_time: datetime | None,
-        end_time: datetime | None,
-        next_forward_token: str | None,
-        next_backward_token: str | None,
-    ) -> requests.Response:
-        url = self._url(organization_id, deployment_id, service_id) + "/recentlogs"
-        params: dict[str, str] = {}
-        for name, token in (
-            ("next_forward_token", next_forward_token),
-            ("next_backward_token", next_backward_token),
-        ):
-            if token is not None:
-                if not isinstance(token, str):
-                    raise TypeError(f"{name} must be a string, not {type(token).__name__}")
-                params[name] = token
-        for name, when in (("start_time", start_time), ("end_time", end_time)):
-            if when is not None:
-                params[name] = _config.format_log_time(name, when)
-        return self._transport.request("GET", url, params=params)
-
-    def _predict_raw(
-        self,
-        organization_id: str,
-        deployment_id: str,
-        service_id: str,
-        *,
-        json: object,
-        data: DataBody | Path | None,
-        content_type: str | None,
-        timeout: float | None,
-    ) -> requests.Response:
-        deployment_id = check_path_id("deployment_id", deployment_id)
-        service_id = check_path_id("service_id", service_id)
-        base = _config.predict_base_url(self._settings, check_organization_id(organization_id))
-        url = f"{base}/deployments/{deployment_id}/services/{service_id}"
-        if timeout is not None:
-            timeout = _config.resolve_timeout(timeout, {})
-        headers = {"Accept": "*/*"}
-        if json is not None:
-            if data is not None:
-                raise ValueError("give json= or data=, not both")
-            if content_type is not None:
-                headers["Content-Type"] = content_type
-            return self._transport.request(
-                "POST", url, json_body=json, headers=headers, timeout=timeout
-            )
-        if isinstance(data, Path):
-            headers["Content-Type"] = content_type or _guess(data.name)
-            with data.open("rb") as stream:
-                return self._transport.request(
-                    "POST", url, data=stream, headers=headers, timeout=timeout
-                )
-        if data is None:
-            data = b""
-        _check_data(data)
-        name = getattr(data, "name", None)
-        guessed = _guess(name) if isinstance(name, str) else _OCTET_STREAM
-        headers["Content-Type"] = content_type or guessed
-        if isinstance(data, str):
-            data = data.encode()
-        return self._transport.request("POST", url, data=data, headers=headers, timeout=timeout)
-
-    # -- typed API ---------------------------------------------------------------
+        return self._organization_id
 
     def create(
         self,
@@ -219,7 +60,7 @@ class Services:
         version_id: str,
         model_id: str | None = None,
         environment: dict[str, str] | None = None,
-        instance_type: str = "cpu-0.25",
+        instance_type: str = C.DEFAULT_INSTANCE_TYPE,
         instance_number: int = 1,
         min_instance_number: int | None = None,
         max_instance_number: int | None = None,
@@ -243,23 +84,23 @@ class Services:
             enable_autoscale=enable_autoscale,
             record_channel_id=record_channel_id,
         )
-        response = self._create_raw(self._organization(), deployment_id, body)
-        return self._bind(parse(Service, response))
+        response = self._endpoints.create_service(self._organization(), deployment_id, body)
+        return decode_model(Service, response)._bind(self)
 
     def get(self, deployment_id: str, service_id: str) -> Service:
         """Fetch one service."""
-        response = self._get_raw(self._organization(), deployment_id, service_id)
-        return self._bind(parse(Service, response))
+        response = self._endpoints.get_service(self._organization(), deployment_id, service_id)
+        return decode_model(Service, response)._bind(self)
 
     def list(self, deployment_id: str) -> ServiceList:
         """List the services of a deployment."""
-        response = self._list_raw(self._organization(), deployment_id)
+        response = self._endpoints.list_services(self._organization(), deployment_id)
         content = response.content
         if content.lstrip()[:1] == b"[":  # a bare list of services
             content = b'{"entries":' + content + b"}"
-        services = parse(ServiceList, response, content)
+        services = decode_model(ServiceList, response, content)
         for service in services.entries:
-            self._bind(service)
+            service._bind(self)
         return services
 
     def update(
@@ -292,26 +133,25 @@ class Services:
             payload = UpdateServicePayload.model_validate(given)
         if not payload.to_json():
             raise ValueError("nothing to update: give at least one field")
-        response = self._update_raw(self._organization(), deployment_id, service_id, payload)
-        return self._bind(parse(Service, response))
+        response = self._endpoints.update_service(
+            self._organization(), deployment_id, service_id, payload
+        )
+        return decode_model(Service, response)._bind(self)
 
     def delete(self, deployment_id: str, service_id: str) -> ActionResult:
         """Delete a service."""
-        return self._action(deployment_id, service_id, "DELETE", "")
+        response = self._endpoints.delete_service(self._organization(), deployment_id, service_id)
+        return decode_model(ActionResult, response)
 
     def start(self, deployment_id: str, service_id: str) -> ActionResult:
         """Start a stopped service (``BadRequest`` if it is already running)."""
-        return self._action(deployment_id, service_id, "POST", "/start")
+        response = self._endpoints.start_service(self._organization(), deployment_id, service_id)
+        return decode_model(ActionResult, response)
 
     def stop(self, deployment_id: str, service_id: str) -> ActionResult:
         """Stop a running service (``BadRequest`` if it is not running)."""
-        return self._action(deployment_id, service_id, "POST", "/stop")
-
-    def _action(
-        self, deployment_id: str, service_id: str, method: str, action: str
-    ) -> ActionResult:
-        org = self._organization()
-        return parse(ActionResult, self._action_raw(method, org, deployment_id, service_id, action))
+        response = self._endpoints.stop_service(self._organization(), deployment_id, service_id)
+        return decode_model(ActionResult, response)
 
     def logs(
         self,
@@ -324,7 +164,7 @@ class Services:
         next_backward_token: str | None = None,
     ) -> LogPage:
         """One page of recent logs, newest first; times are sent in UTC."""
-        response = self._logs_raw(
+        response = self._endpoints.recent_logs(
             self._organization(),
             deployment_id,
             service_id,
@@ -333,7 +173,7 @@ class Services:
             next_forward_token=next_forward_token,
             next_backward_token=next_backward_token,
         )
-        return parse(LogPage, response)
+        return decode_model(LogPage, response)
 
     def predict(
         self,
@@ -350,7 +190,7 @@ class Services:
         Files and paths are streamed; a path's content type is guessed from its name.
         Retried only when the request cannot have reached the model (see the retry policy).
         """
-        response = self._predict_raw(
+        response = self._endpoints.request_service(
             self._organization(),
             deployment_id,
             service_id,
@@ -361,8 +201,6 @@ class Services:
         )
         return PredictResponse(response)
 
-    # -- workflows -------------------------------------------------------------------
-
     def wait_until_ready(
         self,
         deployment_id: str,
@@ -371,7 +209,7 @@ class Services:
         timeout: float = C.DEFAULT_WAIT_TIMEOUT,
         poll_interval: float | None = None,
         on_status: Callable[[Service], object] | None = None,
-        failed_statuses: Collection[str] = C.FAILED_STATUSES,
+        failed_statuses: Collection[str] = FAILED_STATUSES,
     ) -> Service:
         """Poll until the service is READY and return it fresh.
 
@@ -384,8 +222,8 @@ class Services:
                 statuses keep polling).
             WaitTimeoutError: not READY by the deadline; carries the last ``Service`` seen.
         """
-        return self._wait_for_status(
-            deployment_id, service_id, "READY", timeout, poll_interval, on_status, failed_statuses
+        return self._waiter(deployment_id, service_id, timeout, poll_interval).until_status(
+            ServiceStatus.READY, on_status, failed_statuses
         )
 
     def wait_until_stopped(
@@ -396,11 +234,11 @@ class Services:
         timeout: float = C.DEFAULT_WAIT_TIMEOUT,
         poll_interval: float | None = None,
         on_status: Callable[[Service], object] | None = None,
-        failed_statuses: Collection[str] = C.FAILED_STATUSES,
+        failed_statuses: Collection[str] = FAILED_STATUSES,
     ) -> Service:
         """Poll until the service is STOPPED and return it (as :meth:`wait_until_ready`)."""
-        return self._wait_for_status(
-            deployment_id, service_id, "STOPPED", timeout, poll_interval, on_status, failed_statuses
+        return self._waiter(deployment_id, service_id, timeout, poll_interval).until_status(
+            ServiceStatus.STOPPED, on_status, failed_statuses
         )
 
     def wait_until_deleted(
@@ -413,43 +251,17 @@ class Services:
         on_status: Callable[[Service], object] | None = None,
     ) -> None:
         """Poll until the service is gone (the API answers 404)."""
-        self._wait(deployment_id, service_id, None, timeout, poll_interval, on_status, ())
+        self._waiter(deployment_id, service_id, timeout, poll_interval).until_deleted(on_status)
 
-    def _wait_for_status(
-        self,
-        deployment_id: str,
-        service_id: str,
-        status: str,
-        timeout: float,
-        poll_interval: float | None,
-        on_status: Callable[[Service], object] | None,
-        failed_statuses: Collection[str],
-    ) -> Service:
-        service = self._wait(
-            deployment_id, service_id, status, timeout, poll_interval, on_status, failed_statuses
-        )
-        assert service is not None  # a wait for a status returns the Service or raises
-        return service
-
-    def _wait(
-        self,
-        deployment_id: str,
-        service_id: str,
-        goal: str | None,
-        timeout: float,
-        poll_interval: float | None,
-        on_status: Callable[[Service], object] | None,
-        failed_statuses: Collection[str],
-    ) -> Service | None:
+    def _waiter(
+        self, deployment_id: str, service_id: str, timeout: float, poll_interval: float | None
+    ) -> _waiters.StatusWaiter:
         check_path_id("deployment_id", deployment_id)
         check_path_id("service_id", service_id)
-        return _waiters.wait_for(
+        return _waiters.StatusWaiter(
             lambda: self.get(deployment_id, service_id),
-            goal=goal,
             timeout=timeout,
             poll_interval=poll_interval,
-            on_status=on_status,
-            failed_statuses=failed_statuses,
             clock=self._clock,
             sleep=self._sleep,
         )
@@ -478,9 +290,7 @@ class Services:
         """
         check_path_id("deployment_id", deployment_id)
         check_path_id("service_id", service_id)
-        for name, when in (("start_time", start_time), ("end_time", end_time)):
-            if when is not None:
-                _config.format_log_time(name, when)
+        log_query(None, None, start_time, end_time)  # raise now, not at the first next()
 
         def fetch(forward: str | None, backward: str | None) -> LogPage:
             return self.logs(
@@ -503,24 +313,3 @@ class Services:
             sleep=self._sleep,
         )
 
-
-def _check_data(data: object) -> None:
-    """Refuse what requests would silently form-encode or send in the wrong encoding."""
-    if isinstance(data, (bytes, bytearray, str)):
-        return
-    if isinstance(data, io.TextIOBase):
-        raise TypeError("data= got a file opened in text mode: open it with 'rb'")
-    if hasattr(data, "read"):
-        return
-    if hasattr(data, "__iter__") and not isinstance(data, (list, tuple, set, dict, Mapping)):
-        return
-    raise TypeError(
-        "data= takes bytes, str, a binary file, a pathlib.Path or an iterator of bytes, "
-        f"not {type(data).__name__} (use json= for JSON values)"
-    )
-
-
-def _guess(name: str | None) -> str:
-    if not name:
-        return _OCTET_STREAM
-    return mimetypes.guess_type(name)[0] or _OCTET_STREAM

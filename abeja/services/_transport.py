@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
-import os
 import random
 import sys
 import time
 from collections.abc import Callable, Mapping
-from datetime import timezone
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,45 +20,14 @@ from requests.structures import CaseInsensitiveDict
 
 from .. import exceptions as exc
 from . import _constants as C
-from ._config import Auth
+from ._config import Settings
+from ._response import HTTPResponse, error_for, parse_retry_after
+from ._types import Sleep
 from ._version import __version__
 
 logger = logging.getLogger(C.LOGGER_NAME)
 
-_STATUS_ERRORS: dict[int, type[exc.HttpError]] = {
-    400: exc.BadRequest,
-    401: exc.Unauthorized,
-    403: exc.Forbidden,
-    404: exc.NotFound,
-    405: exc.MethodNotAllowed,
-    409: exc.Conflict,
-    429: exc.TooManyRequests,
-    500: exc.InternalServerError,
-    503: exc.ServiceUnavailable,
-}
-
-Sleep = Callable[[float], None]
-
-
 USER_AGENT = f"abeja-services/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}"
-
-
-def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, when.timestamp() - now())
 
 
 def backoff(attempt: int, rand: Callable[[], float] = random.random) -> float:
@@ -103,42 +69,6 @@ def _reason(error: BaseException) -> str:
     return f"{type(reason).__name__}: {reason}"
 
 
-def request_id(response: requests.Response) -> str | None:
-    """The server's request id header, when it sent one."""
-    for name in C.REQUEST_ID_HEADERS:
-        value = response.headers.get(name)
-        if value:
-            return value
-    return None
-
-
-def _error_for(response: requests.Response, method: str) -> exc.HttpError:
-    """The exception for a non-2xx answer, built from the platform's error body."""
-    status = response.status_code
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        error = str(body.get("error") or response.reason or "error")
-        description = str(body.get("error_description") or body.get("message") or "")
-        detail = body.get("error_detail")
-    else:
-        error = response.reason or "error"
-        description = response.text[:500].strip()
-        detail = None
-    cls = _STATUS_ERRORS.get(status, exc.HttpError)
-    return cls(
-        error,
-        description,
-        detail,
-        status,
-        f"{method} {response.url}",
-        request_id=request_id(response),
-        retry_after=parse_retry_after(response.headers.get("Retry-After")),
-    )
-
-
 def _rewinder(data: object) -> Callable[[], None] | None:
     """A function that puts a seekable body back where it started, or None if it cannot."""
     if data is None or isinstance(data, (bytes, bytearray, str)):
@@ -178,7 +108,7 @@ def _retry_policy(idempotent: bool) -> Callable[[tenacity.RetryCallState], bool]
         response: requests.Response = outcome.result()
         if response.status_code not in statuses:
             return False
-        delay = parse_retry_after(response.headers.get("Retry-After"))
+        delay = parse_retry_after(response.headers.get("Retry-After"), time.time())
         return delay is None or delay <= C.MAX_RETRY_AFTER
 
     return should_retry
@@ -188,7 +118,7 @@ def _wait(state: tenacity.RetryCallState) -> float:
     """The server's Retry-After when it gave one, else exponential backoff with jitter."""
     outcome = state.outcome
     if outcome is not None and not outcome.failed:
-        delay = parse_retry_after(outcome.result().headers.get("Retry-After"))
+        delay = parse_retry_after(outcome.result().headers.get("Retry-After"), time.time())
         if delay is not None:
             return delay
     return backoff(state.attempt_number)
@@ -205,14 +135,12 @@ class Transport:
 
     def __init__(
         self,
+        settings: Settings,
         *,
-        auth: Auth | None,
-        timeout: float,
-        max_retries: int,
         session: requests.Session | None = None,
         sleep: Sleep | None = None,
     ) -> None:
-        self.timeout = timeout
+        self.timeout = settings.timeout
         self._sleep: Sleep = sleep if sleep is not None else time.sleep
         self._owns_session = session is None
         if session is None:
@@ -224,9 +152,7 @@ class Transport:
             session.mount("http://", adapter)
             # Proxies and CA bundle come from the environment once per client, not per call.
             session.trust_env = False
-            session.verify = (
-                os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-            )
+            session.verify = settings.ca_bundle or True
         self._session = session
         # Requests go straight to the session's adapters: Session.request would merge
         # cookies, hooks, settings and the environment again on every call.
@@ -234,7 +160,7 @@ class Transport:
         self._proxies: dict[str, dict[str, str]] = {}
         self._retrying = {
             idempotent: tenacity.Retrying(
-                stop=tenacity.stop_after_attempt(max_retries + 1),
+                stop=tenacity.stop_after_attempt(settings.max_retries + 1),
                 wait=_wait,
                 retry=_retry_policy(idempotent),
                 sleep=self._sleep,
@@ -244,8 +170,8 @@ class Transport:
             for idempotent in (True, False)
         }
         self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
-        if auth is not None:
-            self._headers["Authorization"] = auth.header
+        if settings.auth is not None:
+            self._headers["Authorization"] = settings.auth.header
         self.closed = False
 
     def close(self) -> None:
@@ -277,12 +203,47 @@ class Transport:
         data: object = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
-    ) -> requests.Response:
-        """Send with retries; return a 2xx response or raise an ``abeja.exceptions`` error."""
+    ) -> HTTPResponse:
+        """Send with retries; return a 2xx answer or raise an ``abeja.exceptions`` error."""
         if self.closed:
             raise exc.Error("this client is closed")
-        if params:
-            url = f"{url}?{urlencode(params)}"
+        prepared = self._prepare(method, url, params, json_body, data, headers)
+        attempt = _Attempt(self, prepared, url, self.timeout if timeout is None else timeout, data)
+        result: requests.Response | exc.Error
+        try:
+            if attempt.rewind is None:
+                result = attempt()  # a body that cannot be rewound is never sent twice
+            else:
+                result = self._retrying[method in C.IDEMPOTENT_METHODS](attempt)
+        except requests.RequestException as error:
+            result = _translate(error, method, url)
+        if isinstance(result, exc.Error):
+            # Raised outside the except block so the requests exception (which holds the
+            # request and its Authorization header) is not chained to ours.
+            raise result
+        response = HTTPResponse(
+            method=method,
+            url=url,
+            status_code=result.status_code,
+            reason=result.reason or "",
+            headers=result.headers,
+            content=result.content,
+            elapsed=attempt.elapsed,
+            raw=result,
+        )
+        if response.status_code >= 300:
+            raise error_for(response, time.time())
+        return response
+
+    def _prepare(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        json_body: object,
+        data: object,
+        headers: Mapping[str, str] | None,
+    ) -> requests.PreparedRequest:
         send_headers = dict(self._headers)
         if headers:
             send_headers.update(headers)
@@ -291,60 +252,62 @@ class Transport:
             send_headers.setdefault("Content-Type", "application/json")
         prepared = requests.PreparedRequest()
         prepared.method = method
-        prepared.url = url  # built from checked ids and urlencode: nothing to normalise
+        # Built from checked ids and urlencode: nothing to normalise.
+        prepared.url = f"{url}?{urlencode(params)}" if params else url
         prepared.headers = CaseInsensitiveDict(send_headers)
         prepared.prepare_body(data, None)  # Content-Length, or chunked for iterators
-        adapter = self._session.get_adapter(url)
-        verify = True if self._session.verify is None else self._session.verify
-        cert = self._session.cert
-        seconds = self.timeout if timeout is None else timeout
-        proxies = self._proxies_for(url)
-        rewind = _rewinder(data)
-        attempt = 0
+        return prepared
 
-        def send() -> requests.Response:
-            nonlocal attempt
-            attempt += 1
-            if attempt > 1 and rewind is not None:
-                rewind()
-            started = time.perf_counter()
-            status: object = "error"
-            try:
-                response = adapter.send(
-                    prepared,
-                    stream=False,
-                    timeout=(seconds, seconds),
-                    verify=verify,
-                    cert=cert,
-                    proxies=proxies,
-                )
-                response.content  # noqa: B018 - read the body inside the retried attempt
-                status = response.status_code
-                return response
-            finally:
-                if logger.isEnabledFor(logging.DEBUG):
-                    logger.debug(
-                        "%s %s -> %s (attempt %d, %.1f ms)",
-                        method,
-                        url.split("?", 1)[0],
-                        status,
-                        attempt,
-                        (time.perf_counter() - started) * 1000,
-                    )
 
-        result: requests.Response | exc.Error
+class _Attempt:
+    """Sends one prepared request once per call, reading the whole body; logs each attempt."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        prepared: requests.PreparedRequest,
+        url: str,
+        seconds: float,
+        data: object,
+    ) -> None:
+        session = transport._session
+        self.prepared = prepared
+        self.url = url
+        self.adapter = session.get_adapter(url)
+        self.verify = True if session.verify is None else session.verify
+        self.cert = session.cert
+        self.timeout = (seconds, seconds)
+        self.proxies = transport._proxies_for(url)
+        self.rewind = _rewinder(data)
+        self.number = 0
+        self.elapsed = 0.0
+
+    def __call__(self) -> requests.Response:
+        self.number += 1
+        if self.number > 1 and self.rewind is not None:
+            self.rewind()
+        started = time.perf_counter()
+        status: object = "error"
         try:
-            if rewind is None:
-                result = send()  # a body that cannot be rewound is never sent twice
-            else:
-                result = self._retrying[method in C.IDEMPOTENT_METHODS](send)
-        except requests.RequestException as error:
-            result = _translate(error, method, url.split("?", 1)[0])
-        if isinstance(result, exc.Error):
-            # Raised outside the except block so the requests exception (which holds the
-            # request and its Authorization header) is not chained to ours.
-            raise result
-        response = result
-        if response.status_code >= 300:
-            raise _error_for(response, method)
-        return response
+            response = self.adapter.send(
+                self.prepared,
+                stream=False,
+                timeout=self.timeout,
+                verify=self.verify,
+                cert=self.cert,
+                proxies=self.proxies,
+            )
+            response.content  # noqa: B018 - read the body inside the retried attempt
+            status = response.status_code
+            return response
+        finally:
+            self.elapsed = time.perf_counter() - started
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "%s %s -> %s (attempt %d, %.1f ms)",
+                    self.prepared.method,
+                    self.url,
+                    status,
+                    self.number,
+                    self.elapsed * 1000,
+                )

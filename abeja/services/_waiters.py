@@ -5,15 +5,15 @@ Time comes from an injected ``clock`` and ``sleep``, so tests run without waitin
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Collection, Iterator
 
 from .. import exceptions as exc
 from . import _constants as C
+from ._types import Clock, Sleep
 from .models import LogEvent, LogPage, Service
 
-Clock = Callable[[], float]
-Sleep = Callable[[float], None]
 FetchPage = Callable[[str | None, str | None], LogPage]
 
 
@@ -26,60 +26,89 @@ def _transient(error: exc.Error) -> bool:
     )
 
 
-def wait_for(
-    fetch: Callable[[], Service],
-    *,
-    goal: str | None,
-    timeout: float,
-    poll_interval: float | None,
-    on_status: Callable[[Service], object] | None,
-    failed_statuses: Collection[str],
-    clock: Clock,
-    sleep: Sleep,
-) -> Service | None:
-    """Poll ``fetch`` until the status is ``goal`` (or, with ``goal=None``, until a 404).
+class StatusWaiter:
+    """Polls ``fetch`` with a growing interval until a goal, a failure or the deadline.
 
-    Raises ``ServiceFailedError`` at once on a failed status and ``WaitTimeoutError``
-    at the deadline (never sleeping past it). Transient errors are polled through,
-    and so is a 404 within ``NOT_FOUND_GRACE`` seconds of the start.
+    Transient errors are polled through, and so is a 404 within
+    ``NOT_FOUND_GRACE`` seconds of the start. It never sleeps past the deadline.
     """
-    if timeout < 0:
-        raise ValueError("timeout must be 0 or more seconds")
-    interval = C.FIRST_POLL_INTERVAL if poll_interval is None else poll_interval
-    if interval <= 0:
-        raise ValueError("poll_interval must be a positive number of seconds")
-    what = goal or "deleted"
-    start = clock()
-    deadline = start + timeout
-    last: Service | None = None
-    while True:
-        try:
-            current = fetch()
-        except exc.NotFound:
-            if goal is None:
-                return None
-            if clock() - start > C.NOT_FOUND_GRACE:
-                raise
-        except exc.Error as error:
-            if not _transient(error):
-                raise
-        else:
-            if on_status is not None and (last is None or last.status != current.status):
-                on_status(current)
-            last = current
-            if goal is not None and current.status == goal:
-                return current
-            if current.status in failed_statuses:
-                raise exc.ServiceFailedError(
-                    f"service {current.service_id} is {current.status} (waiting until {what})",
-                    current,
+
+    def __init__(
+        self,
+        fetch: Callable[[], Service],
+        *,
+        timeout: float,
+        poll_interval: float | None,
+        clock: Clock,
+        sleep: Sleep,
+    ) -> None:
+        if timeout < 0:
+            raise ValueError("timeout must be 0 or more seconds")
+        interval = C.FIRST_POLL_INTERVAL if poll_interval is None else poll_interval
+        if interval <= 0:
+            raise ValueError("poll_interval must be a positive number of seconds")
+        self._fetch = fetch
+        self._timeout = timeout
+        self._interval = interval
+        self._clock = clock
+        self._sleep = sleep
+
+    def until_status(
+        self,
+        goal: str,
+        on_status: Callable[[Service], object] | None,
+        failed_statuses: Collection[str],
+    ) -> Service:
+        """The service once its status is ``goal``; ``ServiceFailedError`` on a failed one."""
+        service = self._poll(goal, on_status, failed_statuses)
+        assert service is not None  # only a wait for deletion returns None
+        return service
+
+    def until_deleted(self, on_status: Callable[[Service], object] | None) -> None:
+        """Return once the API answers 404 for the service."""
+        self._poll(None, on_status, ())
+
+    def _poll(
+        self,
+        goal: str | None,
+        on_status: Callable[[Service], object] | None,
+        failed_statuses: Collection[str],
+    ) -> Service | None:
+        what = goal or "deleted"
+        start = self._clock()
+        deadline = start + self._timeout
+        interval = self._interval
+        last: Service | None = None
+        while True:
+            try:
+                current = self._fetch()
+            except exc.NotFound:
+                if goal is None:
+                    return None
+                if self._clock() - start > C.NOT_FOUND_GRACE:
+                    raise
+            except exc.Error as error:
+                if not _transient(error):
+                    raise
+            else:
+                if on_status is not None and (last is None or last.status != current.status):
+                    on_status(current)
+                last = current
+                if goal is not None and current.status == goal:
+                    return current
+                if current.status in failed_statuses:
+                    raise exc.ServiceFailedError(
+                        f"service {current.service_id} is {current.status} (waiting until {what})",
+                        current,
+                    )
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                seen = f"last seen {last.status}" if last is not None else "never seen"
+                raise exc.WaitTimeoutError(
+                    f"service not {what} after {self._timeout:g} s ({seen})", last
                 )
-        remaining = deadline - clock()
-        if remaining <= 0:
-            seen = f"last seen {last.status}" if last is not None else "never seen"
-            raise exc.WaitTimeoutError(f"service not {what} after {timeout:g} s ({seen})", last)
-        sleep(min(interval, remaining))
-        interval = min(interval * C.POLL_GROWTH, C.MAX_POLL_INTERVAL)
+            self._sleep(min(interval, remaining))
+            interval = min(interval * C.POLL_GROWTH, C.MAX_POLL_INTERVAL)
 
 
 def iter_logs(
@@ -106,31 +135,41 @@ def iter_logs(
         raise ValueError("limit must be 0 or more")
     if poll_interval <= 0:
         raise ValueError("poll_interval must be a positive number of seconds")
-    remaining = limit
     deadline = None if timeout is None else clock() + timeout
+    first: list[LogPage] = []  # the walk back's first page: where following starts
+    events = _walk_back(fetch, first)
+    if follow:
+        events = itertools.chain(
+            events, _follow(fetch, first, poll_interval, deadline, stop_event, clock, sleep)
+        )
+    return events if limit is None else itertools.islice(events, limit)
 
-    def budget() -> bool:
-        return remaining is None or remaining > 0
 
-    if not budget():
-        return
+def _walk_back(fetch: FetchPage, first: list[LogPage]) -> Iterator[LogEvent]:
+    """Every existing event, newest first; the first page is fetched at the first ``next``."""
     page = fetch(None, None)
-    forward = page.next_forward_token
+    first.append(page)
     sent: str | None = None
     while True:
-        for event in page.events:
-            if not budget():
-                return
-            yield event
-            if remaining is not None:
-                remaining -= 1
+        yield from page.events
         token = page.next_backward_token
         if not page.events or not token or token == sent:
-            break
+            return
         sent = token
         page = fetch(None, token)
-    if not follow:
-        return
+
+
+def _follow(
+    fetch: FetchPage,
+    first: list[LogPage],
+    poll_interval: float,
+    deadline: float | None,
+    stop_event: threading.Event | None,
+    clock: Clock,
+    sleep: Sleep,
+) -> Iterator[LogEvent]:
+    """New events, oldest first, polling along ``next_forward_token``."""
+    forward = first[0].next_forward_token
     if not forward:
         raise exc.InvalidResponseError(
             "the server sent no next_forward_token: the log cannot be followed",
@@ -138,7 +177,7 @@ def iter_logs(
             url="recentlogs",
         )
     quiet = True
-    while budget():
+    while True:
         if stop_event is not None and stop_event.is_set():
             return
         left = None if deadline is None else deadline - clock()
@@ -152,12 +191,7 @@ def iter_logs(
             if stop_event is not None and stop_event.is_set():
                 return
         page = fetch(forward, None)
-        for event in reversed(page.events):
-            if not budget():
-                return
-            yield event
-            if remaining is not None:
-                remaining -= 1
+        yield from reversed(page.events)
         quiet = not page.events
         if page.next_forward_token:
             forward = page.next_forward_token

@@ -9,26 +9,34 @@ a caller.
 
 from __future__ import annotations
 
-import json as jsonlib
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic import model_validator as _model_validator
 
-from ..exceptions import InvalidResponseError, ServiceNotBoundError
 from . import _constants as C
+from ._bound import BoundService
+from ._response import PredictResponse
+from ._status import ServiceStatus
 
 if TYPE_CHECKING:
-    import threading
-    from pathlib import Path
+    from ._resources import Services
 
-    import requests
-
-    from ._resources import DataBody, Services
+__all__ = [
+    "ActionResult",
+    "AwareDatetime",
+    "CreateServiceRequest",
+    "LogEvent",
+    "LogPage",
+    "PredictResponse",
+    "Service",
+    "ServiceList",
+    "ServiceStatus",
+    "UpdateServicePayload",
+]
 
 
 def _aware(value: datetime) -> datetime:
@@ -44,23 +52,6 @@ AwareDatetime = Annotated[pydantic.AwareDatetime | _NaiveAsUtc, Field(union_mode
 PositiveInt = Annotated[int, Field(ge=1)]
 
 
-class ServiceStatus(str, Enum):
-    """Known service states. Unknown strings from the server are kept as plain ``str``.
-
-    ``IN_PROGRESS`` and ``READY`` are the platform's documented values;
-    ``STOPPED`` and ``FAILED`` are this SDK's (and its emulator's) names for
-    the states the platform does not publish.
-    """
-
-    IN_PROGRESS = "IN_PROGRESS"
-    READY = "READY"
-    STOPPED = "STOPPED"
-    FAILED = "FAILED"
-
-    def __str__(self) -> str:
-        return self.value
-
-
 # A known status becomes the enum, any other string stays a str (checked in that order).
 Status = Annotated[ServiceStatus | str, Field(union_mode="left_to_right")]
 
@@ -69,7 +60,7 @@ class _Response(BaseModel):
     model_config = ConfigDict(extra="allow", protected_namespaces=(), use_attribute_docstrings=True)
 
 
-class Service(_Response):
+class Service(_Response, BoundService):
     """A service: one running version of a deployment, as the API describes it."""
 
     service_id: str
@@ -117,158 +108,10 @@ class Service(_Response):
         object.__setattr__(self, "_services", services)
         return self
 
-    def _bound(self) -> Services:
-        services: Services | None = getattr(self, "_services", None)
-        if services is None:
-            raise ServiceNotBoundError(
-                f"Service {self.service_id!r} was built by hand and has no client; "
-                "get it from ServiceClient.services to call the API"
-            )
-        return services
-
     @property
     def is_ready(self) -> bool:
         """True when the service answers predictions."""
         return self.status == ServiceStatus.READY
-
-    def refresh(self) -> Service:
-        """Fetch this service again; returns a new bound ``Service``."""
-        return self._bound().get(self.deployment_id, self.service_id)
-
-    def start(self) -> ActionResult:
-        """Start this (stopped) service."""
-        return self._bound().start(self.deployment_id, self.service_id)
-
-    def stop(self) -> ActionResult:
-        """Stop this (running) service."""
-        return self._bound().stop(self.deployment_id, self.service_id)
-
-    def delete(self) -> ActionResult:
-        """Delete this service."""
-        return self._bound().delete(self.deployment_id, self.service_id)
-
-    def update(
-        self,
-        *,
-        instance_number: int | None = None,
-        min_instance_number: int | None = None,
-        max_instance_number: int | None = None,
-        enable_autoscale: bool | None = None,
-        environment: dict[str, str] | None = None,
-        payload: UpdateServicePayload | None = None,
-    ) -> Service:
-        """Change scaling or environment; returns the updated ``Service``."""
-        return self._bound().update(
-            self.deployment_id,
-            self.service_id,
-            instance_number=instance_number,
-            min_instance_number=min_instance_number,
-            max_instance_number=max_instance_number,
-            enable_autoscale=enable_autoscale,
-            environment=environment,
-            payload=payload,
-        )
-
-    def logs(
-        self,
-        *,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-        next_forward_token: str | None = None,
-        next_backward_token: str | None = None,
-    ) -> LogPage:
-        """One page of this service's recent logs, newest first."""
-        return self._bound().logs(
-            self.deployment_id,
-            self.service_id,
-            start_time=start_time,
-            end_time=end_time,
-            next_forward_token=next_forward_token,
-            next_backward_token=next_backward_token,
-        )
-
-    def wait_until_ready(
-        self,
-        timeout: float = C.DEFAULT_WAIT_TIMEOUT,
-        poll_interval: float | None = None,
-        on_status: Callable[[Service], object] | None = None,
-        *,
-        failed_statuses: Collection[str] = C.FAILED_STATUSES,
-    ) -> Service:
-        """Poll until this service is READY; returns it fresh (``Services.wait_until_ready``)."""
-        return self._bound().wait_until_ready(
-            self.deployment_id,
-            self.service_id,
-            timeout=timeout,
-            poll_interval=poll_interval,
-            on_status=on_status,
-            failed_statuses=failed_statuses,
-        )
-
-    def wait_until_stopped(
-        self,
-        timeout: float = C.DEFAULT_WAIT_TIMEOUT,
-        poll_interval: float | None = None,
-        on_status: Callable[[Service], object] | None = None,
-    ) -> Service:
-        """Poll until this service is STOPPED; returns it fresh."""
-        return self._bound().wait_until_stopped(
-            self.deployment_id,
-            self.service_id,
-            timeout=timeout,
-            poll_interval=poll_interval,
-            on_status=on_status,
-        )
-
-    def wait_until_deleted(
-        self, timeout: float = C.DEFAULT_WAIT_TIMEOUT, poll_interval: float | None = None
-    ) -> None:
-        """Poll until this service is gone."""
-        self._bound().wait_until_deleted(
-            self.deployment_id, self.service_id, timeout=timeout, poll_interval=poll_interval
-        )
-
-    def iter_logs(
-        self,
-        *,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-        limit: int | None = None,
-        follow: bool = False,
-        poll_interval: float = C.LOG_POLL_INTERVAL,
-        timeout: float | None = None,
-        stop_event: threading.Event | None = None,
-    ) -> Iterator[LogEvent]:
-        """Every log event of this service, lazily (see ``Services.iter_logs``)."""
-        return self._bound().iter_logs(
-            self.deployment_id,
-            self.service_id,
-            start_time=start_time,
-            end_time=end_time,
-            limit=limit,
-            follow=follow,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            stop_event=stop_event,
-        )
-
-    def predict(
-        self,
-        *,
-        json: object = None,
-        data: DataBody | Path | None = None,
-        content_type: str | None = None,
-        timeout: float | None = None,
-    ) -> PredictResponse:
-        """Send a prediction request to this service."""
-        return self._bound().predict(
-            self.deployment_id,
-            self.service_id,
-            json=json,
-            data=data,
-            content_type=content_type,
-            timeout=timeout,
-        )
 
 
 class ServiceList(_Response):
@@ -366,7 +209,7 @@ class CreateServiceRequest(_Request):
 
     version_id: Annotated[str, Field(min_length=1)]
     """The deployment version to run."""
-    instance_type: Annotated[str, Field(min_length=1)] = "cpu-0.25"
+    instance_type: Annotated[str, Field(min_length=1)] = C.DEFAULT_INSTANCE_TYPE
     """Machine type, such as ``cpu-0.25`` or ``gpu-1``."""
     instance_number: PositiveInt = 1
     """Instances to run (at least 1)."""
@@ -397,80 +240,3 @@ class UpdateServicePayload(_Request):
     """Let the platform scale between floor and ceiling."""
     environment: dict[str, str] | None = None
     """Environment variables for the service."""
-
-
-class PredictResponse:
-    """What a service answered to a prediction request."""
-
-    __slots__ = ("response",)
-
-    def __init__(self, response: requests.Response) -> None:
-        self.response = response
-        """The underlying ``requests.Response``."""
-
-    @property
-    def status_code(self) -> int:
-        """HTTP status (always 2xx: other statuses raise)."""
-        return self.response.status_code
-
-    @property
-    def headers(self) -> Any:
-        """Response headers, a case-insensitive mapping."""
-        return self.response.headers
-
-    @property
-    def content(self) -> bytes:
-        """The body as bytes."""
-        return self.response.content
-
-    @property
-    def text(self) -> str:
-        """The body as text."""
-        return self.response.text
-
-    @property
-    def content_type(self) -> str | None:
-        """The ``Content-Type`` header, when sent."""
-        value: str | None = self.response.headers.get("Content-Type")
-        return value
-
-    def json(self) -> Any:
-        """The body parsed as JSON; :class:`InvalidResponseError` when it is not JSON."""
-        try:
-            return jsonlib.loads(self.response.content)
-        except ValueError:
-            pass
-        raise InvalidResponseError(
-            f"the service answered {self.content_type or 'no content type'}, not JSON",
-            status_code=self.status_code,
-            url=self.response.url,
-        )
-
-    def _header(self, name: str) -> str | None:
-        value: str | None = self.response.headers.get(name)
-        return value
-
-    @property
-    def model_id(self) -> str | None:
-        """``X-Abeja-Model-Id``."""
-        return self._header("X-Abeja-Model-Id")
-
-    @property
-    def model_version(self) -> str | None:
-        """``X-Abeja-Model-Version``."""
-        return self._header("X-Abeja-Model-Version")
-
-    @property
-    def deployment_id(self) -> str | None:
-        """``X-Abeja-Deployment-Id``."""
-        return self._header("X-Abeja-Deployment-Id")
-
-    @property
-    def service_id(self) -> str | None:
-        """``X-Abeja-Service-Id``."""
-        return self._header("X-Abeja-Service-Id")
-
-    def __repr__(self) -> str:
-        return (
-            f"PredictResponse(status_code={self.status_code}, content_type={self.content_type!r})"
-        )

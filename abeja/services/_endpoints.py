@@ -1,0 +1,164 @@
+"""The Service API's endpoints: one method each, ids checked where the URL is built.
+
+Both the typed ``Services`` manager and the compat ``APIClient`` sit on this
+layer; every method sends one request (plus the retries the policy allows) and
+returns the checked 2xx answer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ._bodies import DataBody, open_predict_body
+from ._config import Settings
+from ._response import HTTPResponse
+from ._transport import Transport
+from ._validation import (
+    check_organization_id,
+    check_path_id,
+    check_timeout,
+    check_token,
+    format_log_time,
+)
+from .models import CreateServiceRequest, UpdateServicePayload
+
+
+class Endpoints:
+    """One method per Service API endpoint, returning the raw (2xx) HTTP answer."""
+
+    def __init__(self, transport: Transport, settings: Settings) -> None:
+        self._transport = transport
+        self._api_url = settings.api_url
+        self._service_url_template = settings.service_url_template
+
+    def _services_url(self, organization_id: str, deployment_id: str) -> str:
+        return (
+            f"{self._api_url}/organizations/{check_organization_id(organization_id)}"
+            f"/deployments/{check_path_id('deployment_id', deployment_id)}/services"
+        )
+
+    def _service_url(self, organization_id: str, deployment_id: str, service_id: str) -> str:
+        # The service id is checked first so that None never falls back to the collection.
+        service = check_path_id("service_id", service_id)
+        return f"{self._services_url(organization_id, deployment_id)}/{service}"
+
+    def predict_base_url(self, organization_id: str) -> str:
+        """The host predictions go to: the template, or the organization's sub-domain."""
+        organization = check_organization_id(organization_id)
+        if self._service_url_template is not None:
+            return self._service_url_template.replace("{organization_id}", organization)
+        parts = urlsplit(self._api_url)
+        return f"{parts.scheme}://{organization}.{parts.netloc}"
+
+    def create_service(
+        self, organization_id: str, deployment_id: str, body: CreateServiceRequest
+    ) -> HTTPResponse:
+        """``POST /organizations/<o>/deployments/<d>/services``."""
+        url = self._services_url(organization_id, deployment_id)
+        return self._transport.request("POST", url, json_body=body.to_json())
+
+    def list_services(self, organization_id: str, deployment_id: str) -> HTTPResponse:
+        """``GET .../services``."""
+        return self._transport.request("GET", self._services_url(organization_id, deployment_id))
+
+    def get_service(self, organization_id: str, deployment_id: str, service_id: str) -> HTTPResponse:
+        """``GET .../services/<s>``."""
+        url = self._service_url(organization_id, deployment_id, service_id)
+        return self._transport.request("GET", url)
+
+    def update_service(
+        self,
+        organization_id: str,
+        deployment_id: str,
+        service_id: str,
+        body: UpdateServicePayload,
+    ) -> HTTPResponse:
+        """``PATCH .../services/<s>``."""
+        url = self._service_url(organization_id, deployment_id, service_id)
+        return self._transport.request("PATCH", url, json_body=body.to_json())
+
+    def delete_service(
+        self, organization_id: str, deployment_id: str, service_id: str
+    ) -> HTTPResponse:
+        """``DELETE .../services/<s>``."""
+        url = self._service_url(organization_id, deployment_id, service_id)
+        return self._transport.request("DELETE", url)
+
+    def start_service(
+        self, organization_id: str, deployment_id: str, service_id: str
+    ) -> HTTPResponse:
+        """``POST .../services/<s>/start``."""
+        url = self._service_url(organization_id, deployment_id, service_id) + "/start"
+        return self._transport.request("POST", url)
+
+    def stop_service(
+        self, organization_id: str, deployment_id: str, service_id: str
+    ) -> HTTPResponse:
+        """``POST .../services/<s>/stop``."""
+        url = self._service_url(organization_id, deployment_id, service_id) + "/stop"
+        return self._transport.request("POST", url)
+
+    def recent_logs(
+        self,
+        organization_id: str,
+        deployment_id: str,
+        service_id: str,
+        *,
+        next_forward_token: str | None = None,
+        next_backward_token: str | None = None,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+    ) -> HTTPResponse:
+        """``GET .../services/<s>/recentlogs``; times are sent in UTC."""
+        url = self._service_url(organization_id, deployment_id, service_id) + "/recentlogs"
+        params = log_query(next_forward_token, next_backward_token, start_time, end_time)
+        return self._transport.request("GET", url, params=params)
+
+    def request_service(
+        self,
+        organization_id: str,
+        deployment_id: str,
+        service_id: str,
+        *,
+        json: object = None,
+        data: DataBody | Path | None = None,
+        content_type: str | None = None,
+        timeout: float | None = None,
+    ) -> HTTPResponse:
+        """``POST https://<o>.<api host>/deployments/<d>/services/<s>`` (a prediction)."""
+        deployment = check_path_id("deployment_id", deployment_id)
+        service = check_path_id("service_id", service_id)
+        base = self.predict_base_url(organization_id)
+        url = f"{base}/deployments/{deployment}/services/{service}"
+        if timeout is not None:
+            timeout = check_timeout("timeout", timeout)
+        with open_predict_body(json, data, content_type) as body:
+            return self._transport.request(
+                "POST",
+                url,
+                json_body=body.json,
+                data=body.data,
+                headers=body.headers,
+                timeout=timeout,
+            )
+
+
+def log_query(
+    next_forward_token: str | None,
+    next_backward_token: str | None,
+    start_time: datetime | None,
+    end_time: datetime | None,
+) -> dict[str, str]:
+    """The query of ``recentlogs``; raises before anything is sent when a value is wrong."""
+    params: dict[str, str] = {}
+    if next_forward_token is not None:
+        params["next_forward_token"] = check_token("next_forward_token", next_forward_token)
+    if next_backward_token is not None:
+        params["next_backward_token"] = check_token("next_backward_token", next_backward_token)
+    if start_time is not None:
+        params["start_time"] = format_log_time("start_time", start_time)
+    if end_time is not None:
+        params["end_time"] = format_log_time("end_time", end_time)
+    return params

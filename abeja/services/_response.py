@@ -1,0 +1,259 @@
+"""What came back: the HTTP answer as the transport read it, and every way of decoding it.
+
+Decoding errors (bad JSON, too deep, wrong shape) become ``InvalidResponseError``
+here and nowhere else; a non-2xx answer becomes its ``HttpError`` class here too.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .. import exceptions as exc
+from . import _constants as C
+
+if TYPE_CHECKING:
+    import requests
+
+_M = TypeVar("_M", bound=BaseModel)
+
+_STATUS_ERRORS: dict[int, type[exc.HttpError]] = {
+    400: exc.BadRequest,
+    401: exc.Unauthorized,
+    403: exc.Forbidden,
+    404: exc.NotFound,
+    405: exc.MethodNotAllowed,
+    409: exc.Conflict,
+    429: exc.TooManyRequests,
+    500: exc.InternalServerError,
+    503: exc.ServiceUnavailable,
+}
+
+
+class HTTPResponse:
+    """One HTTP answer, read whole: status, headers, body, and where it came from.
+
+    Pickles and copies without the underlying requests objects (they hold the
+    request's ``Authorization`` header).
+    """
+
+    __slots__ = ("method", "url", "status_code", "reason", "headers", "content", "elapsed", "_raw")
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        url: str,
+        status_code: int,
+        reason: str,
+        headers: Mapping[str, str],
+        content: bytes,
+        elapsed: float,
+        raw: requests.Response | None = None,
+    ) -> None:
+        self.method = method
+        self.url = url
+        """The URL without its query string."""
+        self.status_code = status_code
+        self.reason = reason
+        self.headers = headers
+        """Case-insensitive response headers."""
+        self.content = content
+        self.elapsed = elapsed
+        """Seconds from sending the request to reading the whole body."""
+        self._raw = raw
+
+    @property
+    def request_id(self) -> str | None:
+        """The server's request id header, when it sent one."""
+        for name in C.REQUEST_ID_HEADERS:
+            value = self.headers.get(name)
+            if value:
+                return value
+        return None
+
+    def as_requests_response(self) -> requests.Response:
+        """The ``requests.Response`` it was read from (what abeja-sdk's APIClient returned)."""
+        if self._raw is None:
+            raise exc.Error("the requests.Response is not kept across pickling or copying")
+        return self._raw
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__ if name != "_raw"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        self._raw = None
+
+    def __repr__(self) -> str:
+        return f"HTTPResponse({self.method} {self.url} -> {self.status_code})"
+
+
+def _invalid(response: HTTPResponse, message: str) -> exc.InvalidResponseError:
+    return exc.InvalidResponseError(
+        f"{response.url}: {message}", status_code=response.status_code, url=response.url
+    )
+
+
+def decode_json(response: HTTPResponse) -> Any:
+    """The body parsed as JSON, whatever its type."""
+    try:
+        return json.loads(response.content)
+    except (ValueError, RecursionError):
+        kind = response.headers.get("Content-Type") or "no content type"
+        raise _invalid(response, f"expected a JSON body, got {kind}") from None
+
+
+def decode_object(response: HTTPResponse) -> dict[str, Any]:
+    """The JSON object the server sent, as plain Python."""
+    data = decode_json(response)
+    if not isinstance(data, dict):
+        raise _invalid(response, f"expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def decode_model(model: type[_M], response: HTTPResponse, content: bytes | None = None) -> _M:
+    """A typed model straight from the body bytes (pydantic parses the JSON itself)."""
+    try:
+        return model.model_validate_json(response.content if content is None else content)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
+            for e in error.errors()[:5]
+        )
+    raise _invalid(response, f"the answer is not a valid {model.__name__}: {problems}")
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    try:
+        return max(0.0, when.timestamp() - now)
+    except (OverflowError, ValueError):
+        return None
+
+
+def error_for(response: HTTPResponse, now: float) -> exc.HttpError:
+    """The exception for a non-2xx answer, built from the platform's error body."""
+    try:
+        body = json.loads(response.content)
+    except (ValueError, RecursionError):
+        body = None
+    if isinstance(body, dict):
+        error = str(body.get("error") or response.reason or "error")
+        description = str(body.get("error_description") or body.get("message") or "")
+        detail = body.get("error_detail")
+    else:
+        error = response.reason or "error"
+        description = response.content[:500].decode("utf-8", "replace").strip()
+        detail = None
+    cls = _STATUS_ERRORS.get(response.status_code, exc.HttpError)
+    return cls(
+        error,
+        description,
+        detail,
+        response.status_code,
+        f"{response.method} {response.url}",
+        request_id=response.request_id,
+        retry_after=parse_retry_after(response.headers.get("Retry-After"), now),
+    )
+
+
+class PredictResponse:
+    """What a service answered to a prediction request."""
+
+    __slots__ = ("http",)
+
+    def __init__(self, http: HTTPResponse) -> None:
+        self.http = http
+        """The HTTP answer (status, headers, body, request id, elapsed)."""
+
+    @property
+    def response(self) -> requests.Response:
+        """The underlying ``requests.Response`` (kept for older code; prefer :attr:`http`)."""
+        return self.http.as_requests_response()
+
+    @property
+    def status_code(self) -> int:
+        """HTTP status (always 2xx: other statuses raise)."""
+        return self.http.status_code
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Response headers, a case-insensitive mapping."""
+        return self.http.headers
+
+    @property
+    def content(self) -> bytes:
+        """The body as bytes."""
+        return self.http.content
+
+    @property
+    def text(self) -> str:
+        """The body as text (UTF-8 unless the content type names another charset)."""
+        charset = "utf-8"
+        for part in (self.content_type or "").split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            if key.lower() == "charset" and value:
+                charset = value.strip('"')
+        try:
+            return self.content.decode(charset, "replace")
+        except LookupError:
+            return self.content.decode("utf-8", "replace")
+
+    @property
+    def content_type(self) -> str | None:
+        """The ``Content-Type`` header, when sent."""
+        return self.http.headers.get("Content-Type")
+
+    @property
+    def request_id(self) -> str | None:
+        """The server's request id header, when it sent one."""
+        return self.http.request_id
+
+    def json(self) -> Any:
+        """The body parsed as JSON; :class:`InvalidResponseError` when it is not JSON."""
+        return decode_json(self.http)
+
+    @property
+    def model_id(self) -> str | None:
+        """``X-Abeja-Model-Id``."""
+        return self.http.headers.get("X-Abeja-Model-Id")
+
+    @property
+    def model_version(self) -> str | None:
+        """``X-Abeja-Model-Version``."""
+        return self.http.headers.get("X-Abeja-Model-Version")
+
+    @property
+    def deployment_id(self) -> str | None:
+        """``X-Abeja-Deployment-Id``."""
+        return self.http.headers.get("X-Abeja-Deployment-Id")
+
+    @property
+    def service_id(self) -> str | None:
+        """``X-Abeja-Service-Id``."""
+        return self.http.headers.get("X-Abeja-Service-Id")
+
+    def __repr__(self) -> str:
+        return (
+            f"PredictResponse(status_code={self.status_code}, content_type={self.content_type!r})"
+        )

@@ -1,0 +1,78 @@
+"""Per-call checks of what goes into a URL or a query: ids, tokens, times, timeouts.
+
+Every check returns a plain ``str`` (a ``str`` subclass is copied to one first, so an
+overridden ``__format__`` or ``__str__`` cannot change what is sent) or raises
+``TypeError``/``ValueError`` before anything is sent.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timezone
+
+from . import _constants as C
+
+# An organization id becomes a DNS label of the predict host: nothing else may pass.
+_ORGANIZATION_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+# Deployment and service ids become path segments: ASCII letters, digits and . _ - only.
+_PATH_ID = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def _plain(name: str, value: object) -> str:
+    """``value`` as an exact ``str``, or a TypeError naming the argument."""
+    if type(value) is str:
+        return value
+    if isinstance(value, str):
+        return str.__str__(value)  # the characters themselves, not what a subclass renders
+    raise TypeError(f"{name} must be a string, not {type(value).__name__}")
+
+
+def check_organization_id(value: object) -> str:
+    """Return the organization id, or raise: it becomes a host name, so only a DNS label passes."""
+    text = _plain("organization_id", value)
+    if not _ORGANIZATION_ID.fullmatch(text):
+        raise ValueError(
+            f"invalid organization_id {text[:80]!r}: letters, digits and inner '-' only "
+            "(it becomes part of a host name)"
+        )
+    return text
+
+
+def check_path_id(name: str, value: object) -> str:
+    """Return a deployment or service id, or raise if it could change the URL it goes into."""
+    text = _plain(name, value)
+    if len(text) > C.MAX_ID_LENGTH:
+        raise ValueError(f"invalid {name}: longer than {C.MAX_ID_LENGTH} characters")
+    if not _PATH_ID.fullmatch(text) or ".." in text or text.strip(".") == "":
+        raise ValueError(
+            f"invalid {name} {text!r}: ASCII letters, digits, '.', '_' and '-' only, "
+            "not only dots and no '..'"
+        )
+    return text
+
+
+def check_token(name: str, value: object) -> str:
+    """Return a log paging token (sent as a query parameter, so any text will do)."""
+    return _plain(name, value)
+
+
+def format_log_time(name: str, value: object) -> str:
+    """A datetime as UTC ``YYYY-MM-DDTHH:MM:SSZ``; a naive one is taken as UTC."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
+    if value.tzinfo is not None:
+        try:
+            value = value.astimezone(timezone.utc)
+        except OverflowError:
+            raise ValueError(f"{name} {value!r} is outside the years UTC can express") from None
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def check_timeout(name: str, value: object) -> float:
+    """A positive, finite number of seconds."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive, finite number of seconds, got {value!r}")
+    return float(value)

@@ -1,0 +1,190 @@
+"""Per-call checks: no id, token or time reaches the wire unless it is safe in its URL part.
+
+Each call is made through every layer (typed manager, a bound ``Service`` whose id
+came from a hostile server, and the compat ``APIClient``) and the emulator counts
+that nothing arrived.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from abeja.services import APIClient, Service, ServiceClient
+from abeja.services._validation import check_path_id, format_log_time
+from abeja.services.testing import ServiceEmulator
+
+from . import reference_examples as ref
+
+
+class Sneaky(str):
+    """A str subclass that renders as something else wherever it is formatted."""
+
+    def __format__(self, spec: str) -> str:
+        return "x/../../admin"
+
+    def __str__(self) -> str:
+        return "x/../../admin"
+
+
+BAD_PATH_IDS: list[object] = [
+    "a/b", "..", "a..b", "a?b", "a#b", "a%2F", "a b", "a\tb", "a\x00b", "", "ser-1\n",
+    ".", "...", "x" * 129, "ｓｅｒ", "ser\u2024x", None, 5, b"ser-1",
+]  # fmt: skip
+
+
+@pytest.fixture
+def api(emulator: ServiceEmulator) -> Iterator[APIClient]:
+    with APIClient(credential=emulator.credential) as compat:
+        yield compat
+
+
+def _every_service_call(
+    client: ServiceClient, api: APIClient, org: str, dep: object, sid: object
+) -> list[Callable[[], object]]:
+    services = client.services
+    return [
+        lambda: services.get(dep, sid),  # type: ignore[arg-type]
+        lambda: services.update(dep, sid, instance_number=2),  # type: ignore[arg-type]
+        lambda: services.delete(dep, sid),  # type: ignore[arg-type]
+        lambda: services.start(dep, sid),  # type: ignore[arg-type]
+        lambda: services.stop(dep, sid),  # type: ignore[arg-type]
+        lambda: services.logs(dep, sid),  # type: ignore[arg-type]
+        lambda: services.predict(dep, sid, json={}),  # type: ignore[arg-type]
+        lambda: services.wait_until_ready(dep, sid),  # type: ignore[arg-type]
+        lambda: services.iter_logs(dep, sid),  # type: ignore[arg-type]
+        lambda: api.get_service(org, dep, sid),  # type: ignore[arg-type]
+        lambda: api.update_service(org, dep, sid, {"instance_number": 2}),  # type: ignore[arg-type]
+        lambda: api.delete_service(org, dep, sid),  # type: ignore[arg-type]
+        lambda: api.start_service(org, dep, sid),  # type: ignore[arg-type]
+        lambda: api.stop_service(org, dep, sid),  # type: ignore[arg-type]
+        lambda: api.get_service_recent_logs(org, dep, sid),  # type: ignore[arg-type]
+        lambda: api.request_service(org, dep, sid, json={}),  # type: ignore[arg-type]
+    ]
+
+
+@pytest.mark.parametrize("bad_id", BAD_PATH_IDS, ids=repr)
+def test_bad_service_ids_send_nothing_in_any_layer(
+    client: ServiceClient, api: APIClient, emulator: ServiceEmulator, bad_id: object
+) -> None:
+    org, dep = emulator.organization_id, emulator.deployment_id
+    for call in _every_service_call(client, api, org, dep, bad_id):
+        with pytest.raises((TypeError, ValueError), match="service_id"):
+            call()
+    assert emulator.count() == 0
+
+
+@pytest.mark.parametrize("bad_id", BAD_PATH_IDS, ids=repr)
+def test_bad_deployment_ids_send_nothing_in_any_layer(
+    client: ServiceClient, api: APIClient, emulator: ServiceEmulator, bad_id: object
+) -> None:
+    org = emulator.organization_id
+    calls = [
+        *_every_service_call(client, api, org, bad_id, "ser-1"),
+        lambda: client.services.list(bad_id),  # type: ignore[arg-type]
+        lambda: client.services.create(bad_id, version_id="v"),  # type: ignore[arg-type]
+        lambda: api.get_services(org, bad_id),  # type: ignore[arg-type]
+        lambda: api.create_service(org, bad_id, "v"),  # type: ignore[arg-type]
+    ]
+    for call in calls:
+        with pytest.raises((TypeError, ValueError), match="deployment_id"):
+            call()
+    assert emulator.count() == 0
+
+
+@pytest.mark.parametrize("bad_id", [i for i in BAD_PATH_IDS if isinstance(i, str)], ids=repr)
+def test_a_hostile_id_from_the_server_is_never_followed(
+    client: ServiceClient, emulator: ServiceEmulator, bad_id: str
+) -> None:
+    """A listed service whose id would change the URL: its own calls send nothing."""
+    entry = {**ref.GET, "deployment_id": emulator.deployment_id, "service_id": bad_id}
+    emulator.inject("list", status=200, body=json.dumps({"entries": [entry]}).encode())
+    service: Service = client.services.list(emulator.deployment_id)[0]
+    before = emulator.count()
+    calls: list[Callable[[], object]] = [
+        service.refresh,
+        service.start,
+        service.stop,
+        service.delete,
+        lambda: service.update(instance_number=2),
+        service.logs,
+        lambda: service.predict(json={}),
+        service.wait_until_ready,
+        service.wait_until_deleted,
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match="service_id"):
+            call()
+    assert emulator.count() == before
+
+
+@pytest.mark.parametrize(
+    "organization_id",
+    ["evil.example.com/x?", "a.b", "-a", "a-", "", "a b", "a/b", "x" * 64, "a\nb", "org%2e",
+     "127.0.0.1:9", "a@b", "ａｂｃ", None, 1111111111111],
+)  # fmt: skip
+def test_organization_ids_that_could_change_the_host_are_refused(
+    emulator: ServiceEmulator, api: APIClient, organization_id: object
+) -> None:
+    if organization_id is not None:
+        with pytest.raises((TypeError, ValueError), match="organization_id"):
+            ServiceClient(organization_id, base_url=emulator.url)  # type: ignore[arg-type]
+    for call in (
+        lambda: api.request_service(organization_id, "1", "ser-1", json={}),  # type: ignore[arg-type]
+        lambda: api.get_service(organization_id, "1", "ser-1"),  # type: ignore[arg-type]
+        lambda: api.get_services(organization_id, "1"),  # type: ignore[arg-type]
+    ):
+        with pytest.raises((TypeError, ValueError), match="organization_id"):
+            call()
+    assert emulator.count() == 0
+
+
+def test_str_subclasses_are_sent_as_their_characters(
+    emulator: ServiceEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An overridden __format__/__str__ cannot steer the path or the predict host."""
+    monkeypatch.setenv("ABEJA_SERVICE_URL_TEMPLATE", emulator.service_url_template)
+    monkeypatch.setenv("ABEJA_API_URL", emulator.url)
+    with emulator.client() as client, APIClient(credential=emulator.credential) as api:
+        service = client.services.create(emulator.deployment_id, version_id=emulator.version_id)
+        client.services.get(Sneaky(emulator.deployment_id), Sneaky(service.service_id))
+        api.get_service(
+            Sneaky(emulator.organization_id), emulator.deployment_id, service.service_id
+        )
+        answer = api.request_service(
+            Sneaky(emulator.organization_id), emulator.deployment_id, service.service_id, json={}
+        )
+    assert answer.status_code == 200
+    paths = [r.path for r in emulator.requests]
+    item = f"/deployments/{emulator.deployment_id}/services/{service.service_id}"
+    assert paths[1:] == [
+        f"/organizations/{emulator.organization_id}{item}",
+        f"/organizations/{emulator.organization_id}{item}",
+        f"/o/{emulator.organization_id}{item}",
+    ]
+
+
+def test_ids_at_the_length_cap_pass_and_one_more_is_refused() -> None:
+    assert check_path_id("service_id", "s" * 128) == "s" * 128
+    with pytest.raises(ValueError, match="longer than 128"):
+        check_path_id("service_id", "s" * 129)
+
+
+def test_log_times_are_utc_with_z() -> None:
+    jst = timezone(timedelta(hours=9))
+    assert format_log_time("t", datetime(2026, 1, 1, 9, 0, 0, tzinfo=jst)) == "2026-01-01T00:00:00Z"
+    assert format_log_time("t", datetime(2026, 1, 1, 9, 0, 0)) == "2026-01-01T09:00:00Z"
+    with pytest.raises(TypeError):
+        format_log_time("t", "2026-01-01")
+
+
+def test_log_times_that_overflow_utc_are_value_errors(
+    client: ServiceClient, emulator: ServiceEmulator
+) -> None:
+    far = datetime.max.replace(tzinfo=timezone(timedelta(hours=-5)))
+    with pytest.raises(ValueError, match="start_time"):
+        client.services.logs(emulator.deployment_id, "ser-1", start_time=far)
+    assert emulator.count() == 0
