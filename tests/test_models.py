@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import pytest
 from pydantic import ValidationError
 
+from abeja.exceptions import NotFound
 from abeja.services import (
     CreateServiceRequest,
     LogPage,
@@ -50,7 +51,10 @@ def test_bare_list_is_accepted(client: ServiceClient, emulator: ServiceEmulator)
     emulator.inject("list", status=200, body=json.dumps([ref.GET, ref.GET]).encode())
     services = client.services.list(emulator.deployment_id)
     assert [s.service_id for s in services] == [ref.GET["service_id"]] * 2
-    assert services[0].refresh  # bound like any listed service
+    emulator.forget_requests()
+    with pytest.raises(NotFound):  # bound like any listed service: refresh asks the server
+        services[0].refresh()
+    assert [r.route for r in emulator.requests] == ["get"]
 
 
 def test_unknown_fields_and_statuses_are_kept() -> None:

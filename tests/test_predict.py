@@ -115,7 +115,7 @@ def test_non_2xx_from_the_model_raises(client: ServiceClient, emulator: ServiceE
 
 
 def test_service_not_ready_is_unavailable(emulator: ServiceEmulator) -> None:
-    emulator.state.ready_delay = 60
+    emulator.ready_delay = 60
     with emulator.client(max_retries=0) as client:
         service = client.services.create(emulator.deployment_id, version_id=emulator.version_id)
         with pytest.raises(ServiceUnavailable, match="IN_PROGRESS"):

@@ -26,7 +26,7 @@ from abeja.services.testing import ServiceEmulator
 @pytest.fixture
 def service(client: ServiceClient, emulator: ServiceEmulator) -> Service:
     created = client.services.create(emulator.deployment_id, version_id=emulator.version_id)
-    emulator.app.reset()  # count only what the test itself sends
+    emulator.forget_requests()  # count only what the test itself sends
     return created
 
 

@@ -37,8 +37,9 @@ BAD_PATH_IDS: list[object] = [
 
 
 @pytest.fixture
-def api(emulator: ServiceEmulator) -> Iterator[APIClient]:
-    with APIClient(credential=emulator.credential) as compat:
+def api(emulator: ServiceEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[APIClient]:
+    monkeypatch.setenv("ABEJA_API_URL", emulator.url)  # if a check failed, it would land here
+    with APIClient(credential=emulator.credential, max_retry_count=0) as compat:
         yield compat
 
 

@@ -46,15 +46,16 @@ def emu(fake: FakeTime) -> Iterator[ServiceEmulator]:
 
 
 @pytest.fixture
-def client(emu: ServiceEmulator, fake: FakeTime) -> Iterator[ServiceClient]:
+def timed_client(emu: ServiceEmulator, fake: FakeTime) -> Iterator[ServiceClient]:
+    """A client on ``emu`` whose clock and sleeps are ``fake``'s."""
     with emu.client(clock=fake.clock, sleep=fake.sleep, max_retries=0) as service_client:
         yield service_client
 
 
 @pytest.fixture
-def service(client: ServiceClient, emu: ServiceEmulator) -> Service:
-    created = client.services.create(emu.deployment_id, version_id=emu.version_id)
-    emu.app.reset()
+def service(timed_client: ServiceClient, emu: ServiceEmulator) -> Service:
+    created = timed_client.services.create(emu.deployment_id, version_id=emu.version_id)
+    emu.forget_requests()
     return created
 
 
@@ -71,7 +72,7 @@ def test_wait_until_ready_polls_with_a_growing_interval(
 
 
 def test_interval_is_capped_at_ten_seconds(emu: ServiceEmulator, fake: FakeTime) -> None:
-    emu.state.ready_delay = 100
+    emu.ready_delay = 100
     with emu.client(clock=fake.clock, sleep=fake.sleep) as client:
         service = client.services.create(emu.deployment_id, version_id=emu.version_id)
         service.wait_until_ready(timeout=200)
@@ -82,10 +83,10 @@ def test_interval_is_capped_at_ten_seconds(emu: ServiceEmulator, fake: FakeTime)
 def test_timeout_carries_the_last_service_and_never_oversleeps(
     service: Service, emu: ServiceEmulator, fake: FakeTime, timeout: float, first: float
 ) -> None:
-    emu.state.ready_delay = 10_000
+    emu.ready_delay = 10_000
     service.stop()
     service.start()
-    emu.app.reset()
+    emu.forget_requests()
     started = fake.now
     with pytest.raises(WaitTimeoutError) as caught:
         service.wait_until_ready(timeout=timeout, poll_interval=first)
@@ -107,16 +108,16 @@ def test_failed_state_raises_at_once(
 
 
 def test_failed_statuses_are_configurable(
-    client: ServiceClient, service: Service, emu: ServiceEmulator
+    timed_client: ServiceClient, service: Service, emu: ServiceEmulator
 ) -> None:
     with pytest.raises(ServiceFailedError):
-        client.services.wait_until_ready(
+        timed_client.services.wait_until_ready(
             emu.deployment_id, service.service_id, failed_statuses={"IN_PROGRESS"}
         )
 
 
 def test_unknown_statuses_keep_polling(service: Service, emu: ServiceEmulator) -> None:
-    body = {**emu.state.get(emu.organization_id, emu.deployment_id, service.service_id)}
+    body = emu.service_json(service.service_id)
     body["status"] = "WARMING_UP"
     emu.inject("get", status=200, body=json.dumps(body).encode(), times=3)
     seen: list[object] = []
@@ -137,11 +138,11 @@ def test_a_404_right_after_create_is_polled_through(service: Service, emu: Servi
 
 
 def test_a_lasting_404_raises_after_the_grace_period(
-    client: ServiceClient, emu: ServiceEmulator, fake: FakeTime
+    timed_client: ServiceClient, emu: ServiceEmulator, fake: FakeTime
 ) -> None:
     started = fake.now
     with pytest.raises(NotFound):
-        client.services.wait_until_ready(emu.deployment_id, "ser-never")
+        timed_client.services.wait_until_ready(emu.deployment_id, "ser-never")
     assert 30 <= fake.now - started <= 41
 
 
@@ -162,18 +163,13 @@ def test_bad_wait_arguments(service: Service) -> None:
 
 
 def _add_lines(emu: ServiceEmulator, service_id: str, texts: list[str]) -> None:
-    record = emu.state.service(emu.organization_id, emu.deployment_id, service_id)
     for text in texts:
-        emu.state.log(record, text)
-
-
-def _clear_logs(emu: ServiceEmulator, service_id: str) -> None:
-    emu.state.service(emu.organization_id, emu.deployment_id, service_id).logs.clear()
+        emu.add_log_line(service_id, text)
 
 
 def test_iter_logs_walks_back_one_page_per_request(service: Service, emu: ServiceEmulator) -> None:
-    emu.state.log_page_size = 7
-    _clear_logs(emu, service.service_id)
+    emu.log_page_size = 7
+    emu.clear_logs(service.service_id)
     _add_lines(emu, service.service_id, [f"line {i}" for i in range(100)])
     messages = [event.message for event in service.iter_logs()]
     assert messages == [f"line {i}" for i in reversed(range(100))]
@@ -181,7 +177,7 @@ def test_iter_logs_walks_back_one_page_per_request(service: Service, emu: Servic
 
 
 def test_iter_logs_is_lazy_and_honours_limit(service: Service, emu: ServiceEmulator) -> None:
-    emu.state.log_page_size = 7
+    emu.log_page_size = 7
     _add_lines(emu, service.service_id, [f"line {i}" for i in range(100)])
     events = service.iter_logs(limit=10)
     assert emu.count("logs") == 0
@@ -219,8 +215,8 @@ def test_iter_logs_stops_without_a_token(
 def test_follow_yields_new_events_without_duplicates_or_gaps(
     service: Service, emu: ServiceEmulator, fake: FakeTime
 ) -> None:
-    emu.state.log_page_size = 3
-    _clear_logs(emu, service.service_id)
+    emu.log_page_size = 3
+    emu.clear_logs(service.service_id)
     _add_lines(emu, service.service_id, ["old 0", "old 1", "old 2", "old 3"])
 
     def more(n: int) -> None:
@@ -261,7 +257,7 @@ def test_follow_stops_on_keyboard_interrupt(service: Service, fake: FakeTime) ->
 
 
 def _peak_while_iterating(service: Service, emu: ServiceEmulator, events: int) -> int:
-    _clear_logs(emu, service.service_id)
+    emu.clear_logs(service.service_id)
     _add_lines(emu, service.service_id, [f"event {i:06d} " + "x" * 40 for i in range(events)])
     tracemalloc.start()
     try:
@@ -276,8 +272,8 @@ def _peak_while_iterating(service: Service, emu: ServiceEmulator, events: int) -
 def test_iterating_logs_keeps_memory_flat(service: Service, emu: ServiceEmulator) -> None:
     """Peak memory does not grow with the number of events (the 100,000-event figure is
     measured by `make bench`)."""
-    emu.state.log_page_size = 500
-    emu.app.record_bodies = False  # the emulator's own request log would grow
+    emu.log_page_size = 500
+    emu.record_bodies = False  # the emulator's own request log would grow
     small = _peak_while_iterating(service, emu, 2_000)
     large = _peak_while_iterating(service, emu, 10_000)
     assert large < small * 1.5, (small, large)

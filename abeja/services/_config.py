@@ -94,46 +94,41 @@ def resolve_auth(credential: Mapping[str, str] | None, environ: Mapping[str, str
     return None
 
 
-def _parse_float(raw: str, name: str) -> float:
+def _given(
+    value: object, name: str, environ: Mapping[str, str], variable: str, parse: type[float | int]
+) -> tuple[str, object] | None:
+    """The argument (and its name), else the variable parsed; None when neither is set."""
+    if value is not None:
+        return name, value
+    raw = (environ.get(variable) or "").strip()
+    if not raw:
+        return None
     try:
-        return float(raw.strip())
+        if not raw.isascii():  # int() and float() would take non-ASCII digits
+            raise ValueError
+        return variable, parse(raw)
     except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a number of seconds") from None
-
-
-def _parse_int(raw: str, name: str) -> int:
-    try:
-        return int(raw.strip())
-    except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a whole number") from None
+        kind = "number of seconds" if parse is float else "whole number"
+        raise ValueError(f"{variable}={raw!r} is not a {kind}") from None
 
 
 def resolve_timeout(value: float | None, environ: Mapping[str, str]) -> float:
     """Seconds to wait for a connection and for each read; never infinite."""
-    name = "timeout"
-    if value is None:
-        raw = environ.get(C.ENV_TIMEOUT)
-        if raw is None or raw.strip() == "":
-            return C.DEFAULT_TIMEOUT
-        name = C.ENV_TIMEOUT
-        value = _parse_float(raw, name)
-    return check_timeout(name, value)
+    given = _given(value, "timeout", environ, C.ENV_TIMEOUT, float)
+    return C.DEFAULT_TIMEOUT if given is None else check_timeout(*given)
 
 
 def resolve_max_retries(value: int | None, environ: Mapping[str, str]) -> int:
     """Retries after the first attempt; 0 means one attempt."""
-    name = "max_retries"
-    if value is None:
-        raw = environ.get(C.ENV_MAX_RETRIES)
-        if raw is None or raw.strip() == "":
-            return C.DEFAULT_MAX_RETRIES
-        name = C.ENV_MAX_RETRIES
-        value = _parse_int(raw, name)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be a whole number, not {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{name} must be 0 or more, got {value}")
-    return value
+    given = _given(value, "max_retries", environ, C.ENV_MAX_RETRIES, int)
+    if given is None:
+        return C.DEFAULT_MAX_RETRIES
+    name, number = given
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise TypeError(f"{name} must be a whole number, not {type(number).__name__}")
+    if number < 0:
+        raise ValueError(f"{name} must be 0 or more, got {number}")
+    return number
 
 
 def resolve_api_url(value: str | None, environ: Mapping[str, str]) -> str:

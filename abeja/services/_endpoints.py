@@ -63,7 +63,9 @@ class Endpoints:
         """``GET .../services``."""
         return self._transport.request("GET", self._services_url(organization_id, deployment_id))
 
-    def get_service(self, organization_id: str, deployment_id: str, service_id: str) -> HTTPResponse:
+    def get_service(
+        self, organization_id: str, deployment_id: str, service_id: str
+    ) -> HTTPResponse:
         """``GET .../services/<s>``."""
         url = self._service_url(organization_id, deployment_id, service_id)
         return self._transport.request("GET", url)

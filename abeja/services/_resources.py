@@ -312,4 +312,3 @@ class Services:
             clock=self._clock,
             sleep=self._sleep,
         )
-

@@ -5,9 +5,10 @@ serves it from the command line; the pytest plugin gives ``abeja_emulator`` and
 ``abeja_client`` fixtures.
 """
 
-from ._app import Fault, ServedRequest
+from ._emulator import ServiceEmulator
+from ._faults import Fault
+from ._recorder import ServedRequest
 from ._runtime import PredictContext, PredictRequest, demo_handler
-from ._server import ServiceEmulator
 
 __all__ = [
     "Fault",

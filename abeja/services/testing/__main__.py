@@ -8,7 +8,7 @@ import shlex
 import sys
 from collections.abc import Sequence
 
-from ._state import Handler
+from ._records import Handler
 
 
 def _load_handler(spec: str) -> Handler:
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the emulator until interrupted; prints the environment that points clients here."""
-    from ._server import DEFAULT_AUTH_TOKEN, ServiceEmulator
+    from ._emulator import DEFAULT_AUTH_TOKEN, ServiceEmulator
 
     args = build_parser().parse_args(argv)
     emulator = ServiceEmulator(

@@ -1,22 +1,39 @@
-"""The emulator's state: organizations, deployments, services and their logs. No HTTP here."""
+"""The emulator's state: organizations, deployments, services and their logs.
+
+Plain Python: no HTTP and no request-body schema here (the app checks bodies
+first). The state keeps the platform's rules (instance bounds, the lifecycle,
+log paging) and owns seeding and reset.
+"""
 
 from __future__ import annotations
 
 import secrets
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from typing import Any
 
-Clock = Callable[[], float]
-Handler = Callable[[Any, Any], Any]
-"""A model handler: ``handler(request, context) -> {"status_code", "content_type", "content"}``."""
+from .._constants import DEFAULT_INSTANCE_TYPE
+from .._status import RUNNING_STATUSES, ServiceStatus
+from ._log_paging import log_page
+from ._records import (
+    Deployment,
+    Handler,
+    LogLine,
+    ServiceRecord,
+    Version,
+    bad_request,
+    iso,
+    not_found,
+)
 
-IN_PROGRESS = "IN_PROGRESS"
-READY = "READY"
-STOPPED = "STOPPED"
-FAILED = "FAILED"
+EpochClock = Callable[[], float]
+"""Epoch seconds: drives the emulator's timestamps and ready delays."""
+
+IN_PROGRESS = ServiceStatus.IN_PROGRESS.value
+READY = ServiceStatus.READY.value
+STOPPED = ServiceStatus.STOPPED.value
+FAILED = ServiceStatus.FAILED.value
 
 # Bounds the emulator enforces on instance numbers (the platform's are per plan).
 MAX_INSTANCES = 32
@@ -25,118 +42,15 @@ DEFAULT_DEPLOYMENT_ID = "9999999999999"
 DEFAULT_VERSION_ID = "ver-abc3333333333333"
 DEFAULT_MODEL_ID = "3333333333333"
 
-_CREATE_FIELDS: dict[str, type | tuple[type, ...]] = {
-    "version_id": str,
-    "instance_type": str,
-    "instance_number": int,
-    "min_instance_number": int,
-    "max_instance_number": int,
-    "enable_autoscale": bool,
-    "environment": dict,
-    "models": dict,
-    "record_channel_id": str,
-}
-_UPDATE_FIELDS = (
-    "instance_number",
-    "min_instance_number",
-    "max_instance_number",
-    "enable_autoscale",
-    "environment",
-)
 
+@dataclass(frozen=True)
+class Seed:
+    """The deployment that exists after every reset (unless the state is unseeded)."""
 
-class ApiError(Exception):
-    """An error answer: status, the platform's ``error`` code and a description."""
-
-    def __init__(self, status: int, error: str, description: str) -> None:
-        super().__init__(f"{status} {error}: {description}")
-        self.status = status
-        self.error = error
-        self.description = description
-
-
-def bad_request(description: str) -> ApiError:
-    return ApiError(400, "bad_request", description)
-
-
-def not_found(description: str) -> ApiError:
-    return ApiError(404, "not_found", description)
-
-
-def iso(ts: float) -> str:
-    """Epoch seconds as the platform writes them: ``2018-06-05T13:07:49.602076Z``."""
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@dataclass
-class Version:
-    """A deployment version: its number and the handler that serves predictions."""
-
-    version_id: str
-    model_version: str
-    handler: Handler | None
-
-
-@dataclass
-class LogLine:
-    """One log event of a service."""
-
-    timestamp: float
-    message: str
-
-
-@dataclass
-class ServiceRecord:
-    """A service as the emulator holds it."""
-
-    service_id: str
-    deployment_id: str
-    organization_id: str
-    version: Version
-    instance_type: str
-    instance_number: int
-    min_instance_number: int | None
-    max_instance_number: int | None
-    enable_autoscale: bool
-    user_env_vars: dict[str, str]
-    models: dict[str, str]
-    record_channel_id: str | None
-    created_at: float
-    modified_at: float
-    status: str = IN_PROGRESS
-    ready_at: float = 0.0
-    logs: list[LogLine] = field(default_factory=list)
-
-
-@dataclass
-class Deployment:
-    """A deployment: its versions, its environment and its services."""
-
-    organization_id: str
-    deployment_id: str
-    versions: dict[str, Version] = field(default_factory=dict)
-    environment: dict[str, str] = field(default_factory=dict)
-    services: dict[str, ServiceRecord] = field(default_factory=dict)
-
-
-def _check_body(body: object, allowed: Mapping[str, type | tuple[type, ...]]) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise bad_request("the request body must be a JSON object")
-    for key, value in body.items():
-        if key not in allowed:
-            raise bad_request(f"unknown parameter: {key}")
-        expected = allowed[key]
-        if value is None:
-            continue
-        wrong_bool = expected is int and isinstance(value, bool)
-        if wrong_bool or not isinstance(value, expected):
-            name = expected.__name__ if isinstance(expected, type) else "value"
-            raise bad_request(f"{key} must be {'an object' if expected is dict else name}")
-        if isinstance(value, dict) and not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-        ):
-            raise bad_request(f"{key} must map strings to strings")
-    return {k: v for k, v in body.items() if v is not None}
+    organization_id: str = DEFAULT_ORGANIZATION_ID
+    deployment_id: str = DEFAULT_DEPLOYMENT_ID
+    version_id: str = DEFAULT_VERSION_ID
+    environment: tuple[tuple[str, str], ...] = (("EXAMPLE_ENV", "deployment_example"),)
 
 
 def _check_instances(number: int | None, low: int | None, high: int | None) -> None:
@@ -152,16 +66,40 @@ def _check_instances(number: int | None, low: int | None, high: int | None) -> N
 
 
 class EmulatorState:
-    """Everything the emulator knows, behind one lock; time comes from ``clock``."""
+    """Everything the emulator knows, behind one lock; time comes from ``clock``.
 
-    def __init__(self, *, clock: Clock, ready_delay: float = 0.0, log_page_size: int = 50) -> None:
+    ``ready_delay`` and ``log_page_size`` go back to their initial values on :meth:`reset`.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: EpochClock,
+        ready_delay: float = 0.0,
+        log_page_size: int = 50,
+        seed: Seed | None = None,
+    ) -> None:
         self.clock = clock
+        self._initial = (ready_delay, log_page_size)
         self.ready_delay = ready_delay
         self.log_page_size = log_page_size
+        self.seed = seed
         self.lock = threading.RLock()
         self.organizations: dict[str, dict[str, Deployment]] = {}
+        self.reset()
 
-    # -- seeding ----------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget everything, restore the settings, and seed the default deployment again."""
+        with self.lock:
+            self.organizations.clear()
+            self.ready_delay, self.log_page_size = self._initial
+            if self.seed is not None:
+                self.add_deployment(
+                    self.seed.deployment_id,
+                    organization_id=self.seed.organization_id,
+                    versions={self.seed.version_id: None},
+                    environment=dict(self.seed.environment),
+                )
 
     def add_deployment(
         self,
@@ -181,26 +119,12 @@ class EmulatorState:
             if environment:
                 deployment.environment.update(environment)
             for version_id, handler in (versions or {}).items():
-                self.add_version(deployment, version_id, handler)
+                number = f"0.0.{len(deployment.versions) + 1}"
+                deployment.versions[version_id] = Version(version_id, number, handler)
             return deployment
 
-    def add_version(
-        self,
-        deployment: Deployment,
-        version_id: str,
-        handler: Handler | None,
-        model_version: str | None = None,
-    ) -> Version:
-        """Add a version to a deployment; its number counts up from ``0.0.1``."""
-        with self.lock:
-            number = model_version or f"0.0.{len(deployment.versions) + 1}"
-            version = Version(version_id, number, handler)
-            deployment.versions[version_id] = version
-            return version
-
-    # -- lookups ----------------------------------------------------------------
-
     def deployment(self, organization_id: str, deployment_id: str) -> Deployment:
+        """A deployment, or a 404."""
         deployments = self.organizations.get(organization_id)
         if deployments is None:
             raise not_found(f"organization {organization_id} not found")
@@ -210,12 +134,24 @@ class EmulatorState:
         return deployment
 
     def service(self, organization_id: str, deployment_id: str, service_id: str) -> ServiceRecord:
-        deployment = self.deployment(organization_id, deployment_id)
-        record = deployment.services.get(service_id)
-        if record is None:
-            raise not_found(f"service {service_id} not found")
-        self._advance(record)
-        return record
+        """A service (its status brought up to now), or a 404."""
+        with self.lock:
+            record = self.deployment(organization_id, deployment_id).services.get(service_id)
+            if record is None:
+                raise not_found(f"service {service_id} not found")
+            self._advance(record)
+            return record
+
+    def find_service(self, service_id: str) -> ServiceRecord:
+        """A service in any organization and deployment, or a 404."""
+        with self.lock:
+            for deployments in self.organizations.values():
+                for deployment in deployments.values():
+                    record = deployment.services.get(service_id)
+                    if record is not None:
+                        self._advance(record)
+                        return record
+        raise not_found(f"service {service_id} not found")
 
     def _advance(self, record: ServiceRecord) -> None:
         if record.status == IN_PROGRESS and self.clock() >= record.ready_at:
@@ -224,11 +160,9 @@ class EmulatorState:
             self.log(record, f"service {record.service_id} is READY", at=record.ready_at)
 
     def log(self, record: ServiceRecord, message: str, *, at: float | None = None) -> None:
-        """Append a line to a service's log (kept in time order)."""
+        """Append a line to a service's log."""
         with self.lock:
             record.logs.append(LogLine(self.clock() if at is None else at, message))
-
-    # -- the API ----------------------------------------------------------------
 
     def environment(self, record: ServiceRecord) -> dict[str, str]:
         """The deployment's environment with the service's on top (what a handler sees)."""
@@ -264,33 +198,42 @@ class EmulatorState:
         record.modified_at = now
         self.log(record, f"service {record.service_id} is IN_PROGRESS", at=now)
 
-    def create(self, organization_id: str, deployment_id: str, body: object) -> dict[str, Any]:
+    def create(
+        self,
+        organization_id: str,
+        deployment_id: str,
+        *,
+        version_id: str,
+        instance_type: str = DEFAULT_INSTANCE_TYPE,
+        instance_number: int = 1,
+        min_instance_number: int | None = None,
+        max_instance_number: int | None = None,
+        enable_autoscale: bool = False,
+        environment: Mapping[str, str] | None = None,
+        models: Mapping[str, str] | None = None,
+        record_channel_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Create a service running ``version_id``; it starts IN_PROGRESS."""
         with self.lock:
             deployment = self.deployment(organization_id, deployment_id)
-            fields = _check_body(body, _CREATE_FIELDS)
-            version_id = fields.get("version_id")
-            if not version_id:
-                raise bad_request("version_id is required")
             version = deployment.versions.get(version_id)
             if version is None:
                 raise bad_request(f"version {version_id} not found in deployment {deployment_id}")
-            number = fields.get("instance_number", 1)
-            low, high = fields.get("min_instance_number"), fields.get("max_instance_number")
-            _check_instances(number, low, high)
+            _check_instances(instance_number, min_instance_number, max_instance_number)
             now = self.clock()
             record = ServiceRecord(
                 service_id="ser-" + secrets.token_hex(8),
                 deployment_id=deployment_id,
                 organization_id=organization_id,
                 version=version,
-                instance_type=fields.get("instance_type", "cpu-0.25"),
-                instance_number=number,
-                min_instance_number=low,
-                max_instance_number=high,
-                enable_autoscale=fields.get("enable_autoscale", False),
-                user_env_vars=dict(fields.get("environment", {})),
-                models=dict(fields.get("models", {})),
-                record_channel_id=fields.get("record_channel_id"),
+                instance_type=instance_type,
+                instance_number=instance_number,
+                min_instance_number=min_instance_number,
+                max_instance_number=max_instance_number,
+                enable_autoscale=enable_autoscale,
+                user_env_vars=dict(environment or {}),
+                models=dict(models or {}),
+                record_channel_id=record_channel_id,
                 created_at=now,
                 modified_at=now,
             )
@@ -300,6 +243,7 @@ class EmulatorState:
             return self.to_json(record)
 
     def list(self, organization_id: str, deployment_id: str) -> dict[str, Any]:
+        """Every service of a deployment."""
         with self.lock:
             deployment = self.deployment(organization_id, deployment_id)
             entries = []
@@ -309,58 +253,74 @@ class EmulatorState:
             return {"entries": entries}
 
     def get(self, organization_id: str, deployment_id: str, service_id: str) -> dict[str, Any]:
+        """One service."""
         with self.lock:
             return self.to_json(self.service(organization_id, deployment_id, service_id))
 
     def update(
-        self, organization_id: str, deployment_id: str, service_id: str, body: object
+        self,
+        organization_id: str,
+        deployment_id: str,
+        service_id: str,
+        *,
+        instance_number: int | None = None,
+        min_instance_number: int | None = None,
+        max_instance_number: int | None = None,
+        enable_autoscale: bool | None = None,
+        environment: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
+        """Change the fields given; a running service goes IN_PROGRESS again."""
         with self.lock:
             record = self.service(organization_id, deployment_id, service_id)
-            allowed = {k: _CREATE_FIELDS[k] for k in _UPDATE_FIELDS}
-            fields = _check_body(body, allowed)
-            number = fields.get("instance_number", record.instance_number)
-            low = fields.get("min_instance_number", record.min_instance_number)
-            high = fields.get("max_instance_number", record.max_instance_number)
+            number = record.instance_number if instance_number is None else instance_number
+            low = record.min_instance_number if min_instance_number is None else min_instance_number
+            high = (
+                record.max_instance_number if max_instance_number is None else max_instance_number
+            )
             _check_instances(number, low, high)
             record.instance_number = number
             record.min_instance_number, record.max_instance_number = low, high
-            record.enable_autoscale = fields.get("enable_autoscale", record.enable_autoscale)
-            if "environment" in fields:
-                record.user_env_vars = dict(fields["environment"])
-            self.log(record, f"service {service_id} updated: {sorted(fields)}")
+            if enable_autoscale is not None:
+                record.enable_autoscale = enable_autoscale
+            if environment is not None:
+                record.user_env_vars = dict(environment)
+            self.log(record, f"service {service_id} updated")
             if record.status != STOPPED:
                 self._go_in_progress(record, self.clock())
             return self.to_json(record)
 
     def delete(self, organization_id: str, deployment_id: str, service_id: str) -> dict[str, Any]:
+        """Remove a service."""
         with self.lock:
             self.service(organization_id, deployment_id, service_id)
             del self.deployment(organization_id, deployment_id).services[service_id]
             return {"message": f"{service_id} deleted"}
 
     def start(self, organization_id: str, deployment_id: str, service_id: str) -> dict[str, Any]:
+        """Start a stopped (or failed) service."""
         with self.lock:
             record = self.service(organization_id, deployment_id, service_id)
-            if record.status in (READY, IN_PROGRESS):
+            if record.status in RUNNING_STATUSES:
                 raise bad_request("service is already running")
             self.log(record, f"service {service_id} starting")
             self._go_in_progress(record, self.clock())
             return {"message": f"{service_id} started"}
 
     def stop(self, organization_id: str, deployment_id: str, service_id: str) -> dict[str, Any]:
+        """Stop a running service."""
         with self.lock:
             record = self.service(organization_id, deployment_id, service_id)
-            if record.status not in (READY, IN_PROGRESS):
+            if record.status not in RUNNING_STATUSES:
                 raise bad_request("service is not running")
             record.status = STOPPED
             record.modified_at = self.clock()
             self.log(record, f"service {service_id} is STOPPED")
             return {"message": f"{service_id} stopped"}
 
-    def fail(self, organization_id: str, deployment_id: str, service_id: str, reason: str) -> None:
+    def fail(self, service_id: str, reason: str) -> None:
+        """Put a service (in any deployment) into FAILED, as a crash would."""
         with self.lock:
-            record = self.service(organization_id, deployment_id, service_id)
+            record = self.find_service(service_id)
             record.status = FAILED
             record.modified_at = self.clock()
             self.log(record, f"service {service_id} FAILED: {reason}")
@@ -376,54 +336,14 @@ class EmulatorState:
         start: float | None,
         end: float | None,
     ) -> dict[str, Any]:
-        """A page of logs, newest first, with CloudWatch-style tokens.
-
-        ``b-<i>`` pages to events before index ``i``; ``f-<i>`` to events from
-        index ``i`` on. At the end of the stream the given token comes back
-        unchanged with no events.
-        """
+        """A page of logs, newest first, with CloudWatch-style tokens."""
         with self.lock:
             record = self.service(organization_id, deployment_id, service_id)
-            lines = record.logs
-            size = self.log_page_size
-            low, high = 0, len(lines)
-            if forward is not None:
-                low = _token_index(forward, "f", len(lines))
-            elif backward is not None:
-                high = _token_index(backward, "b", len(lines))
-            if start is None and end is None:
-                span = (
-                    range(low, min(low + size, high))
-                    if forward is not None
-                    else range(max(low, high - size), high)
-                )
-                page = list(span)
-            else:
-                indexes = [
-                    i
-                    for i in range(low, high)
-                    if (start is None or lines[i].timestamp >= start)
-                    and (end is None or lines[i].timestamp <= end)
-                ]
-                page = indexes[:size] if forward is not None else indexes[-size:]
-            events = [
-                {"message": lines[i].message, "timestamp": iso(lines[i].timestamp)}
-                for i in reversed(page)
-            ]
-            if page:
-                next_backward, next_forward = f"b-{page[0]}", f"f-{page[-1] + 1}"
-            else:
-                next_backward = backward if backward is not None else f"b-{len(lines)}"
-                next_forward = forward if forward is not None else f"f-{len(lines)}"
-            return {
-                "events": events,
-                "next_backward_token": next_backward,
-                "next_forward_token": next_forward,
-            }
-
-
-def _token_index(token: str, direction: str, size: int) -> int:
-    prefix, _, number = token.partition("-")
-    if prefix != direction or not number.isdigit() or int(number) > size:
-        raise bad_request(f"invalid {'forward' if direction == 'f' else 'backward'} token")
-    return int(number)
+            return log_page(
+                record.logs,
+                size=self.log_page_size,
+                forward=forward,
+                backward=backward,
+                start=start,
+                end=end,
+            )

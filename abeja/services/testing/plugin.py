@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from .._client import ServiceClient
-from ._server import ServiceEmulator
+from ._emulator import ServiceEmulator
 
 
 @pytest.fixture(scope="session")
@@ -23,9 +23,8 @@ def _abeja_emulator_session() -> Iterator[ServiceEmulator]:
 
 @pytest.fixture
 def abeja_emulator(_abeja_emulator_session: ServiceEmulator) -> ServiceEmulator:
-    """A running Service API emulator, reset for this test."""
+    """A running Service API emulator, reset for this test (settings included)."""
     _abeja_emulator_session.reset()
-    _abeja_emulator_session.state.ready_delay = 0.0
     return _abeja_emulator_session
 
 

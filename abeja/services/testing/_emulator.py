@@ -1,0 +1,296 @@
+"""ServiceEmulator: the facade tests and users hold; the parts behind it stay private."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from .._client import ServiceClient
+from ._app import App
+from ._faults import Fault
+from ._recorder import ServedRequest
+from ._records import ApiError, Handler, ServiceRecord
+from ._server import ServerThread
+from ._state import EmulatorState, EpochClock, Seed
+
+DEFAULT_AUTH_TOKEN = "emulator-token"
+DEFAULT_USER_ID = "1234567890123"
+DEFAULT_PERSONAL_ACCESS_TOKEN = "emulator-personal-access-token"
+
+
+class ServiceEmulator:
+    """A local, faithful ABEJA Platform Service API for demos and tests.
+
+    .. code-block:: python
+
+        with ServiceEmulator() as emulator:
+            client = emulator.client()
+            service = client.services.create(emulator.deployment_id, version_id=emulator.version_id)
+
+    It serves every Service API route and the predict route, runs version
+    handlers (``handler(request, context)``) for predictions, keeps logs, and
+    can be told to misbehave (:meth:`inject`). A default organization,
+    deployment and version (served by a demo handler) exist unless
+    ``seed=False``.
+
+    Args:
+        port: 0 picks a free port.
+        ready_delay: seconds a service stays ``IN_PROGRESS`` after create, update or start.
+        log_page_size: events per page of ``recentlogs``.
+        clock: epoch seconds; drives timestamps and ``ready_delay``.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ready_delay: float = 0.0,
+        log_page_size: int = 50,
+        auth_token: str = DEFAULT_AUTH_TOKEN,
+        users: Mapping[str, str] | None = None,
+        clock: EpochClock = time.time,
+        seed: bool = True,
+    ) -> None:
+        defaults = Seed()
+        self.organization_id = defaults.organization_id
+        self.deployment_id = defaults.deployment_id
+        self.version_id = defaults.version_id
+        self.auth_token = auth_token
+        self._state = EmulatorState(
+            clock=clock,
+            ready_delay=ready_delay,
+            log_page_size=log_page_size,
+            seed=defaults if seed else None,
+        )
+        credentials = (
+            users if users is not None else {DEFAULT_USER_ID: DEFAULT_PERSONAL_ACCESS_TOKEN}
+        )
+        self._app = App(
+            self._state,
+            auth_token=auth_token,
+            users={
+                (k if k.startswith(("user-", "datasource-")) else f"user-{k}"): v
+                for k, v in credentials.items()
+            },
+            default_organization=self.organization_id,
+        )
+        self._server = ServerThread(self._app, host, port)
+
+    def start(self) -> ServiceEmulator:
+        """Start serving in a background thread (idempotent); returns self."""
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close open connections (idempotent)."""
+        self._server.stop()
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted (the command line's mode)."""
+        self.start()
+        try:
+            self._server.join()
+        finally:
+            self.stop()
+
+    def __enter__(self) -> ServiceEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """Back to new: services, added deployments, faults, the request log and the settings
+        (``ready_delay``, ``log_page_size``, ``record_bodies``) are reset; the defaults seeded.
+
+        Requests still being answered are waited for first; delayed ones are cut short.
+        """
+        self._app.reset()
+
+    @property
+    def url(self) -> str:
+        """The API base URL, such as ``http://127.0.0.1:54321``."""
+        host, port = self._server.address
+        return f"http://{host}:{port}"
+
+    @property
+    def service_url_template(self) -> str:
+        """The value for ``ABEJA_SERVICE_URL_TEMPLATE``: predictions go to this host."""
+        return self.url + "/o/{organization_id}"
+
+    @property
+    def credential(self) -> dict[str, str]:
+        """A credential in abeja-sdk's form: ``{"auth_token": ...}``."""
+        return {"auth_token": self.auth_token}
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point any client (this SDK or abeja-sdk) here."""
+        return {
+            "ABEJA_API_URL": self.url,
+            "ABEJA_ORGANIZATION_ID": self.organization_id,
+            "PLATFORM_AUTH_TOKEN": self.auth_token,
+            "ABEJA_SERVICE_URL_TEMPLATE": self.service_url_template,
+        }
+
+    def client(self, **kwargs: Any) -> ServiceClient:
+        """A ``ServiceClient`` pointed here; keyword arguments override the defaults."""
+        options: dict[str, Any] = {
+            "organization_id": self.organization_id,
+            "base_url": self.url,
+            "credential": self.credential,
+            "service_url_template": self.service_url_template,
+        }
+        options.update(kwargs)
+        return ServiceClient(**options)
+
+    @property
+    def ready_delay(self) -> float:
+        """Seconds a service stays ``IN_PROGRESS`` after create, update or start."""
+        return self._state.ready_delay
+
+    @ready_delay.setter
+    def ready_delay(self, seconds: float) -> None:
+        self._state.ready_delay = seconds
+
+    @property
+    def log_page_size(self) -> int:
+        """Events per page of ``recentlogs``."""
+        return self._state.log_page_size
+
+    @log_page_size.setter
+    def log_page_size(self, size: int) -> None:
+        if size < 1:
+            raise ValueError("log_page_size must be at least 1")
+        self._state.log_page_size = size
+
+    @property
+    def record_bodies(self) -> bool:
+        """Whether :attr:`requests` keeps request and response bodies (off for long soaks)."""
+        return self._app.recorder.record_bodies
+
+    @record_bodies.setter
+    def record_bodies(self, value: bool) -> None:
+        self._app.recorder.record_bodies = value
+
+    def add_deployment(
+        self,
+        deployment_id: str,
+        versions: Mapping[str, Handler | None] | None = None,
+        *,
+        organization_id: str | None = None,
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
+        """Add a deployment with ``{version_id: handler}`` (None: the demo handler)."""
+        self._state.add_deployment(
+            deployment_id,
+            organization_id=organization_id or self.organization_id,
+            versions=versions,
+            environment=environment,
+        )
+
+    def deployment_versions(
+        self, deployment_id: str, *, organization_id: str | None = None
+    ) -> list[str]:
+        """The version ids of a deployment, in the order they were added."""
+        with self._state.lock:
+            deployment = self._state.deployment(
+                organization_id or self.organization_id, deployment_id
+            )
+            return list(deployment.versions)
+
+    def _record(self, service_id: str, deployment_id: str | None) -> ServiceRecord:
+        try:
+            record = self._state.find_service(service_id)
+        except ApiError:
+            raise LookupError(f"no service {service_id!r} in the emulator") from None
+        if deployment_id is not None and record.deployment_id != deployment_id:
+            raise LookupError(f"service {service_id} is not in deployment {deployment_id}")
+        return record
+
+    def fail_service(
+        self, service_id: str, reason: str = "injected failure", *, deployment_id: str | None = None
+    ) -> None:
+        """Put a service (of any deployment) into ``FAILED``, as a crashed one would be."""
+        with self._state.lock:
+            self._state.fail(self._record(service_id, deployment_id).service_id, reason)
+
+    def add_log_line(self, service_id: str, message: str, *, at: float | None = None) -> None:
+        """Append a line to a service's log (``at``: epoch seconds; now by default)."""
+        with self._state.lock:
+            self._state.log(self._record(service_id, None), message, at=at)
+
+    def clear_logs(self, service_id: str) -> None:
+        """Empty a service's log."""
+        with self._state.lock:
+            self._record(service_id, None).logs.clear()
+
+    def logs_of(self, service_id: str, *, deployment_id: str | None = None) -> list[str]:
+        """A service's log messages (of any deployment), oldest first."""
+        with self._state.lock:
+            return [line.message for line in self._record(service_id, deployment_id).logs]
+
+    def service_json(self, service_id: str) -> dict[str, Any]:
+        """A service as the API would answer it now (of any deployment)."""
+        with self._state.lock:
+            return self._state.to_json(self._record(service_id, None))
+
+    def inject(
+        self,
+        route: str = "*",
+        *,
+        status: int | None = None,
+        times: int | None = 1,
+        retry_after: str | float | None = None,
+        delay: float = 0.0,
+        drop: bool = False,
+        html: bool = False,
+        body: bytes | None = None,
+        content_type: str = "application/json",
+        headers: Mapping[str, str] | None = None,
+    ) -> Fault:
+        """Make the next ``times`` requests to ``route`` misbehave (see :class:`Fault`).
+
+        Routes: ``create``, ``list``, ``get``, ``update``, ``delete``, ``start``,
+        ``stop``, ``logs``, ``predict`` or ``*``. A ``delay`` is cut short by :meth:`reset`.
+        """
+        fault = Fault(
+            route=route,
+            status=status,
+            times=times,
+            retry_after=None if retry_after is None else str(retry_after),
+            delay=delay,
+            drop=drop,
+            html=html,
+            body=body,
+            content_type=content_type,
+            headers=dict(headers or {}),
+        )
+        self._app.faults.add(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        """Remove every injected fault."""
+        self._app.faults.clear()
+
+    @property
+    def requests(self) -> list[ServedRequest]:
+        """Every request served since start or reset, oldest first."""
+        return self._app.recorder.snapshot()[0]
+
+    def count(self, route: str | None = None) -> int:
+        """Requests served to ``route`` (all routes when None)."""
+        counters = self._app.recorder.snapshot()[1]
+        return counters[route] if route else sum(counters.values())
+
+    def forget_requests(self) -> None:
+        """Empty the request log and the counters (services and faults stay)."""
+        self._app.recorder.wait_idle()
+        self._app.recorder.reset()

@@ -1,0 +1,92 @@
+"""What the emulator holds: deployments, versions, services, log lines; and its API errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from .._status import ServiceStatus
+
+Handler = Callable[[Any, Any], Any]
+"""A model handler: ``handler(request, context) -> {"status_code", "content_type", "content"}``."""
+
+
+class ApiError(Exception):
+    """An error answer: status, the platform's ``error`` code and a description."""
+
+    def __init__(self, status: int, error: str, description: str) -> None:
+        super().__init__(status, error, description)
+        self.status = status
+        self.error = error
+        self.description = description
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.error}: {self.description}"
+
+
+def bad_request(description: str) -> ApiError:
+    """A 400 in the platform's shape."""
+    return ApiError(400, "bad_request", description)
+
+
+def not_found(description: str) -> ApiError:
+    """A 404 in the platform's shape."""
+    return ApiError(404, "not_found", description)
+
+
+def iso(ts: float) -> str:
+    """Epoch seconds as the platform writes them: ``2018-06-05T13:07:49.602076Z``."""
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class Version:
+    """A deployment version: its number and the handler that serves predictions."""
+
+    version_id: str
+    model_version: str
+    handler: Handler | None
+
+
+@dataclass
+class LogLine:
+    """One log event of a service."""
+
+    timestamp: float
+    message: str
+
+
+@dataclass
+class ServiceRecord:
+    """A service as the emulator holds it."""
+
+    service_id: str
+    deployment_id: str
+    organization_id: str
+    version: Version
+    instance_type: str
+    instance_number: int
+    min_instance_number: int | None
+    max_instance_number: int | None
+    enable_autoscale: bool
+    user_env_vars: dict[str, str]
+    models: dict[str, str]
+    record_channel_id: str | None
+    created_at: float
+    modified_at: float
+    status: str = ServiceStatus.IN_PROGRESS.value
+    ready_at: float = 0.0
+    logs: list[LogLine] = field(default_factory=list)
+
+
+@dataclass
+class Deployment:
+    """A deployment: its versions, its environment and its services."""
+
+    organization_id: str
+    deployment_id: str
+    versions: dict[str, Version] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)
+    services: dict[str, ServiceRecord] = field(default_factory=dict)

@@ -1,0 +1,91 @@
+"""Responses: decoding in one place, the same error in both layers, nothing secret kept."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from collections.abc import Iterator
+
+import pytest
+
+from abeja.exceptions import Error, HttpError, InvalidResponseError
+from abeja.services import APIClient, Service, ServiceClient
+from abeja.services.testing import ServiceEmulator
+
+DEEP = b"[" * 5000 + b"]" * 5000  # deeper than json and pydantic recurse
+DEEP_OBJECT = b'{"a":' * 3000 + b"1" + b"}" * 3000
+
+
+@pytest.fixture
+def service(client: ServiceClient, emulator: ServiceEmulator) -> Service:
+    return client.services.create(emulator.deployment_id, version_id=emulator.version_id)
+
+
+@pytest.fixture
+def api(emulator: ServiceEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[APIClient]:
+    monkeypatch.setenv("ABEJA_API_URL", emulator.url)
+    with APIClient(credential=emulator.credential, max_retry_count=0) as compat:
+        yield compat
+
+
+@pytest.mark.parametrize("body", [DEEP, DEEP_OBJECT, b"\xff\xfe", b"{", b"[1, 2]", b"null"])
+def test_undecodable_answers_are_invalid_response_errors_in_both_layers(
+    client: ServiceClient,
+    api: APIClient,
+    emulator: ServiceEmulator,
+    service: Service,
+    body: bytes,
+) -> None:
+    org, dep, sid = emulator.organization_id, emulator.deployment_id, service.service_id
+    calls = [
+        lambda: client.services.get(dep, sid),
+        lambda: client.services.list(dep),
+        lambda: client.services.logs(dep, sid),
+        lambda: api.get_service(org, dep, sid),
+        lambda: api.get_service_recent_logs(org, dep, sid),
+    ]
+    for call in calls:
+        emulator.inject("*", status=200, body=body)
+        with pytest.raises(InvalidResponseError):
+            call()
+    emulator.inject("predict", status=200, body=body)
+    answer = service.predict(json={})
+    if body not in (b"[1, 2]", b"null"):
+        with pytest.raises(InvalidResponseError):
+            answer.json()
+
+
+def test_a_deeply_nested_error_body_is_still_an_http_error(
+    client: ServiceClient, emulator: ServiceEmulator, service: Service
+) -> None:
+    emulator.inject("get", status=400, body=DEEP_OBJECT)
+    with pytest.raises(HttpError) as caught:
+        client.services.get(emulator.deployment_id, service.service_id)
+    assert caught.value.status_code == 400
+
+
+def test_predict_responses_pickle_and_copy_without_the_credential(
+    client: ServiceClient, emulator: ServiceEmulator, service: Service
+) -> None:
+    answer = service.predict(json={"x": 1})
+    assert answer.response.request.headers["Authorization"].endswith(emulator.auth_token)
+    dumped = pickle.dumps(answer)
+    assert emulator.auth_token.encode() not in dumped
+    restored = pickle.loads(dumped)
+    assert restored.json() == answer.json()
+    assert restored.request_id == answer.request_id
+    assert restored.http.elapsed == answer.http.elapsed > 0
+    with pytest.raises(Error, match="not kept"):
+        restored.response  # noqa: B018
+    assert copy.deepcopy(answer).content == answer.content
+    assert repr(answer.http) == f"HTTPResponse(POST {answer.http.url} -> 200)"
+
+
+def test_text_follows_the_charset(emulator: ServiceEmulator, service: Service) -> None:
+    for content_type, body, text in [
+        ("text/plain; charset=latin-1", "café".encode("latin-1"), "café"),
+        ("text/plain", "café".encode(), "café"),
+        ("text/plain; charset=nonsense", "café".encode(), "café"),
+    ]:
+        emulator.inject("predict", status=200, body=body, content_type=content_type)
+        assert service.predict(json={}).text == text
