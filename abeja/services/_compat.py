@@ -18,7 +18,7 @@ import requests
 from . import _constants as C
 from ._config import load_settings
 from ._endpoints import Endpoints
-from ._response import decode_json, decode_object
+from ._response import decode_object, service_list_content
 from ._transport import Transport
 from .models import CreateServiceRequest, UpdateServicePayload
 
@@ -142,9 +142,7 @@ class APIClient:
     def get_services(self, organization_id: str, deployment_id: str) -> dict[str, Any]:
         """List the services of a deployment: ``{"entries": [...]}``. ``GET .../services``."""
         response = self._endpoints.list_services(organization_id, deployment_id)
-        if response.content.lstrip()[:1] == b"[":  # a bare list of services
-            return {"entries": decode_json(response)}
-        return decode_object(response)
+        return decode_object(response, service_list_content(response))
 
     def list_services(self, organization_id: str, deployment_id: str) -> dict[str, Any]:
         """The newer name of :meth:`get_services`."""

@@ -11,7 +11,7 @@ from . import _constants as C
 from . import _waiters
 from ._bodies import DataBody
 from ._endpoints import Endpoints, log_query
-from ._response import PredictResponse, decode_model
+from ._response import PredictResponse, decode_model, service_list_content
 from ._status import FAILED_STATUSES, ServiceStatus
 from ._types import Clock, Sleep
 from ._validation import check_path_id
@@ -95,10 +95,7 @@ class Services:
     def list(self, deployment_id: str) -> ServiceList:
         """List the services of a deployment."""
         response = self._endpoints.list_services(self._organization(), deployment_id)
-        content = response.content
-        if content.lstrip()[:1] == b"[":  # a bare list of services
-            content = b'{"entries":' + content + b"}"
-        services = decode_model(ServiceList, response, content)
+        services = decode_model(ServiceList, response, service_list_content(response))
         for service in services.entries:
             service._bind(self)
         return services

@@ -101,18 +101,18 @@ def _invalid(response: HTTPResponse, message: str) -> exc.InvalidResponseError:
     )
 
 
-def decode_json(response: HTTPResponse) -> Any:
-    """The body parsed as JSON, whatever its type."""
+def decode_json(response: HTTPResponse, content: bytes | None = None) -> Any:
+    """The body (or ``content`` read from it) parsed as JSON, whatever its type."""
     try:
-        return json.loads(response.content)
+        return json.loads(response.content if content is None else content)
     except (ValueError, RecursionError):
         kind = response.headers.get("Content-Type") or "no content type"
         raise _invalid(response, f"expected a JSON body, got {kind}") from None
 
 
-def decode_object(response: HTTPResponse) -> dict[str, Any]:
+def decode_object(response: HTTPResponse, content: bytes | None = None) -> dict[str, Any]:
     """The JSON object the server sent, as plain Python."""
-    data = decode_json(response)
+    data = decode_json(response, content)
     if not isinstance(data, dict):
         raise _invalid(response, f"expected a JSON object, got {type(data).__name__}")
     return data
@@ -128,6 +128,14 @@ def decode_model(model: type[_M], response: HTTPResponse, content: bytes | None 
             for e in error.errors()[:5]
         )
     raise _invalid(response, f"the answer is not a valid {model.__name__}: {problems}")
+
+
+def service_list_content(response: HTTPResponse) -> bytes:
+    """The body of a list answer as ``{"entries": [...]}`` (a bare JSON list is wrapped)."""
+    content = response.content
+    if content.lstrip()[:1] == b"[":
+        return b'{"entries":' + content + b"}"
+    return content
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
