@@ -13,9 +13,10 @@ The tree::
     │   ├── TooManyRequests          429
     │   ├── InternalServerError      500
     │   └── ServiceUnavailable       503
-    ├── APIConnectionError           no answer: refused, reset, DNS, TLS
-    │   └── APITimeoutError          no answer in time
+    ├── APIConnectionError           no answer: refused, reset, DNS, TLS, a 1xx as the answer
+    │   └── APITimeoutError          no answer in time (a read timeout, or the call's deadline)
     ├── InvalidResponseError         a 2xx answer whose body is not the expected JSON
+    │   └── ResponseTooLargeError    an answer over the size cap (decompressed size counted)
     ├── ServiceNotBoundError         a hand-built Service has no client to call
     ├── ServiceFailedError           a waited-for service entered a failed state
     └── WaitTimeoutError             a wait reached its deadline (also a TimeoutError)
@@ -23,6 +24,13 @@ The tree::
 Other statuses (502, 504, ...) raise :class:`HttpError` itself. Request
 validation problems raise ``ValueError``/``TypeError`` (pydantic's
 ``ValidationError`` is a ``ValueError``) before anything is sent.
+
+``HttpError`` and ``APIConnectionError`` carry ``may_have_applied``: True when a
+write (a POST) reached the server and failed in a way that does not prove it was
+not carried out, so it was not sent again. Check the resource before repeating it.
+
+Every error pickles, unpickles and deep-copies with its attributes (for
+``multiprocessing`` and ``concurrent.futures``), and none holds a credential.
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ __all__ = [
     "InvalidResponseError",
     "MethodNotAllowed",
     "NotFound",
+    "ResponseTooLargeError",
     "ServiceFailedError",
     "ServiceNotBoundError",
     "ServiceUnavailable",
@@ -53,8 +62,19 @@ __all__ = [
 ]
 
 
+def _rebuild(cls: type[Error], args: tuple[object, ...], state: dict[str, object]) -> Error:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
 class Error(Exception):
     """Root of every error this package raises."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only constructor arguments would be lost by Exception's default reduce.
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
 
 class HttpError(Error):
@@ -76,6 +96,7 @@ class HttpError(Error):
         *,
         request_id: str | None = None,
         retry_after: float | None = None,
+        may_have_applied: bool = False,
     ) -> None:
         super().__init__(error, error_description, error_detail, status_code, url)
         self.error = error
@@ -85,11 +106,14 @@ class HttpError(Error):
         self.url = url
         self.request_id = request_id
         self.retry_after = retry_after
+        self.may_have_applied = may_have_applied
 
     def __str__(self) -> str:
         text = f"{self.status_code} {self.error}: {self.error_description} ({self.url})"
         if self.request_id:
             text += f" [request id {self.request_id}]"
+        if self.may_have_applied:
+            text += " (it may have been applied: check before sending it again)"
         return text
 
     def __repr__(self) -> str:
@@ -137,7 +161,13 @@ class ServiceUnavailable(HttpError):
 
 
 class APIConnectionError(Error):
-    """The server could not be reached or dropped the connection."""
+    """The server could not be reached, dropped the connection, or answered nonsense."""
+
+    def __init__(self, message: str, *, may_have_applied: bool = False) -> None:
+        if may_have_applied:
+            message += " (it may have been applied: check before sending it again)"
+        super().__init__(message)
+        self.may_have_applied = may_have_applied
 
 
 class APITimeoutError(APIConnectionError):
@@ -151,6 +181,14 @@ class InvalidResponseError(Error):
         super().__init__(message)
         self.status_code = status_code
         self.url = url
+
+
+class ResponseTooLargeError(InvalidResponseError):
+    """An answer larger than the client's cap; ``limit`` is the cap in bytes."""
+
+    def __init__(self, message: str, *, status_code: int, url: str, limit: int) -> None:
+        super().__init__(message, status_code=status_code, url=url)
+        self.limit = limit
 
 
 class ServiceNotBoundError(Error, RuntimeError):

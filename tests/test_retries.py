@@ -78,16 +78,55 @@ def test_post_is_not_retried_on_500(
     assert sleeps == []
 
 
-@pytest.mark.parametrize("status", [429, 502, 503, 504])
-def test_post_is_retried_when_the_server_did_not_process_it(
-    client: ServiceClient, emulator: ServiceEmulator, service: Service, status: int
+def test_post_is_retried_after_a_gateway_429(
+    client: ServiceClient, emulator: ServiceEmulator, service: Service
 ) -> None:
-    emulator.inject("create", status=status, times=2)
+    """429 is the gateway's rate limit: the write was not forwarded, so it is sent again."""
+    emulator.inject("create", status=429, times=2)
     client.services.create(emulator.deployment_id, version_id=emulator.version_id)
     assert emulator.count("create") == 3
-    assert (
-        len(client.services.list(emulator.deployment_id)) == 2
-    )  # one create landed, plus `service`
+    assert len(client.services.list(emulator.deployment_id)) == 2  # one landed, plus `service`
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+@pytest.mark.parametrize("route", ["create", "start", "stop", "predict"])
+def test_post_is_never_resent_after_a_5xx_and_says_it_may_have_applied(
+    client: ServiceClient,
+    emulator: ServiceEmulator,
+    service: Service,
+    sleeps: list[float],
+    route: str,
+    status: int,
+) -> None:
+    emulator.inject(route, status=status, times=1)
+    with pytest.raises(HttpError) as caught:
+        _post(client, emulator, service, route)
+    assert caught.value.may_have_applied
+    assert "may have been applied" in str(caught.value)
+    assert emulator.count(route) == 1
+    assert sleeps == []
+
+
+def test_a_429_from_the_model_itself_is_not_resent(
+    client: ServiceClient, emulator: ServiceEmulator, service: Service
+) -> None:
+    """The serving proxy's header says the answer came from the handler: it ran."""
+    emulator.inject("predict", status=429, headers={"X-Abeja-Service-Id": service.service_id})
+    with pytest.raises(TooManyRequests) as caught:
+        service.predict(json={})
+    assert emulator.count("predict") == 1
+    assert not caught.value.may_have_applied
+
+
+def _post(client: ServiceClient, emulator: ServiceEmulator, service: Service, route: str) -> None:
+    if route == "create":
+        client.services.create(emulator.deployment_id, version_id=emulator.version_id)
+    elif route == "start":
+        service.start()
+    elif route == "stop":
+        service.stop()
+    else:
+        service.predict(json={"x": 1})
 
 
 def test_retries_give_up_after_max_retries(emulator: ServiceEmulator, sleeps: list[float]) -> None:
@@ -244,7 +283,7 @@ def test_connection_refused_raises_our_error(free_port: int, sleeps: list[float]
 def test_seekable_body_is_rewound_before_a_retry(
     emulator: ServiceEmulator, service: Service
 ) -> None:
-    emulator.inject("predict", status=503, times=1)
+    emulator.inject("predict", status=429, times=1)  # the gateway's: not forwarded
     body = io.BytesIO(b"prefix-" + b"x" * 10_000)
     body.read(7)  # the caller already consumed a prefix: that is not part of the request
     answer = service.predict(data=body, content_type="application/octet-stream")
@@ -257,13 +296,13 @@ def test_seekable_body_is_rewound_before_a_retry(
 def test_non_seekable_body_is_never_sent_twice(
     emulator: ServiceEmulator, service: Service, sleeps: list[float]
 ) -> None:
-    emulator.inject("predict", status=503, times=1)
+    emulator.inject("predict", status=429, times=1)  # would be resent, were it rewindable
 
     def chunks() -> Iterator[bytes]:
         yield b"abc"
         yield b"def"
 
-    with pytest.raises(ServiceUnavailable):
+    with pytest.raises(TooManyRequests):
         service.predict(data=chunks())
     seen = [r for r in emulator.requests if r.route == "predict"]
     assert len(seen) == 1 and seen[0].body == b"abcdef"

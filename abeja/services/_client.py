@@ -34,13 +34,17 @@ class ServiceClient:
             ``{"datasource_id": ..., "datasource_secret": ...}``. Never mutated.
         timeout: seconds for connecting and for each read (default 30).
         max_retries: retries after the first attempt (default 5; 0 = one attempt).
+        deadline: seconds any one call may take in all, every attempt, wait and slow
+            body included (default 120); a prediction's own ``timeout`` extends it.
+        max_predict_bytes: the largest prediction answer read (default 256 MiB);
+            API answers are capped at 64 MiB and error bodies at 64 KiB.
         service_url_template: where predictions go, such as
             ``http://127.0.0.1:8080/o/{organization_id}``, instead of the
             organization's sub-domain of the API host.
         session: a ``requests.Session`` whose adapters, proxies, ``verify`` and ``cert``
             are used (left open by :meth:`close`); by default the client makes its own.
         sleep: what waits between retries and polls (tests pass a recorder).
-        clock: monotonic seconds for waiters' deadlines (tests pass a fake).
+        clock: monotonic seconds for deadlines and waiters (tests pass a fake).
     """
 
     def __init__(
@@ -52,6 +56,8 @@ class ServiceClient:
         timeout: float | None = None,
         max_retries: int | None = None,
         service_url_template: str | None = None,
+        deadline: float | None = None,
+        max_predict_bytes: int | None = None,
         session: requests.Session | None = None,
         sleep: Sleep | None = None,
         clock: Clock | None = None,
@@ -62,13 +68,16 @@ class ServiceClient:
             timeout=timeout,
             max_retries=max_retries,
             service_url_template=service_url_template,
+            deadline=deadline,
+            max_predict_bytes=max_predict_bytes,
         )
         self._organization_id = resolve_organization_id(organization_id, os.environ)
-        self._transport = Transport(self._settings, session=session, sleep=sleep)
+        clock = clock if clock is not None else time.monotonic
+        self._transport = Transport(self._settings, session=session, sleep=sleep, clock=clock)
         self.services = Services(
             Endpoints(self._transport, self._settings),
             self._organization_id,
-            clock=clock if clock is not None else time.monotonic,
+            clock=clock,
             sleep=sleep if sleep is not None else time.sleep,
         )
         """Service operations: ``create``, ``get``, ``list``, ``update``, ``delete``, ..."""
@@ -92,6 +101,11 @@ class ServiceClient:
     def max_retries(self) -> int:
         """Retries after the first attempt."""
         return self._settings.max_retries
+
+    @property
+    def deadline(self) -> float:
+        """Seconds any one call may take in all."""
+        return self._settings.deadline
 
     def close(self) -> None:
         """Release the pooled connections; calling it again does nothing."""

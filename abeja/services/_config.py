@@ -47,6 +47,10 @@ class Settings:
     service_url_template: str | None
     ca_bundle: str | None
     """The CA bundle from ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` (None: certifi's)."""
+    deadline: float = C.DEFAULT_DEADLINE
+    """Seconds every call may take in all: attempts, waits and reading included."""
+    max_predict_bytes: int = C.MAX_PREDICT_RESPONSE_BYTES
+    """The largest prediction answer read (decompressed)."""
 
 
 def _basic(user: str, secret: str) -> Auth:
@@ -179,6 +183,17 @@ def resolve_service_url_template(value: str | None, environ: Mapping[str, str]) 
     return value.rstrip("/")
 
 
+def resolve_byte_cap(name: str, value: object, default: int) -> int:
+    """A positive whole number of bytes."""
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be a whole number of bytes, not {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1 byte, got {value}")
+    return value
+
+
 def load_settings(
     *,
     base_url: str | None,
@@ -186,11 +201,17 @@ def load_settings(
     timeout: float | None,
     max_retries: int | None,
     service_url_template: str | None,
+    deadline: float | None = None,
+    max_predict_bytes: int | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Merge arguments over the environment, validating every value."""
     env = os.environ if environ is None else environ
     return Settings(
+        deadline=C.DEFAULT_DEADLINE if deadline is None else check_timeout("deadline", deadline),
+        max_predict_bytes=resolve_byte_cap(
+            "max_predict_bytes", max_predict_bytes, C.MAX_PREDICT_RESPONSE_BYTES
+        ),
         api_url=resolve_api_url(base_url, env),
         auth=resolve_auth(credential, env),
         timeout=resolve_timeout(timeout, env),

@@ -26,18 +26,41 @@ ENV_CA_BUNDLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 # Platform ids are 13-20 characters; a cap keeps absurd input out of URLs and logs.
 MAX_ID_LENGTH = 128
 
+# Every call ends within this many seconds, all attempts, waits and slow bodies included
+# (plus at most one second); per client with ServiceClient(deadline=...).
+DEFAULT_DEADLINE = 120.0
+
 # Idempotent methods may be retried on any transient failure.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 # Statuses worth another try for idempotent requests.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-# For POST, a 500 may mean the write happened: only statuses that mean "not processed".
-RETRY_STATUSES_POST = frozenset({429, 502, 503, 504})
-# Backoff: min(BASE * 2**n, CAP) seconds, shortened by up to JITTER of itself.
+# A POST is sent again only when it provably did not reach the backend: the connection
+# could not be made, or the gateway refused it with 429 (rate limiting happens before
+# forwarding). A 429 carrying the serving proxy's X-Abeja-Service-Id header came from the
+# model itself, so it does not count. 500/502/503/504, timeouts and dropped connections
+# after sending may all follow a write that happened.
+RETRY_STATUSES_POST = frozenset({429})
+SERVICE_ANSWER_HEADER = "X-Abeja-Service-Id"
+# Backoff: min(BASE * 2**n, CAP) seconds, shortened by up to JITTER of itself. It is also
+# the floor under Retry-After, so 'Retry-After: 0' (or a past date) cannot cause a burst.
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
 BACKOFF_JITTER = 0.25
 # A Retry-After longer than this is not waited for: the error is raised at once.
 MAX_RETRY_AFTER = 60.0
+
+# Largest API answer read (decompressed): a list of 10,000 services is about 10 MB.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+# Largest prediction answer read (decompressed); per client with max_predict_bytes=.
+MAX_PREDICT_RESPONSE_BYTES = 256 * 1024 * 1024
+# Error bodies are read up to this much; the rest is dropped with the connection.
+MAX_ERROR_BODY_BYTES = 64 * 1024
+# Bodies are read in chunks of this size, the deadline checked between them.
+READ_CHUNK = 64 * 1024
+
+# The platform's bounds on instance numbers (min <= instance_number <= max).
+MIN_INSTANCE_NUMBER = 1
+MAX_INSTANCE_NUMBER = 64
 
 # Connections kept per host; above the 16 threads a shared client is benchmarked with.
 POOL_MAXSIZE = 32
@@ -57,3 +80,6 @@ DEFAULT_WAIT_TIMEOUT = 600.0
 NOT_FOUND_GRACE = 30.0
 # How often a log follower asks for new events when there were none.
 LOG_POLL_INTERVAL = 2.0
+# A log walk asks for at most this many pages (a server that always hands a new token
+# would otherwise be walked forever); per call with iter_logs(max_pages=...).
+MAX_LOG_PAGES = 10_000

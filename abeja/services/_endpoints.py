@@ -7,6 +7,7 @@ returns the checked 2xx answer.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -32,6 +33,11 @@ class Endpoints:
         self._transport = transport
         self._api_url = settings.api_url
         self._service_url_template = settings.service_url_template
+        self._max_predict_bytes = settings.max_predict_bytes
+
+    def within(self, seconds: float) -> contextlib.AbstractContextManager[None]:
+        """Every call inside ends within ``seconds`` from now (a waiter's remaining time)."""
+        return self._transport.within(seconds)
 
     def _services_url(self, organization_id: str, deployment_id: str) -> str:
         return (
@@ -144,6 +150,7 @@ class Endpoints:
                 data=body.data,
                 headers=body.headers,
                 timeout=timeout,
+                max_bytes=self._max_predict_bytes,
             )
 
 

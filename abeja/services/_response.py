@@ -9,7 +9,7 @@ from __future__ import annotations
 import email.utils
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -54,7 +54,7 @@ class HTTPResponse:
         headers: Mapping[str, str],
         content: bytes,
         elapsed: float,
-        raw: requests.Response | None = None,
+        raw: Callable[[], requests.Response] | None = None,
     ) -> None:
         self.method = method
         self.url = url
@@ -67,6 +67,7 @@ class HTTPResponse:
         self.elapsed = elapsed
         """Seconds from sending the request to reading the whole body."""
         self._raw = raw
+        """Makes the requests.Response (for abeja-sdk compatibility), once, on demand."""
 
     @property
     def request_id(self) -> str | None:
@@ -81,7 +82,9 @@ class HTTPResponse:
         """The ``requests.Response`` it was read from (what abeja-sdk's APIClient returned)."""
         if self._raw is None:
             raise exc.Error("the requests.Response is not kept across pickling or copying")
-        return self._raw
+        response = self._raw()
+        self._raw = lambda: response
+        return response
 
     def __getstate__(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__ if name != "_raw"}

@@ -1,33 +1,49 @@
-"""The only module that talks to requests: one pooled session, the retry policy, error mapping."""
+"""The request path: prepare once, attempt, and the retry policy (tenacity) around it.
+
+With ``_sender``, the only module that touches requests. The first attempt runs
+outside tenacity (nothing to pay when it succeeds); a failure is replayed into the
+policy, which then decides as if it had made that attempt itself.
+
+The policy, in short: every call ends by its deadline (all attempts, waits and slow
+bodies included); idempotent methods are retried on transient failures; a POST is
+sent again only when it provably did not reach the backend (see ``_constants``).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import logging
 import random
 import sys
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import requests
 import requests.adapters
 import requests.utils
 import tenacity
-import urllib3.exceptions
 from requests.structures import CaseInsensitiveDict
 
 from .. import exceptions as exc
 from . import _constants as C
 from ._config import Settings
 from ._response import HTTPResponse, error_for, parse_retry_after
-from ._types import Sleep
+from ._sender import AttemptFailed, Limits, Sender
+from ._types import Clock, Sleep
 from ._version import __version__
 
 logger = logging.getLogger(C.LOGGER_NAME)
 
 USER_AGENT = f"abeja-services/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}"
+
+# A deadline set around several calls (a waiter's), on the transport's clock.
+_outer_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "abeja_services_deadline", default=None
+)
 
 
 def backoff(attempt: int, rand: Callable[[], float] = random.random) -> float:
@@ -36,37 +52,118 @@ def backoff(attempt: int, rand: Callable[[], float] = random.random) -> float:
     return base * (1.0 - C.BACKOFF_JITTER * rand())
 
 
-def _connect_failed(error: BaseException) -> bool:
-    """True when the request cannot have reached the server (nothing was sent)."""
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        return True
-    if isinstance(error, requests.exceptions.SSLError) or not isinstance(
-        error, requests.exceptions.ConnectionError
-    ):
-        return False
-    cause = error.args[0] if error.args else None
-    reason = getattr(cause, "reason", cause)
-    return isinstance(
-        reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)
+@dataclass
+class Outcome:
+    """What one attempt gave: an answer, or a failure."""
+
+    response: HTTPResponse | None = None
+    failure: AttemptFailed | exc.ResponseTooLargeError | None = None
+
+
+def _retry_after(outcome: Outcome, now: float) -> float | None:
+    if outcome.response is None:
+        return None
+    return parse_retry_after(outcome.response.headers.get("Retry-After"), now)
+
+
+def _worth_retrying(outcome: Outcome, idempotent: bool) -> bool:
+    """Whether another attempt may help, and cannot apply a write twice."""
+    failure = outcome.failure
+    if failure is not None:
+        if not isinstance(failure, AttemptFailed) or failure.kind in ("tls", "deadline"):
+            return False
+        return idempotent or not failure.sent
+    response = outcome.response
+    assert response is not None
+    if idempotent:
+        return response.status_code in C.RETRY_STATUSES
+    # A 429 from the model itself (the serving proxy's header is on it) may follow work done.
+    return (
+        response.status_code in C.RETRY_STATUSES_POST
+        and C.SERVICE_ANSWER_HEADER not in response.headers
     )
 
 
-def _translate(error: requests.RequestException, method: str, url: str) -> exc.Error:
-    """Turn a requests exception into ours; the message names no header or credential."""
-    if isinstance(error, requests.exceptions.Timeout):
-        what = "connect" if isinstance(error, requests.exceptions.ConnectTimeout) else "read"
-        return exc.APITimeoutError(f"{method} {url}: timed out ({what})")
-    if isinstance(error, requests.exceptions.SSLError):
-        return exc.APIConnectionError(f"{method} {url}: TLS error: {_reason(error)}")
-    if _connect_failed(error):
-        return exc.APIConnectionError(f"{method} {url}: could not connect: {_reason(error)}")
-    return exc.APIConnectionError(f"{method} {url}: connection failed: {_reason(error)}")
+class _Attempts:
+    """The callable tenacity retries: replays the first outcome, then sends for real."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        prepared: requests.PreparedRequest,
+        path: str,
+        data: object,
+        limits: Limits,
+        idempotent: bool,
+    ) -> None:
+        self.transport = transport
+        self.prepared = prepared
+        self.path = path
+        self.limits = limits
+        self.idempotent = idempotent
+        self.rewind = _rewinder(data)
+        self.replay: Outcome | None = None
+        self.number = 0
+
+    def __call__(self) -> Outcome:
+        if self.replay is not None:
+            outcome, self.replay = self.replay, None
+            return outcome
+        self.number += 1
+        if self.number > 1 and self.rewind is not None:
+            self.rewind()
+        started = time.perf_counter()
+        outcome = Outcome()
+        try:
+            outcome.response = self.transport._sender.send(
+                self.prepared,
+                path=self.path,
+                proxies=self.transport._proxies_for(self.prepared.url or ""),
+                limits=self.limits,
+            )
+            outcome.response.elapsed = time.perf_counter() - started
+        except (AttemptFailed, exc.ResponseTooLargeError) as failure:
+            outcome.failure = failure
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %s (attempt %d, %.1f ms)",
+                self.prepared.method,
+                (self.prepared.url or "").split("?", 1)[0],
+                outcome.response.status_code if outcome.response else outcome.failure,
+                self.number,
+                (time.perf_counter() - started) * 1000,
+            )
+        return outcome
 
 
-def _reason(error: BaseException) -> str:
-    cause = error.args[0] if error.args else error
-    reason = getattr(cause, "reason", cause)
-    return f"{type(reason).__name__}: {reason}"
+class _PastDeadline(tenacity.stop.stop_base):
+    """Stop when the coming wait would end after the call's deadline (it is not waited)."""
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        attempts: _Attempts = retry_state.fn  # type: ignore[assignment]
+        return attempts.limits.remaining() < retry_state.upcoming_sleep
+
+
+def _should_retry(retry_state: tenacity.RetryCallState) -> bool:
+    attempts: _Attempts = retry_state.fn  # type: ignore[assignment]
+    outcome: Outcome = retry_state.outcome.result()  # type: ignore[union-attr]
+    if attempts.rewind is None or not _worth_retrying(outcome, attempts.idempotent):
+        return False
+    delay = _retry_after(outcome, time.time())
+    return delay is None or delay <= C.MAX_RETRY_AFTER
+
+
+def _wait(retry_state: tenacity.RetryCallState) -> float:
+    """The server's Retry-After, never less than the backoff (no zero-delay bursts)."""
+    outcome: Outcome = retry_state.outcome.result()  # type: ignore[union-attr]
+    delay = backoff(retry_state.attempt_number)
+    after = _retry_after(outcome, time.time())
+    return delay if after is None else max(after, delay)
+
+
+def _last_outcome(retry_state: tenacity.RetryCallState) -> Outcome:
+    outcome: Outcome = retry_state.outcome.result()  # type: ignore[union-attr]
+    return outcome
 
 
 def _rewinder(data: object) -> Callable[[], None] | None:
@@ -80,58 +177,21 @@ def _rewinder(data: object) -> Callable[[], None] | None:
     return None
 
 
-def _retry_policy(idempotent: bool) -> Callable[[tenacity.RetryCallState], bool]:
-    """Whether an attempt's outcome is worth another attempt, for one kind of method."""
-    statuses = C.RETRY_STATUSES if idempotent else C.RETRY_STATUSES_POST
-
-    def should_retry(state: tenacity.RetryCallState) -> bool:
-        outcome = state.outcome
-        assert outcome is not None
-        if outcome.failed:
-            error = outcome.exception()
-            assert error is not None
-            if _connect_failed(error):
-                return True
-            # After a read timeout or a dropped connection the server may have acted.
-            return (
-                idempotent
-                and isinstance(
-                    error,
-                    (
-                        requests.exceptions.ReadTimeout,
-                        requests.exceptions.ConnectionError,
-                        requests.exceptions.ChunkedEncodingError,
-                    ),
-                )
-                and not isinstance(error, requests.exceptions.SSLError)
-            )
-        response: requests.Response = outcome.result()
-        if response.status_code not in statuses:
-            return False
-        delay = parse_retry_after(response.headers.get("Retry-After"), time.time())
-        return delay is None or delay <= C.MAX_RETRY_AFTER
-
-    return should_retry
-
-
-def _wait(state: tenacity.RetryCallState) -> float:
-    """The server's Retry-After when it gave one, else exponential backoff with jitter."""
-    outcome = state.outcome
-    if outcome is not None and not outcome.failed:
-        delay = parse_retry_after(outcome.result().headers.get("Retry-After"), time.time())
-        if delay is not None:
-            return delay
-    return backoff(state.attempt_number)
-
-
-def _last_outcome(state: tenacity.RetryCallState) -> Any:
-    """When attempts run out: the last response (mapped to an error later) or exception."""
-    assert state.outcome is not None
-    return state.outcome.result()
+def encode_json(value: object) -> bytes:
+    """A JSON body; NaN, infinities and values JSON cannot hold raise before anything is sent."""
+    try:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError as error:
+        raise ValueError(f"json= cannot be sent as JSON: {error}") from None
+    except TypeError as error:
+        raise TypeError(f"json= cannot be sent as JSON: {error}") from None
+    except RecursionError:
+        raise ValueError("json= is nested too deeply to send") from None
+    return text.encode()
 
 
 class Transport:
-    """One pooled ``requests.Session`` and the retry policy around it."""
+    """One pooled ``requests.Session``, its settings and the retry policy around it."""
 
     def __init__(
         self,
@@ -139,10 +199,12 @@ class Transport:
         *,
         session: requests.Session | None = None,
         sleep: Sleep | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.timeout = settings.timeout
-        self._sleep: Sleep = sleep if sleep is not None else time.sleep
-        self._owns_session = session is None
+        self.deadline = settings.deadline
+        self._clock: Clock = clock if clock is not None else time.monotonic
+        owns_session = session is None
         if session is None:
             session = requests.Session()
             adapter = requests.adapters.HTTPAdapter(
@@ -154,18 +216,17 @@ class Transport:
             session.trust_env = False
             session.verify = settings.ca_bundle or True
         self._session = session
-        # Requests go straight to the session's adapters: Session.request would merge
-        # cookies, hooks, settings and the environment again on every call.
-        self._trust_env = session.trust_env or self._owns_session
+        self._sender = Sender(session, owns_session=owns_session)
+        self._owns_session = owns_session
+        self._trust_env = session.trust_env or owns_session
         self._proxies: dict[str, dict[str, str]] = {}
         self._retrying = {
             idempotent: tenacity.Retrying(
-                stop=tenacity.stop_after_attempt(settings.max_retries + 1),
+                stop=tenacity.stop_after_attempt(settings.max_retries + 1) | _PastDeadline(),
                 wait=_wait,
-                retry=_retry_policy(idempotent),
-                sleep=self._sleep,
+                retry=_should_retry,
+                sleep=sleep if sleep is not None else time.sleep,
                 retry_error_callback=_last_outcome,
-                reraise=True,
             )
             for idempotent in (True, False)
         }
@@ -180,6 +241,17 @@ class Transport:
             self.closed = True
             if self._owns_session:
                 self._session.close()
+
+    @contextlib.contextmanager
+    def within(self, seconds: float) -> Iterator[None]:
+        """Every call inside ends within ``seconds`` from now (or its own deadline if sooner)."""
+        at = self._clock() + seconds
+        outer = _outer_deadline.get()
+        token = _outer_deadline.set(at if outer is None else min(at, outer))
+        try:
+            yield
+        finally:
+            _outer_deadline.reset(token)
 
     def _proxies_for(self, url: str) -> dict[str, str]:
         end = url.find("/", len("https://"))
@@ -203,111 +275,77 @@ class Transport:
         data: object = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        max_bytes: int = C.MAX_RESPONSE_BYTES,
     ) -> HTTPResponse:
-        """Send with retries; return a 2xx answer or raise an ``abeja.exceptions`` error."""
+        """Send with retries; return a 2xx answer or raise an ``abeja.exceptions`` error.
+
+        ``timeout`` (this call's per-read timeout) also extends its deadline when longer.
+        """
         if self.closed:
             raise exc.Error("this client is closed")
-        prepared = self._prepare(method, url, params, json_body, data, headers)
-        attempt = _Attempt(self, prepared, url, self.timeout if timeout is None else timeout, data)
-        result: requests.Response | exc.Error
-        try:
-            if attempt.rewind is None:
-                result = attempt()  # a body that cannot be rewound is never sent twice
-            else:
-                result = self._retrying[method in C.IDEMPOTENT_METHODS](attempt)
-        except requests.RequestException as error:
-            result = _translate(error, method, url)
+        if json_body is not None:
+            data = encode_json(json_body)
+            headers = {"Content-Type": "application/json", **(headers or {})}
+        result = self._exchange(method, url, params, data, headers, timeout, max_bytes)
+        # Raised here, where no local holds the credential or the requests objects.
         if isinstance(result, exc.Error):
-            # Raised outside the except block so the requests exception (which holds the
-            # request and its Authorization header) is not chained to ours.
             raise result
-        response = HTTPResponse(
-            method=method,
-            url=url,
-            status_code=result.status_code,
-            reason=result.reason or "",
-            headers=result.headers,
-            content=result.content,
-            elapsed=attempt.elapsed,
-            raw=result,
-        )
-        if response.status_code >= 300:
-            raise error_for(response, time.time())
-        return response
+        return result
 
-    def _prepare(
+    def _limits(self, timeout: float | None, max_bytes: int) -> Limits:
+        seconds = self.timeout if timeout is None else timeout
+        now = self._clock()
+        deadline_at = now + max(self.deadline, seconds)
+        outer = _outer_deadline.get()
+        if outer is not None:
+            deadline_at = min(deadline_at, outer)
+        return Limits(seconds, deadline_at, self._clock, max_bytes)
+
+    def _exchange(
         self,
         method: str,
         url: str,
         params: Mapping[str, str] | None,
-        json_body: object,
         data: object,
         headers: Mapping[str, str] | None,
-    ) -> requests.PreparedRequest:
+        timeout: float | None,
+        max_bytes: int,
+    ) -> HTTPResponse | exc.Error:
         send_headers = dict(self._headers)
         if headers:
             send_headers.update(headers)
-        if json_body is not None:
-            data = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode()
-            send_headers.setdefault("Content-Type", "application/json")
+        query = f"?{urlencode(params)}" if params else ""
         prepared = requests.PreparedRequest()
         prepared.method = method
-        # Built from checked ids and urlencode: nothing to normalise.
-        prepared.url = f"{url}?{urlencode(params)}" if params else url
+        prepared.url = url + query  # built from checked ids and urlencode: nothing to normalise
         prepared.headers = CaseInsensitiveDict(send_headers)
         prepared.prepare_body(data, None)  # Content-Length, or chunked for iterators
-        return prepared
+        end = url.find("/", len("https://"))
+        path = (url[end:] if end >= 0 else "/") + query
+        idempotent = method in C.IDEMPOTENT_METHODS
+        attempts = _Attempts(
+            self, prepared, path, data, self._limits(timeout, max_bytes), idempotent
+        )
+        outcome = attempts()
+        if _worth_retrying(outcome, idempotent) and attempts.rewind is not None:
+            attempts.replay = outcome
+            outcome = self._retrying[idempotent](attempts)
+        return self._result(outcome, method, url, idempotent)
 
-
-class _Attempt:
-    """Sends one prepared request once per call, reading the whole body; logs each attempt."""
-
-    def __init__(
-        self,
-        transport: Transport,
-        prepared: requests.PreparedRequest,
-        url: str,
-        seconds: float,
-        data: object,
-    ) -> None:
-        session = transport._session
-        self.prepared = prepared
-        self.url = url
-        self.adapter = session.get_adapter(url)
-        self.verify = True if session.verify is None else session.verify
-        self.cert = session.cert
-        self.timeout = (seconds, seconds)
-        self.proxies = transport._proxies_for(url)
-        self.rewind = _rewinder(data)
-        self.number = 0
-        self.elapsed = 0.0
-
-    def __call__(self) -> requests.Response:
-        self.number += 1
-        if self.number > 1 and self.rewind is not None:
-            self.rewind()
-        started = time.perf_counter()
-        status: object = "error"
-        try:
-            response = self.adapter.send(
-                self.prepared,
-                stream=False,
-                timeout=self.timeout,
-                verify=self.verify,
-                cert=self.cert,
-                proxies=self.proxies,
+    def _result(
+        self, outcome: Outcome, method: str, url: str, idempotent: bool
+    ) -> HTTPResponse | exc.Error:
+        failure = outcome.failure
+        if isinstance(failure, exc.ResponseTooLargeError):
+            return failure
+        if failure is not None:
+            return failure.to_error(
+                f"{method} {url}", may_have_applied=not idempotent and failure.sent
             )
-            response.content  # noqa: B018 - read the body inside the retried attempt
-            status = response.status_code
+        response = outcome.response
+        assert response is not None
+        if response.status_code < 300:
             return response
-        finally:
-            self.elapsed = time.perf_counter() - started
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug(
-                    "%s %s -> %s (attempt %d, %.1f ms)",
-                    self.prepared.method,
-                    self.url,
-                    status,
-                    self.number,
-                    self.elapsed * 1000,
-                )
+        error = error_for(response, time.time())
+        error.may_have_applied = not idempotent and response.status_code >= 500
+        return error
