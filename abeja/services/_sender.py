@@ -143,12 +143,12 @@ class Sender:
         seconds = min(limits.timeout, remaining)
         adapter = self._fast_adapter(url, proxies)
         if adapter is not None:
-            raw = self._send_fast(adapter, prepared, path, seconds)
+            raw = self._send_fast(adapter, prepared, path, seconds, limits)
             self.fast_sends += 1
             return _read(
                 raw, url, str(prepared.method), limits, lambda: _as_requests(adapter, prepared, raw)
             )
-        response = self._send_watched(prepared, proxies, seconds)
+        response = self._send_watched(prepared, proxies, seconds, limits)
         return _read(response.raw, url, str(prepared.method), limits, lambda: response, response)
 
     def _send_fast(
@@ -157,6 +157,7 @@ class Sender:
         prepared: requests.PreparedRequest,
         path: str,
         seconds: float,
+        limits: Limits,
     ) -> urllib3.BaseHTTPResponse:
         session = self.session
         verify = True if session.verify is None else session.verify
@@ -177,10 +178,14 @@ class Sender:
                 chunked="Content-Length" not in prepared.headers and prepared.body is not None,
             )
         except Exception as error:  # noqa: BLE001 - every failure is classified, none escapes
-            raise _classify(error) from None
+            raise _past_deadline(_classify(error), limits) from None
 
     def _send_watched(
-        self, prepared: requests.PreparedRequest, proxies: Mapping[str, str], seconds: float
+        self,
+        prepared: requests.PreparedRequest,
+        proxies: Mapping[str, str],
+        seconds: float,
+        limits: Limits,
     ) -> requests.Response:
         session = self.session
         try:
@@ -195,7 +200,7 @@ class Sender:
                 allow_redirects=False,
             )
         except Exception as error:  # noqa: BLE001 - instrumentation and mocks raise anything
-            raise _classify(error) from None
+            raise _past_deadline(_classify(error), limits) from None
 
 
 def _as_requests(
@@ -284,15 +289,15 @@ def _read_body(raw: Any, limits: Limits, cap: int) -> tuple[bytes, bool]:
                 break
             total += len(chunk)
             if total > cap:
-                chunks.append(chunk[: cap - (total - len(chunk))])
                 _discard(raw)
-                return b"".join(chunks), False
+                kept = b"".join(chunks) if cap <= C.MAX_ERROR_BODY_BYTES else b""
+                return kept + chunk[: cap - (total - len(chunk))], False
             chunks.append(chunk)
     except AttemptFailed:
         raise
     except Exception as error:  # noqa: BLE001 - every failure is classified, none escapes
         _discard(raw)
-        raise _classify(error, reading=True) from None
+        raise _past_deadline(_classify(error, reading=True), limits) from None
     _release(raw)
     return b"".join(chunks), True
 
@@ -309,6 +314,15 @@ def _release(raw: Any) -> None:
     if release is not None:
         with contextlib.suppress(Exception):  # the pool will drop it
             release()
+
+
+def _past_deadline(failure: AttemptFailed, limits: Limits) -> AttemptFailed:
+    """A timeout that happened because the deadline clipped the wait says so."""
+    if failure.kind == "timeout" and limits.remaining() <= 0.05:
+        return AttemptFailed(
+            "deadline", f"the call's deadline passed ({failure.message})", sent=failure.sent
+        )
+    return failure
 
 
 def _reason(error: BaseException) -> str:
