@@ -22,6 +22,7 @@ from abeja.exceptions import (
     InternalServerError,
     ResponseTooLargeError,
     ServiceUnavailable,
+    WaitTimeoutError,
 )
 from abeja.services import ServiceClient
 
@@ -216,3 +217,41 @@ def test_a_redirect_is_not_followed_with_the_credential() -> None:
             client.services.get(DEP, SID)
         assert caught.value.status_code == 302
         assert other.received == []
+
+
+def test_a_wait_ends_by_its_own_timeout_against_a_silent_server() -> None:
+    with HostileServer(lambda request: [60.0]) as server, _client(server) as client:
+        elapsed, error = _timed(lambda: client.services.wait_until_ready(DEP, SID, timeout=1))
+    assert isinstance(error, WaitTimeoutError)
+    assert elapsed <= 1.0 + 1.0
+
+
+def _endless_log(pause: float = 0.0) -> Callable[[Received], list[Action]]:
+    """Every page has an event and a token never seen before."""
+    pages = 0
+
+    def script(request: Received) -> list[Action]:
+        nonlocal pages
+        pages += 1
+        page = {
+            "events": [{"message": f"event {pages}", "timestamp": "2026-01-01T00:00:00Z"}],
+            "next_backward_token": f"b-{pages}",
+            "next_forward_token": f"f-{pages}",
+        }
+        return [pause, answer(200, json.dumps(page).encode())]
+
+    return script
+
+
+def test_a_log_walk_against_endless_tokens_stops_at_its_page_cap() -> None:
+    with HostileServer(_endless_log()) as server, _client(server) as client:
+        events = list(client.services.iter_logs(DEP, SID, max_pages=50))
+    assert len(events) == 50 and len(server.received) == 50
+
+
+def test_a_log_walk_stops_at_its_timeout() -> None:
+    with HostileServer(_endless_log(pause=0.1)) as server, _client(server) as client:
+        elapsed, error = _timed(lambda: list(client.services.iter_logs(DEP, SID, timeout=0.5)))
+    assert error is None
+    assert elapsed <= 0.5 + 1.0
+    assert len(server.received) <= 6

@@ -307,3 +307,12 @@ def test_non_seekable_body_is_never_sent_twice(
     seen = [r for r in emulator.requests if r.route == "predict"]
     assert len(seen) == 1 and seen[0].body == b"abcdef"
     assert sleeps == []
+
+
+@pytest.mark.parametrize("retry_after", ["0", "nan", "Wed, 21 Oct 2015 07:28:00 GMT"])
+def test_a_zero_or_past_retry_after_still_backs_off(
+    client: ServiceClient, emulator: ServiceEmulator, sleeps: list[float], retry_after: str
+) -> None:
+    emulator.inject("list", status=503, retry_after=retry_after, times=2)
+    client.services.list(emulator.deployment_id)
+    assert len(sleeps) == 2 and sleeps[0] >= 0.375 and sleeps[1] >= 0.75

@@ -8,10 +8,12 @@ that nothing arrived.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from pydantic import ValidationError
 
 from abeja.services import APIClient, Service, ServiceClient
 from abeja.services._validation import check_path_id, format_log_time
@@ -188,4 +190,48 @@ def test_log_times_that_overflow_utc_are_value_errors(
     far = datetime.max.replace(tzinfo=timezone(timedelta(hours=-5)))
     with pytest.raises(ValueError, match="start_time"):
         client.services.logs(emulator.deployment_id, "ser-1", start_time=far)
+    assert emulator.count() == 0
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, {"x": [math.nan]}])
+def test_json_that_json_cannot_hold_is_refused_before_sending(
+    client: ServiceClient, api: APIClient, emulator: ServiceEmulator, value: object
+) -> None:
+    org, dep = emulator.organization_id, emulator.deployment_id
+    with pytest.raises(ValueError, match="json="):
+        client.services.predict(dep, "ser-1", json=value)
+    with pytest.raises(ValueError, match="json="):
+        api.request_service(org, dep, "ser-1", json=value)
+    with pytest.raises(TypeError, match="json="):
+        client.services.predict(dep, "ser-1", json={"when": object()})
+    assert emulator.count() == 0
+
+
+@pytest.mark.parametrize("number", [0, 65, 10**100, -1])
+def test_instance_numbers_outside_the_platforms_bounds_are_refused(
+    client: ServiceClient, api: APIClient, emulator: ServiceEmulator, number: int
+) -> None:
+    org, dep = emulator.organization_id, emulator.deployment_id
+    with pytest.raises(ValidationError):
+        client.services.create(dep, version_id="v", instance_number=number)
+    with pytest.raises(ValidationError):
+        client.services.update(dep, "ser-1", max_instance_number=number)
+    with pytest.raises(ValidationError):
+        api.create_service(org, dep, "v", instance_number=number)
+    with pytest.raises(ValidationError):
+        api.update_service(org, dep, "ser-1", {"instance_number": str(number)})
+    assert emulator.count() == 0
+
+
+def test_compat_takes_only_ascii_digits_and_never_sends_an_empty_update(
+    api: APIClient, emulator: ServiceEmulator
+) -> None:
+    org, dep = emulator.organization_id, emulator.deployment_id
+    with pytest.raises(ValidationError):
+        api.update_service(org, dep, "ser-1", {"instance_number": "\u0663"})  # Arabic-Indic 3
+    with pytest.raises(ValidationError):
+        api.create_service(org, dep, "v", instance_number="\uff13")  # type: ignore[arg-type]
+    for empty in (None, {}, {"instance_number": None}):
+        with pytest.raises(ValueError, match="nothing to update"):
+            api.update_service(org, dep, "ser-1", empty)
     assert emulator.count() == 0

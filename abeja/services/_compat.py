@@ -26,8 +26,9 @@ _INT_FIELDS = ("instance_number", "min_instance_number", "max_instance_number")
 
 
 def _int(value: object) -> object:
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
+    text = value.strip() if isinstance(value, str) else None
+    if text and text.isascii() and text.lstrip("-").isdigit():  # int() takes other digits too
+        return int(text)
     return value
 
 
@@ -161,6 +162,8 @@ class APIClient:
         if payload is not None and not isinstance(payload, Mapping):
             raise TypeError("payload must be a dict")
         body = UpdateServicePayload.model_validate(_lenient(payload or {}))
+        if not body.to_json():
+            raise ValueError("nothing to update: payload has no field to change")
         return decode_object(
             self._endpoints.update_service(organization_id, deployment_id, service_id, body)
         )

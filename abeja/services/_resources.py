@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Collection, Iterator
 from datetime import datetime
@@ -255,8 +256,13 @@ class Services:
     ) -> _waiters.StatusWaiter:
         check_path_id("deployment_id", deployment_id)
         check_path_id("service_id", service_id)
+
+        def fetch(seconds: float) -> Service:
+            with self._endpoints.within(seconds):
+                return self.get(deployment_id, service_id)
+
         return _waiters.StatusWaiter(
-            lambda: self.get(deployment_id, service_id),
+            fetch,
             timeout=timeout,
             poll_interval=poll_interval,
             clock=self._clock,
@@ -271,6 +277,7 @@ class Services:
         start_time: datetime | None = None,
         end_time: datetime | None = None,
         limit: int | None = None,
+        max_pages: int = C.MAX_LOG_PAGES,
         follow: bool = False,
         poll_interval: float = C.LOG_POLL_INTERVAL,
         timeout: float | None = None,
@@ -282,26 +289,32 @@ class Services:
         yielding new ones, oldest to newest, polling every ``poll_interval``
         seconds along ``next_forward_token`` until ``timeout`` seconds have
         passed, ``stop_event`` is set, or KeyboardInterrupt arrives while waiting.
-        ``limit`` caps the number of events. The walk back ends where the server
+        ``limit`` caps the number of events and ``max_pages`` the requests; ``timeout``
+        bounds the whole walk, back and forward. The walk back ends where the server
         hands back the token it was sent (see the docs on log paging).
         """
         check_path_id("deployment_id", deployment_id)
         check_path_id("service_id", service_id)
         log_query(None, None, start_time, end_time)  # raise now, not at the first next()
 
+        started = self._clock()
+
         def fetch(forward: str | None, backward: str | None) -> LogPage:
-            return self.logs(
-                deployment_id,
-                service_id,
-                start_time=start_time,
-                end_time=end_time,
-                next_forward_token=forward,
-                next_backward_token=backward,
-            )
+            budget = None if timeout is None else timeout - (self._clock() - started)
+            with contextlib.nullcontext() if budget is None else self._endpoints.within(budget):
+                return self.logs(
+                    deployment_id,
+                    service_id,
+                    start_time=start_time,
+                    end_time=end_time,
+                    next_forward_token=forward,
+                    next_backward_token=backward,
+                )
 
         return _waiters.iter_logs(
             fetch,
             limit=limit,
+            max_pages=max_pages,
             follow=follow,
             poll_interval=poll_interval,
             timeout=timeout,

@@ -6,6 +6,7 @@ Time comes from an injected ``clock`` and ``sleep``, so tests run without waitin
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 from collections.abc import Callable, Collection, Iterator
 
@@ -14,7 +15,16 @@ from . import _constants as C
 from ._types import Clock, Sleep
 from .models import LogEvent, LogPage, Service
 
+logger = logging.getLogger(C.LOGGER_NAME)
+
 FetchPage = Callable[[str | None, str | None], LogPage]
+FetchService = Callable[[float], Service]
+"""Fetches the service, taking at most the given seconds."""
+
+# A poll always gets this long, even at the deadline (so timeout=0 still looks once).
+_MIN_POLL_BUDGET = 0.5
+# A request cut short this close to a walk's deadline was cut by it.
+_DEADLINE_SLACK = 0.05
 
 
 def _transient(error: exc.Error) -> bool:
@@ -35,7 +45,7 @@ class StatusWaiter:
 
     def __init__(
         self,
-        fetch: Callable[[], Service],
+        fetch: FetchService,
         *,
         timeout: float,
         poll_interval: float | None,
@@ -81,7 +91,7 @@ class StatusWaiter:
         last: Service | None = None
         while True:
             try:
-                current = self._fetch()
+                current = self._fetch(max(deadline - self._clock(), _MIN_POLL_BUDGET))
             except exc.NotFound:
                 if goal is None:
                     return None
@@ -115,6 +125,7 @@ def iter_logs(
     fetch: FetchPage,
     *,
     limit: int | None,
+    max_pages: int,
     follow: bool,
     poll_interval: float,
     timeout: float | None,
@@ -128,14 +139,18 @@ def iter_logs(
     Walking back stops on a missing or empty token, an empty page, or the token
     that was sent coming back (CloudWatch's end-of-stream signal; a server that
     keeps sending events under one token therefore cannot loop us forever).
-    Following stops at ``timeout``, when ``stop_event`` is set, or on
-    KeyboardInterrupt while waiting for new events.
+    Both stop at ``timeout`` and after ``max_pages`` requests (a server that always
+    hands a new token cannot keep the walk going); following also stops when
+    ``stop_event`` is set, or on KeyboardInterrupt while waiting for new events.
     """
     if limit is not None and limit < 0:
         raise ValueError("limit must be 0 or more")
+    if max_pages < 1:
+        raise ValueError("max_pages must be at least 1")
     if poll_interval <= 0:
         raise ValueError("poll_interval must be a positive number of seconds")
     deadline = None if timeout is None else clock() + timeout
+    fetch = _bounded(fetch, max_pages, deadline, clock)
     first: list[LogPage] = []  # the walk back's first page: where following starts
     events = _walk_back(fetch, first)
     if follow:
@@ -145,18 +160,46 @@ def iter_logs(
     return events if limit is None else itertools.islice(events, limit)
 
 
+class _WalkOver(Exception):
+    """The walk reached its page cap or its deadline."""
+
+
+def _bounded(fetch: FetchPage, max_pages: int, deadline: float | None, clock: Clock) -> FetchPage:
+    pages = 0
+
+    def bounded(forward: str | None, backward: str | None) -> LogPage:
+        nonlocal pages
+        if pages >= max_pages:
+            logger.warning("log walk stopped after %d pages (max_pages)", max_pages)
+            raise _WalkOver
+        if deadline is not None and clock() >= deadline:
+            raise _WalkOver
+        pages += 1
+        try:
+            return fetch(forward, backward)
+        except exc.APITimeoutError:
+            if deadline is not None and clock() >= deadline - _DEADLINE_SLACK:
+                raise _WalkOver from None  # the walk's own timeout, not a failure
+            raise
+
+    return bounded
+
+
 def _walk_back(fetch: FetchPage, first: list[LogPage]) -> Iterator[LogEvent]:
     """Every existing event, newest first; the first page is fetched at the first ``next``."""
-    page = fetch(None, None)
-    first.append(page)
-    sent: str | None = None
-    while True:
-        yield from page.events
-        token = page.next_backward_token
-        if not page.events or not token or token == sent:
-            return
-        sent = token
-        page = fetch(None, token)
+    try:
+        page = fetch(None, None)
+        first.append(page)
+        sent: str | None = None
+        while True:
+            yield from page.events
+            token = page.next_backward_token
+            if not page.events or not token or token == sent:
+                return
+            sent = token
+            page = fetch(None, token)
+    except _WalkOver:
+        return
 
 
 def _follow(
@@ -169,6 +212,8 @@ def _follow(
     sleep: Sleep,
 ) -> Iterator[LogEvent]:
     """New events, oldest first, polling along ``next_forward_token``."""
+    if not first:  # the walk back was cut short before its first page
+        return
     forward = first[0].next_forward_token
     if not forward:
         raise exc.InvalidResponseError(
@@ -190,7 +235,10 @@ def _follow(
                 return
             if stop_event is not None and stop_event.is_set():
                 return
-        page = fetch(forward, None)
+        try:
+            page = fetch(forward, None)
+        except _WalkOver:
+            return
         yield from reversed(page.events)
         quiet = not page.events
         if page.next_forward_token:

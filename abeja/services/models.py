@@ -49,7 +49,8 @@ _NaiveAsUtc = Annotated[datetime, AfterValidator(_aware)]
 AwareDatetime = Annotated[pydantic.AwareDatetime | _NaiveAsUtc, Field(union_mode="left_to_right")]
 """A datetime that always carries a time zone (a naive one from the server is taken as UTC)."""
 
-PositiveInt = Annotated[int, Field(ge=1)]
+InstanceNumber = Annotated[int, Field(ge=C.MIN_INSTANCE_NUMBER, le=C.MAX_INSTANCE_NUMBER)]
+"""The platform's bounds on instance numbers: 1 to 64."""
 
 
 # A known status becomes the enum, any other string stays a str (checked in that order).
@@ -211,12 +212,12 @@ class CreateServiceRequest(_Request):
     """The deployment version to run."""
     instance_type: Annotated[str, Field(min_length=1)] = C.DEFAULT_INSTANCE_TYPE
     """Machine type, such as ``cpu-0.25`` or ``gpu-1``."""
-    instance_number: PositiveInt = 1
-    """Instances to run (at least 1)."""
-    min_instance_number: PositiveInt | None = None
-    """Autoscaling floor (at least 1, not above the ceiling)."""
-    max_instance_number: PositiveInt | None = None
-    """Autoscaling ceiling (at least 1)."""
+    instance_number: InstanceNumber = 1
+    """Instances to run (1 to 64)."""
+    min_instance_number: InstanceNumber | None = None
+    """Autoscaling floor (1 to 64, not above the ceiling)."""
+    max_instance_number: InstanceNumber | None = None
+    """Autoscaling ceiling (1 to 64)."""
     enable_autoscale: bool | None = None
     """Let the platform scale between floor and ceiling."""
     environment: dict[str, str] | None = None
@@ -230,12 +231,12 @@ class CreateServiceRequest(_Request):
 class UpdateServicePayload(_Request):
     """The body of ``PATCH .../services/<id>``: only the fields given are sent."""
 
-    instance_number: PositiveInt | None = None
-    """Instances to run (at least 1)."""
-    min_instance_number: PositiveInt | None = None
-    """Autoscaling floor (at least 1, not above the ceiling)."""
-    max_instance_number: PositiveInt | None = None
-    """Autoscaling ceiling (at least 1)."""
+    instance_number: InstanceNumber | None = None
+    """Instances to run (1 to 64)."""
+    min_instance_number: InstanceNumber | None = None
+    """Autoscaling floor (1 to 64, not above the ceiling)."""
+    max_instance_number: InstanceNumber | None = None
+    """Autoscaling ceiling (1 to 64)."""
     enable_autoscale: bool | None = None
     """Let the platform scale between floor and ceiling."""
     environment: dict[str, str] | None = None
