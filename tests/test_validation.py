@@ -11,6 +11,7 @@ import json
 import math
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -33,8 +34,22 @@ class Sneaky(str):
 
 
 BAD_PATH_IDS: list[object] = [
-    "a/b", "..", "a..b", "a?b", "a#b", "a%2F", "a b", "a\tb", "a\x00b", "", "ser-1\n",
-    ".", "...", "x" * 129, "ｓｅｒ", "ser\u2024x", None, 5, b"ser-1",
+    # traversal, dots and separators
+    "..", ".", "...", "a..b", "../admin", "..%2F..%2Fadmin", "a/b", "a\\b", "a/../../x",
+    # encoded characters a server or proxy would decode
+    "a%2F", "a%2e%2e", "%2e", "a%00b", "ser%0d%0aX-Injected:1",
+    # query, fragment, user info, host and port injection
+    "a?b", "a#b", "a@evil.example.com", "evil.example.com:80", "a;b", "a&b=c", "a=b",
+    # whitespace and control characters
+    "a b", "a\tb", "a\x00b", "ser-1\n", "ser-1\r\nX-Injected: 1", "\x7f", " ser-1",
+    # look-alikes: full-width, one-dot leader, Cyrillic, division slash, zero-width space
+    "ｓｅｒ", "ser\uff0ex", "ser\u2024x", "ser\u0456", "a\u2215b", "ser\u200b1",
+    # emptiness and length
+    "", "x" * 129, "x" * 10_000,
+    # not a str at all
+    None, 5, 5.0, b"ser-1", ["ser-1"], object(),
+    # str subclasses whose characters are bad, whatever they render as
+    Sneaky(".."), Sneaky("a/b"),
 ]  # fmt: skip
 
 
@@ -122,27 +137,6 @@ def test_a_hostile_id_from_the_server_is_never_followed(
         with pytest.raises(ValueError, match="service_id"):
             call()
     assert emulator.count() == before
-
-
-@pytest.mark.parametrize(
-    "organization_id",
-    ["evil.example.com/x?", "a.b", "-a", "a-", "", "a b", "a/b", "x" * 64, "a\nb", "org%2e",
-     "127.0.0.1:9", "a@b", "ａｂｃ", None, 1111111111111],
-)  # fmt: skip
-def test_organization_ids_that_could_change_the_host_are_refused(
-    emulator: ServiceEmulator, api: APIClient, organization_id: object
-) -> None:
-    if organization_id is not None:
-        with pytest.raises((TypeError, ValueError), match="organization_id"):
-            ServiceClient(organization_id, base_url=emulator.url)  # type: ignore[arg-type]
-    for call in (
-        lambda: api.request_service(organization_id, "1", "ser-1", json={}),  # type: ignore[arg-type]
-        lambda: api.get_service(organization_id, "1", "ser-1"),  # type: ignore[arg-type]
-        lambda: api.get_services(organization_id, "1"),  # type: ignore[arg-type]
-    ):
-        with pytest.raises((TypeError, ValueError), match="organization_id"):
-            call()
-    assert emulator.count() == 0
 
 
 def test_str_subclasses_are_sent_as_their_characters(
@@ -234,4 +228,45 @@ def test_compat_takes_only_ascii_digits_and_never_sends_an_empty_update(
     for empty in (None, {}, {"instance_number": None}):
         with pytest.raises(ValueError, match="nothing to update"):
             api.update_service(org, dep, "ser-1", empty)
+    assert emulator.count() == 0
+
+
+def test_the_hostile_id_corpus_covers_every_kind() -> None:
+    assert len(BAD_PATH_IDS) >= 40
+    assert len(BAD_ORGANIZATION_IDS) >= 40
+
+
+BAD_ORGANIZATION_IDS: list[object] = [
+    *BAD_PATH_IDS,
+    # host injection: a label is all an organization may be
+    "evil.example.com", "a.b", "127.0.0.1", "[::1]", "evil.example.com:8080", "x.api.abeja.io",
+    "-a", "a-", "x" * 64, "ａｂｃ", "org%2e", "1111111111111.", "_1111",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("bad_id", BAD_ORGANIZATION_IDS, ids=repr)
+def test_bad_organization_ids_send_nothing_in_any_layer(
+    emulator: ServiceEmulator, api: APIClient, bad_id: object
+) -> None:
+    """The typed client cannot be made with one; every compat method refuses it."""
+    if bad_id is not None:  # None means "from the environment" for the typed client
+        with pytest.raises((TypeError, ValueError), match="organization_id"):
+            ServiceClient(bad_id, base_url=emulator.url)  # type: ignore[arg-type]
+    org: Any = bad_id
+    dep, sid = emulator.deployment_id, "ser-1"
+    calls: list[Callable[[], object]] = [
+        lambda: api.create_service(org, dep, "v"),
+        lambda: api.get_services(org, dep),
+        lambda: api.list_services(org, dep),
+        lambda: api.get_service(org, dep, sid),
+        lambda: api.update_service(org, dep, sid, {"instance_number": 2}),
+        lambda: api.delete_service(org, dep, sid),
+        lambda: api.start_service(org, dep, sid),
+        lambda: api.stop_service(org, dep, sid),
+        lambda: api.get_service_recent_logs(org, dep, sid),
+        lambda: api.request_service(org, dep, sid, json={}),
+    ]
+    for call in calls:
+        with pytest.raises((TypeError, ValueError), match="organization_id"):
+            call()
     assert emulator.count() == 0
