@@ -122,6 +122,12 @@ class ServiceClient:
     ) -> None:
         self.close()
 
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError(
+            f"a {type(self).__name__} cannot be pickled: it holds open connections and a "
+            "credential; make one in each process"
+        )
+
     def __repr__(self) -> str:
         auth = self._settings.auth
         return (

@@ -96,6 +96,12 @@ class APIClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError(
+            f"a {type(self).__name__} cannot be pickled: it holds open connections and a "
+            "credential; make one in each process"
+        )
+
     def __repr__(self) -> str:
         auth = f"{self._auth.scheme} ***" if self._auth else None
         return f"APIClient(auth={auth})"
