@@ -7,6 +7,8 @@ the state is only called with checked arguments.
 from __future__ import annotations
 
 import base64
+import dataclasses
+import gzip
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -15,7 +17,7 @@ from datetime import datetime, timezone
 from ._control import Control
 from ._faults import Fault, Faults
 from ._predict import serve_prediction
-from ._recorder import Recorder
+from ._recorder import Recorder, ServedRequest
 from ._records import ApiError, bad_request
 from ._schema import create_arguments, update_arguments
 from ._state import EmulatorState
@@ -79,6 +81,23 @@ def _fault_response(fault: Fault) -> Response:
     return error(fault.status, "injected_fault", f"injected {fault.status}", **headers)
 
 
+def _spoil(answer: Response, fault: Fault) -> Response:
+    """The answer with the fault's spoilt shape (compression, padding, how it is written)."""
+    body = answer.body + b" " * fault.pad
+    headers = dict(answer.headers)
+    if fault.gzip:
+        body = gzip.compress(body)
+        headers["Content-Encoding"] = "gzip"
+    return dataclasses.replace(
+        answer,
+        body=body,
+        headers=headers,
+        trickle=fault.trickle,
+        truncate=fault.truncate,
+        informational=fault.informational,
+    )
+
+
 class App:
     """Routes requests to the state, applying credentials, faults and the request log."""
 
@@ -125,7 +144,7 @@ class App:
         served = self.recorder.arrived(request, route)
         response: Response | None = None
         try:
-            response = self._answer(request, route, args)
+            response = self._answer(request, route, args, served)
             return response
         finally:
             self.recorder.answered(served, response)
@@ -144,17 +163,28 @@ class App:
             return "predict", (host.split(".", 1)[0], *match.groups())
         return "not_found", ()
 
-    def _answer(self, request: Request, route: str, args: tuple[str, ...]) -> Response:
+    def _answer(
+        self, request: Request, route: str, args: tuple[str, ...], served: ServedRequest
+    ) -> Response:
         if route == "health":
             return json_response({"status": "ok"})
         fault = self.faults.take(route)
-        if fault is not None:
-            if fault.delay:
-                self.faults.delay(fault.delay)
-            if fault.drop:
-                return Response(0, drop=True)
-            if fault.status is not None:
-                return _fault_response(fault)
+        if fault is None:
+            return self._act(request, route, args, served)
+        if fault.delay:
+            self.faults.delay(fault.delay)
+        answer = self._act(request, route, args, served) if fault.after else None
+        if fault.drop:
+            return Response(0, drop=True)
+        if fault.status is not None:
+            answer = _fault_response(fault)
+        elif answer is None:
+            answer = self._act(request, route, args, served)
+        return _spoil(answer, fault)
+
+    def _act(
+        self, request: Request, route: str, args: tuple[str, ...], served: ServedRequest
+    ) -> Response:
         if route == "not_found":
             return error(404, "not_found", f"no route for {request.method} {request.path}")
         if route == "method_not_allowed":
@@ -162,9 +192,11 @@ class App:
         if not self._authorized(request.headers):
             return error(401, "unauthorized", "Authentication failed")
         try:
-            return self._routes[route](request, args)
+            response = self._routes[route](request, args)
         except ApiError as failure:
             return error(failure.status, failure.error, failure.description)
+        served.acted = True
+        return response
 
     def _authorized(self, headers: Mapping[str, str]) -> bool:
         value = headers.get("Authorization", "")

@@ -255,11 +255,20 @@ class ServiceEmulator:
         body: bytes | None = None,
         content_type: str = "application/json",
         headers: Mapping[str, str] | None = None,
+        after: bool = False,
+        trickle: float = 0.0,
+        truncate: bool = False,
+        gzip: bool = False,
+        pad: int = 0,
+        informational: int | None = None,
     ) -> Fault:
         """Make the next ``times`` requests to ``route`` misbehave (see :class:`Fault`).
 
         Routes: ``create``, ``list``, ``get``, ``update``, ``delete``, ``start``,
-        ``stop``, ``logs``, ``predict`` or ``*``. A ``delay`` is cut short by :meth:`reset`.
+        ``stop``, ``logs``, ``predict`` or ``*``. A ``delay`` (and a ``trickle``) is cut
+        short by :meth:`reset`. ``after=True`` lets the route act before the fault
+        answers; ``trickle``, ``truncate``, ``gzip``, ``pad`` and ``informational``
+        spoil the answer's shape.
         """
         fault = Fault(
             route=route,
@@ -272,6 +281,12 @@ class ServiceEmulator:
             body=body,
             content_type=content_type,
             headers=dict(headers or {}),
+            after=after,
+            trickle=trickle,
+            truncate=truncate,
+            gzip=gzip,
+            pad=pad,
+            informational=informational,
         )
         self._app.faults.add(fault)
         return fault

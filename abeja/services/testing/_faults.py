@@ -17,6 +17,13 @@ class Fault:
     ``html``, or ``body``), ``delay`` waits before answering, ``drop`` closes
     the connection without answering. ``times`` is how many requests it
     affects (None: all, until cleared).
+
+    With ``after``, the route acts first (the service is created, started, ...)
+    and then the fault answers: a gateway failing after the backend did the work.
+    The shape of whatever is answered can be spoiled too: ``trickle`` sends the
+    body a byte at a time that many seconds apart, ``truncate`` announces the
+    whole body and closes halfway, ``gzip`` compresses it, ``pad`` adds that many
+    bytes of JSON whitespace, ``informational`` sends that 1xx status line first.
     """
 
     route: str = "*"
@@ -29,6 +36,12 @@ class Fault:
     body: bytes | None = None
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    after: bool = False
+    trickle: float = 0.0
+    truncate: bool = False
+    gzip: bool = False
+    pad: int = 0
+    informational: int | None = None
 
     def matches(self, route: str) -> bool:
         """Whether this fault still applies to a request of ``route``."""

@@ -29,6 +29,8 @@ class ServedRequest:
     """The client's address and port: one value per TCP connection."""
     response: bytes | None = None
     """The body it answered (when it answered)."""
+    acted: bool = False
+    """Whether the route did its work (even if a fault then spoiled the answer)."""
 
     def __repr__(self) -> str:
         headers = {

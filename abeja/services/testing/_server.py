@@ -17,7 +17,7 @@ from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ._app import App
-from ._wire import Request
+from ._wire import Request, Response
 
 logger = logging.getLogger("abeja.emulator")
 
@@ -92,17 +92,35 @@ class _Handler(BaseHTTPRequestHandler):
             response = self.server.app.handle(request)
         finally:
             body.close()
+        self._write(response)
+
+    def _write(self, response: Response) -> None:
+        """Write the answer, as spoilt as the response says (see Fault)."""
         if response.drop:
             self.close_connection = True
             return
+        if response.informational is not None:
+            self.wfile.write(f"HTTP/1.1 {response.informational} Informational\r\n\r\n".encode())
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
+        if self.command == "HEAD":
+            return
+        content = response.body
+        if response.truncate:
+            content = content[: len(content) // 2]
+            self.close_connection = True
+        if response.trickle:
+            self.wfile.flush()
+            for index in range(len(content)):
+                self.server.app.faults.delay(response.trickle)
+                self.wfile.write(content[index : index + 1])
+                self.wfile.flush()
+        else:
+            self.wfile.write(content)
 
     do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = _dispatch
 

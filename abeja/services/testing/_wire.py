@@ -23,13 +23,20 @@ class Request:
 
 @dataclass
 class Response:
-    """An HTTP answer; ``drop`` closes the connection without one."""
+    """An HTTP answer; ``drop`` closes the connection without one.
+
+    ``trickle``, ``truncate`` and ``informational`` change how the server writes
+    it (see :class:`Fault`).
+    """
 
     status: int
     body: bytes = b""
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
+    trickle: float = 0.0
+    truncate: bool = False
+    informational: int | None = None
 
 
 def error(status: int, code: str, description: str, **headers: str) -> Response:
