@@ -255,3 +255,18 @@ def test_a_log_walk_stops_at_its_timeout() -> None:
     assert error is None
     assert elapsed <= 0.5 + 1.0
     assert len(server.received) <= 6
+
+
+def test_a_host_name_that_does_not_resolve_is_named_within_seconds() -> None:
+    """Resolution runs bounded by the timeout; retries reuse the failure instead of waiting."""
+    with ServiceClient(
+        ORG,
+        base_url="http://api.does-not-exist.invalid",
+        credential={"auth_token": "t"},
+        timeout=2.0,
+        sleep=lambda seconds: None,
+    ) as client:
+        elapsed, error = _timed(lambda: client.services.list(DEP))
+    assert isinstance(error, APIConnectionError)
+    assert "api.does-not-exist.invalid" in str(error) and "resolve" in str(error)
+    assert elapsed <= 2.0 + 1.0

@@ -20,6 +20,7 @@ from ._config import load_settings
 from ._endpoints import Endpoints
 from ._response import decode_object, service_list_content
 from ._transport import Transport
+from ._types import Sleep
 from .models import CreateServiceRequest, UpdateServicePayload
 
 _INT_FIELDS = ("instance_number", "min_instance_number", "max_instance_number")
@@ -67,6 +68,8 @@ class APIClient:
             or ``{"datasource_id": ..., "datasource_secret": ...}``; the environment otherwise.
         timeout: seconds for connecting and each read (``ABEJA_SDK_CONNECTION_TIMEOUT``, 30).
         max_retry_count: retries after the first attempt (``ABEJA_SDK_MAX_RETRY_COUNT``, 5).
+        deadline: seconds any one call may take in all (120); not in abeja-sdk.
+        sleep: what waits between retries (tests pass a recorder); not in abeja-sdk.
     """
 
     def __init__(
@@ -74,6 +77,9 @@ class APIClient:
         credential: Mapping[str, str] | None = None,
         timeout: float | None = None,
         max_retry_count: int | None = None,
+        *,
+        deadline: float | None = None,
+        sleep: Sleep | None = None,
     ) -> None:
         settings = load_settings(
             base_url=None,
@@ -81,9 +87,10 @@ class APIClient:
             timeout=timeout,
             max_retries=max_retry_count,
             service_url_template=None,
+            deadline=deadline,
         )
         self._auth = settings.auth
-        self._transport = Transport(settings)
+        self._transport = Transport(settings, sleep=sleep)
         self._endpoints = Endpoints(self._transport, settings)
 
     def close(self) -> None:

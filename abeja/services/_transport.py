@@ -242,6 +242,18 @@ class Transport:
             if self._owns_session:
                 self._session.close()
 
+    def checked_out(self) -> int:
+        """Connections taken from the pools and not given back (0 between calls)."""
+        total = 0
+        for adapter in {id(a): a for a in self._session.adapters.values()}.values():
+            manager = getattr(adapter, "poolmanager", None)
+            for key in list(getattr(manager, "pools", {}).keys()):
+                pool = manager.pools.get(key) if manager is not None else None
+                queue = getattr(pool, "pool", None)
+                if queue is not None:
+                    total += queue.maxsize - queue.qsize()
+        return total
+
     @contextlib.contextmanager
     def within(self, seconds: float) -> Iterator[None]:
         """Every call inside ends within ``seconds`` from now (or its own deadline if sooner)."""
