@@ -56,7 +56,14 @@ def test_signatures_match_abeja_sdk() -> None:
         "end_time",
     ]
     assert params("request_service") == [*ids, "service_id", "data", "json", "content_type"]
-    assert list(inspect.signature(APIClient).parameters) == [
+    added = [  # ours alone: keyword-only and optional, as a drop-in may add
+        p for p in inspect.signature(APIClient).parameters.values() if p.kind is p.KEYWORD_ONLY
+    ]
+    assert [p.name for p in added] == ["deadline", "sleep"]
+    assert all(p.default is None for p in added)
+    assert [
+        p for p in inspect.signature(APIClient).parameters if p not in ("deadline", "sleep")
+    ] == [
         "credential",
         "timeout",
         "max_retry_count",

@@ -397,8 +397,35 @@ def _reason(error: BaseException) -> str:
         error = inner
 
 
+def _forget(error: BaseException) -> None:
+    """Drop the tracebacks of a foreign error and what it chains to.
+
+    Their frames hold the error back (``except ... as e: new_e = e``) and the connection
+    with it, in a cycle only the garbage collector would break; nobody reads them.
+    """
+    pending = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        for linked in (current.__cause__, current.__context__, getattr(current, "reason", None)):
+            if isinstance(linked, BaseException):
+                pending.append(linked)
+        pending += [arg for arg in current.args if isinstance(arg, BaseException)]
+
+
 def _classify(error: BaseException, *, reading: bool = False) -> AttemptFailed:
     """What a foreign exception means for the retry policy (the message names no header)."""
+    try:
+        return _kind_of(error, reading)
+    finally:
+        _forget(error)
+
+
+def _kind_of(error: BaseException, reading: bool) -> AttemptFailed:
     chain: list[BaseException] = []
     current: BaseException | None = error
     while current is not None and len(chain) < 8:

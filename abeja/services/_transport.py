@@ -123,7 +123,10 @@ class _Attempts:
             )
             outcome.response.elapsed = time.perf_counter() - started
         except (AttemptFailed, exc.ResponseTooLargeError) as failure:
-            outcome.failure = failure
+            # Its traceback and the foreign error it replaced hold frames, and so the
+            # connection, in a cycle that only the garbage collector would break.
+            failure.__context__ = failure.__cause__ = None
+            outcome.failure = failure.with_traceback(None)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %s (attempt %d, %.1f ms)",
