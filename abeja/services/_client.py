@@ -12,7 +12,7 @@ import requests
 from ._config import load_settings, resolve_organization_id
 from ._endpoints import Endpoints
 from ._resources import Services
-from ._transport import Transport
+from ._transport import Transport, refuse_pickling
 from ._types import Clock, Sleep
 
 
@@ -122,11 +122,7 @@ class ServiceClient:
     ) -> None:
         self.close()
 
-    def __reduce__(self) -> tuple[object, ...]:
-        raise TypeError(
-            f"a {type(self).__name__} cannot be pickled: it holds open connections and a "
-            "credential; make one in each process"
-        )
+    __reduce__ = refuse_pickling
 
     def __repr__(self) -> str:
         auth = self._settings.auth

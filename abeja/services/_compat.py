@@ -19,7 +19,7 @@ from . import _constants as C
 from ._config import load_settings
 from ._endpoints import Endpoints
 from ._response import decode_object, service_list_content
-from ._transport import Transport
+from ._transport import Transport, refuse_pickling
 from ._types import Sleep
 from .models import CreateServiceRequest, UpdateServicePayload
 
@@ -103,11 +103,7 @@ class APIClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def __reduce__(self) -> tuple[object, ...]:
-        raise TypeError(
-            f"a {type(self).__name__} cannot be pickled: it holds open connections and a "
-            "credential; make one in each process"
-        )
+    __reduce__ = refuse_pickling
 
     def __repr__(self) -> str:
         auth = f"{self._auth.scheme} ***" if self._auth else None

@@ -297,20 +297,7 @@ class Services:
         check_path_id("service_id", service_id)
         log_query(None, None, start_time, end_time)  # raise now, not at the first next()
 
-        started = self._clock()
-
-        def fetch(forward: str | None, backward: str | None) -> LogPage:
-            budget = None if timeout is None else timeout - (self._clock() - started)
-            with contextlib.nullcontext() if budget is None else self._endpoints.within(budget):
-                return self.logs(
-                    deployment_id,
-                    service_id,
-                    start_time=start_time,
-                    end_time=end_time,
-                    next_forward_token=forward,
-                    next_backward_token=backward,
-                )
-
+        fetch = self._log_pages(deployment_id, service_id, start_time, end_time, timeout)
         return _waiters.iter_logs(
             fetch,
             limit=limit,
@@ -322,3 +309,28 @@ class Services:
             clock=self._clock,
             sleep=self._sleep,
         )
+
+    def _log_pages(
+        self,
+        deployment_id: str,
+        service_id: str,
+        start_time: datetime | None,
+        end_time: datetime | None,
+        timeout: float | None,
+    ) -> _waiters.FetchPage:
+        """Fetches one page of a walk; with a ``timeout``, within what is left of it."""
+        started = self._clock()
+
+        def fetch(forward: str | None, backward: str | None) -> LogPage:
+            left = None if timeout is None else timeout - (self._clock() - started)
+            with contextlib.nullcontext() if left is None else self._endpoints.within(left):
+                return self.logs(
+                    deployment_id,
+                    service_id,
+                    start_time=start_time,
+                    end_time=end_time,
+                    next_forward_token=forward,
+                    next_backward_token=backward,
+                )
+
+        return fetch

@@ -15,24 +15,23 @@ import contextlib
 import contextvars
 import json
 import logging
-import random
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import requests
 import requests.adapters
 import requests.utils
-import tenacity
 from requests.structures import CaseInsensitiveDict
 
 from .. import exceptions as exc
 from . import _constants as C
 from ._config import Settings
-from ._response import HTTPResponse, error_for, parse_retry_after
-from ._sender import AttemptFailed, Limits, Sender
+from ._failures import AttemptFailed, Limits
+from ._policy import Outcome, retrying, worth_retrying
+from ._response import HTTPResponse, error_for
+from ._sender import Sender
 from ._types import Clock, Sleep
 from ._version import __version__
 
@@ -44,44 +43,6 @@ USER_AGENT = f"abeja-services/{__version__} python/{sys.version_info[0]}.{sys.ve
 _outer_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "abeja_services_deadline", default=None
 )
-
-
-def backoff(attempt: int, rand: Callable[[], float] = random.random) -> float:
-    """Seconds to wait after failed attempt number ``attempt`` (1-based), with jitter."""
-    base = min(C.BACKOFF_BASE * 2.0 ** (attempt - 1), C.BACKOFF_CAP)
-    return base * (1.0 - C.BACKOFF_JITTER * rand())
-
-
-@dataclass
-class Outcome:
-    """What one attempt gave: an answer, or a failure."""
-
-    response: HTTPResponse | None = None
-    failure: AttemptFailed | exc.ResponseTooLargeError | None = None
-
-
-def _retry_after(outcome: Outcome, now: float) -> float | None:
-    if outcome.response is None:
-        return None
-    return parse_retry_after(outcome.response.headers.get("Retry-After"), now)
-
-
-def _worth_retrying(outcome: Outcome, idempotent: bool) -> bool:
-    """Whether another attempt may help, and cannot apply a write twice."""
-    failure = outcome.failure
-    if failure is not None:
-        if not isinstance(failure, AttemptFailed) or failure.kind in ("tls", "deadline"):
-            return False
-        return idempotent or not failure.sent
-    response = outcome.response
-    assert response is not None
-    if idempotent:
-        return response.status_code in C.RETRY_STATUSES
-    # A 429 from the model itself (the serving proxy's header is on it) may follow work done.
-    return (
-        response.status_code in C.RETRY_STATUSES_POST
-        and C.SERVICE_ANSWER_HEADER not in response.headers
-    )
 
 
 class _Attempts:
@@ -139,36 +100,6 @@ class _Attempts:
         return outcome
 
 
-class _PastDeadline(tenacity.stop.stop_base):
-    """Stop when the coming wait would end after the call's deadline (it is not waited)."""
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
-        attempts: _Attempts = retry_state.fn  # type: ignore[assignment]
-        return attempts.limits.remaining() < retry_state.upcoming_sleep
-
-
-def _should_retry(retry_state: tenacity.RetryCallState) -> bool:
-    attempts: _Attempts = retry_state.fn  # type: ignore[assignment]
-    outcome: Outcome = retry_state.outcome.result()  # type: ignore[union-attr]
-    if attempts.rewind is None or not _worth_retrying(outcome, attempts.idempotent):
-        return False
-    delay = _retry_after(outcome, time.time())
-    return delay is None or delay <= C.MAX_RETRY_AFTER
-
-
-def _wait(retry_state: tenacity.RetryCallState) -> float:
-    """The server's Retry-After, never less than the backoff (no zero-delay bursts)."""
-    outcome: Outcome = retry_state.outcome.result()  # type: ignore[union-attr]
-    delay = backoff(retry_state.attempt_number)
-    after = _retry_after(outcome, time.time())
-    return delay if after is None else max(after, delay)
-
-
-def _last_outcome(retry_state: tenacity.RetryCallState) -> Outcome:
-    outcome: Outcome = retry_state.outcome.result()  # type: ignore[union-attr]
-    return outcome
-
-
 def _rewinder(data: object) -> Callable[[], None] | None:
     """A function that puts a seekable body back where it started, or None if it cannot."""
     if data is None or isinstance(data, (bytes, bytearray, str)):
@@ -191,6 +122,14 @@ def encode_json(value: object) -> bytes:
     except RecursionError:
         raise ValueError("json= is nested too deeply to send") from None
     return text.encode()
+
+
+def refuse_pickling(client: object) -> tuple[object, ...]:
+    """``__reduce__`` of the clients: they hold open connections and a credential."""
+    raise TypeError(
+        f"a {type(client).__name__} cannot be pickled: it holds open connections and a "
+        "credential; make one in each process"
+    )
 
 
 class Transport:
@@ -223,16 +162,7 @@ class Transport:
         self._owns_session = owns_session
         self._trust_env = session.trust_env or owns_session
         self._proxies: dict[str, dict[str, str]] = {}
-        self._retrying = {
-            idempotent: tenacity.Retrying(
-                stop=tenacity.stop_after_attempt(settings.max_retries + 1) | _PastDeadline(),
-                wait=_wait,
-                retry=_should_retry,
-                sleep=sleep if sleep is not None else time.sleep,
-                retry_error_callback=_last_outcome,
-            )
-            for idempotent in (True, False)
-        }
+        self._retrying = retrying(settings.max_retries, sleep if sleep is not None else time.sleep)
         self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if settings.auth is not None:
             self._headers["Authorization"] = settings.auth.header
@@ -342,7 +272,7 @@ class Transport:
             self, prepared, path, data, self._limits(timeout, max_bytes), idempotent
         )
         outcome = attempts()
-        if _worth_retrying(outcome, idempotent) and attempts.rewind is not None:
+        if worth_retrying(outcome, idempotent) and attempts.rewind is not None:
             attempts.replay = outcome
             outcome = self._retrying[idempotent](attempts)
         return self._result(outcome, method, url, idempotent)

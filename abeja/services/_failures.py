@@ -1,0 +1,152 @@
+"""What went wrong in an attempt: foreign exceptions classified once, for the retry policy.
+
+An :class:`AttemptFailed` says whether the request may have reached the server; the
+foreign error's tracebacks are dropped (they would hold the connection in a cycle).
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+from dataclasses import dataclass
+
+import requests
+import urllib3.exceptions
+
+from .. import exceptions as exc
+from ._types import Clock
+
+
+class AttemptFailed(Exception):
+    """An attempt got no usable answer; ``sent``: the server may have received the request."""
+
+    def __init__(self, kind: str, message: str, *, sent: bool) -> None:
+        super().__init__(kind, message, sent)
+        self.kind = kind
+        """``connect``, ``tls``, ``timeout``, ``dropped``, ``informational`` or ``deadline``."""
+        self.message = message
+        self.sent = sent
+
+    def to_error(self, prefix: str, *, may_have_applied: bool) -> exc.APIConnectionError:
+        """The public error for this failure."""
+        cls = (
+            exc.APITimeoutError if self.kind in ("timeout", "deadline") else exc.APIConnectionError
+        )
+        return cls(f"{prefix}: {self.message}", may_have_applied=may_have_applied)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long and how much one attempt may take."""
+
+    timeout: float
+    """Seconds for connecting and for each read."""
+    deadline_at: float
+    """The call's deadline, on ``clock``."""
+    clock: Clock
+    max_bytes: int
+    """The largest 2xx body accepted (decompressed)."""
+
+    def remaining(self) -> float:
+        """Seconds left before the deadline."""
+        return self.deadline_at - self.clock()
+
+
+def past_deadline(failure: AttemptFailed, limits: Limits) -> AttemptFailed:
+    """A timeout that happened because the deadline clipped the wait says so."""
+    if failure.kind == "timeout" and limits.remaining() <= 0.05:
+        return AttemptFailed(
+            "deadline", f"the call's deadline passed ({failure.message})", sent=failure.sent
+        )
+    return failure
+
+
+def _reason(error: BaseException) -> str:
+    seen: set[int] = set()
+    while True:
+        inner = getattr(error, "reason", None)
+        if (
+            not isinstance(inner, BaseException)
+            and error.args
+            and isinstance(error.args[0], BaseException)
+        ):
+            inner = error.args[0]
+        if not isinstance(inner, BaseException) or id(inner) in seen:
+            return f"{type(error).__name__}: {error}"
+        seen.add(id(error))
+        error = inner
+
+
+def _forget(error: BaseException) -> None:
+    """Drop the tracebacks of a foreign error and what it chains to.
+
+    Their frames hold the error back (``except ... as e: new_e = e``) and the connection
+    with it, in a cycle only the garbage collector would break; nobody reads them.
+    """
+    pending = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        for linked in (current.__cause__, current.__context__, getattr(current, "reason", None)):
+            if isinstance(linked, BaseException):
+                pending.append(linked)
+        pending += [arg for arg in current.args if isinstance(arg, BaseException)]
+
+
+def classify(error: BaseException, *, reading: bool = False) -> AttemptFailed:
+    """What a foreign exception means for the retry policy (the message names no header)."""
+    try:
+        return _kind_of(error, reading)
+    finally:
+        _forget(error)
+
+
+def _kind_of(error: BaseException, reading: bool) -> AttemptFailed:
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and len(chain) < 8:
+        chain.append(current)
+        nxt = getattr(current, "reason", None)
+        if not isinstance(nxt, BaseException):
+            nxt = (
+                current.args[0]
+                if current.args and isinstance(current.args[0], BaseException)
+                else None
+            )
+        current = nxt
+    kinds = tuple(type(e) for e in chain)
+    text = _reason(error)
+
+    def has(*classes: type[BaseException]) -> bool:
+        return any(issubclass(k, classes) for k in kinds)
+
+    if has(requests.exceptions.SSLError, urllib3.exceptions.SSLError):
+        return AttemptFailed("tls", f"TLS error: {text}", sent=reading)
+    if not reading and has(
+        urllib3.exceptions.NewConnectionError, requests.exceptions.ConnectTimeout
+    ):
+        return AttemptFailed("connect", f"could not connect: {text}", sent=False)
+    if not reading and has(urllib3.exceptions.ConnectTimeoutError):
+        return AttemptFailed("timeout", f"timed out connecting: {text}", sent=False)
+    if has(
+        urllib3.exceptions.ReadTimeoutError,
+        requests.exceptions.ReadTimeout,
+        socket.timeout,
+        TimeoutError,
+    ):
+        return AttemptFailed("timeout", f"timed out reading the answer: {text}", sent=True)
+    if has(
+        urllib3.exceptions.ProtocolError,
+        urllib3.exceptions.DecodeError,
+        requests.exceptions.ConnectionError,
+        requests.exceptions.ChunkedEncodingError,
+        requests.exceptions.ContentDecodingError,
+        http.client.HTTPException,
+        OSError,
+    ):
+        return AttemptFailed("dropped", f"connection failed: {text}", sent=True)
+    return AttemptFailed("dropped", f"request failed: {text}", sent=True)

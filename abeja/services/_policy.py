@@ -1,0 +1,112 @@
+"""The retry policy as tenacity strategies: what is worth another attempt, how long to wait,
+and when to stop. Which statuses and failures count is explained in ``_constants``.
+
+The strategies read the call they are retrying (``retry_state.fn``): whether its body
+can be sent again, whether its method is idempotent, and its deadline.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import tenacity
+
+from .. import exceptions as exc
+from . import _constants as C
+from ._failures import AttemptFailed, Limits
+from ._response import HTTPResponse, parse_retry_after
+from ._types import Sleep
+
+
+class RetriedCall(Protocol):
+    """What the strategies need to know of the call they retry."""
+
+    rewind: Callable[[], None] | None
+    idempotent: bool
+    limits: Limits
+
+
+def backoff(attempt: int, rand: Callable[[], float] = random.random) -> float:
+    """Seconds to wait after failed attempt number ``attempt`` (1-based), with jitter."""
+    base = min(C.BACKOFF_BASE * 2.0 ** (attempt - 1), C.BACKOFF_CAP)
+    return base * (1.0 - C.BACKOFF_JITTER * rand())
+
+
+@dataclass
+class Outcome:
+    """What one attempt gave: an answer, or a failure."""
+
+    response: HTTPResponse | None = None
+    failure: AttemptFailed | exc.ResponseTooLargeError | None = None
+
+
+def _retry_after(outcome: Outcome, now: float) -> float | None:
+    if outcome.response is None:
+        return None
+    return parse_retry_after(outcome.response.headers.get("Retry-After"), now)
+
+
+def worth_retrying(outcome: Outcome, idempotent: bool) -> bool:
+    """Whether another attempt may help, and cannot apply a write twice."""
+    failure = outcome.failure
+    if failure is not None:
+        if not isinstance(failure, AttemptFailed) or failure.kind in ("tls", "deadline"):
+            return False
+        return idempotent or not failure.sent
+    response = outcome.response
+    assert response is not None
+    if idempotent:
+        return response.status_code in C.RETRY_STATUSES
+    # A 429 from the model itself (the serving proxy's header is on it) may follow work done.
+    return (
+        response.status_code in C.RETRY_STATUSES_POST
+        and C.SERVICE_ANSWER_HEADER not in response.headers
+    )
+
+
+class _PastDeadline(tenacity.stop.stop_base):
+    """Stop when the coming wait would end after the call's deadline (it is not waited)."""
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        attempts: RetriedCall = retry_state.fn  # type: ignore[assignment]
+        return attempts.limits.remaining() < retry_state.upcoming_sleep
+
+
+def _should_retry(retry_state: tenacity.RetryCallState) -> bool:
+    attempts: RetriedCall = retry_state.fn  # type: ignore[assignment]
+    outcome: Outcome = retry_state.outcome.result()  # type: ignore[union-attr]
+    if attempts.rewind is None or not worth_retrying(outcome, attempts.idempotent):
+        return False
+    delay = _retry_after(outcome, time.time())
+    return delay is None or delay <= C.MAX_RETRY_AFTER
+
+
+def _wait(retry_state: tenacity.RetryCallState) -> float:
+    """The server's Retry-After, never less than the backoff (no zero-delay bursts)."""
+    outcome: Outcome = retry_state.outcome.result()  # type: ignore[union-attr]
+    delay = backoff(retry_state.attempt_number)
+    after = _retry_after(outcome, time.time())
+    return delay if after is None else max(after, delay)
+
+
+def _last_outcome(retry_state: tenacity.RetryCallState) -> Outcome:
+    outcome: Outcome = retry_state.outcome.result()  # type: ignore[union-attr]
+    return outcome
+
+
+def retrying(max_retries: int, sleep: Sleep) -> dict[bool, tenacity.Retrying]:
+    """The policy for idempotent (True) and other (False) methods."""
+    return {
+        idempotent: tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(max_retries + 1) | _PastDeadline(),
+            wait=_wait,
+            retry=_should_retry,
+            sleep=sleep,
+            retry_error_callback=_last_outcome,
+        )
+        for idempotent in (True, False)
+    }

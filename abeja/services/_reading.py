@@ -1,0 +1,123 @@
+"""Reading an answer's body: in chunks, each ``recv`` clipped to the deadline, capped.
+
+``read1`` returns after one ``recv`` (a trickled body cannot hold a read past the
+deadline) and decompresses at most a chunk at a time (a gzip bomb cannot inflate past
+the cap). A connection whose answer is not read to its end is closed, never reused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from .. import exceptions as exc
+from . import _constants as C
+from ._failures import AttemptFailed, Limits, classify, past_deadline
+from ._response import HTTPResponse
+
+
+def _socket_of(raw: Any) -> socket.socket | None:
+    connection = getattr(raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    return sock if isinstance(sock, socket.socket) else None
+
+
+def read_answer(
+    raw: Any,
+    url: str,
+    method: str,
+    limits: Limits,
+    to_requests: Callable[[], requests.Response],
+    watched: requests.Response | None = None,
+) -> HTTPResponse:
+    status = int(getattr(raw, "status", 0) or (watched.status_code if watched is not None else 0))
+    if status < 200:
+        _discard(raw)
+        raise AttemptFailed(
+            "informational",
+            f"the server answered {status} (informational) as if it were the answer",
+            sent=True,
+        )
+    cap = limits.max_bytes if status < 300 else C.MAX_ERROR_BODY_BYTES
+    content, complete = _read_body(raw, limits, cap)
+    if not complete and status < 300:
+        raise exc.ResponseTooLargeError(
+            f"{method} {url}: the answer is larger than {cap} bytes (the cap)",
+            status_code=status,
+            url=url,
+            limit=cap,
+        )
+    headers = watched.headers if watched is not None else raw.headers
+    reason = watched.reason if watched is not None else raw.reason
+
+    def requests_response() -> requests.Response:
+        response = to_requests()
+        response._content = content
+        response._content_consumed = True  # type: ignore[attr-defined]
+        return response
+
+    return HTTPResponse(
+        method=method,
+        url=url,
+        status_code=status,
+        reason=reason or "",
+        headers=headers,
+        content=content,
+        elapsed=0.0,
+        raw=requests_response,
+    )
+
+
+def _read_body(raw: Any, limits: Limits, cap: int) -> tuple[bytes, bool]:
+    """The body up to ``cap`` bytes, and whether it was all of it."""
+    read1 = getattr(raw, "read1", None)
+    if read1 is None:  # not a urllib3 response (a custom adapter's): read it whole
+        body = raw.read() if hasattr(raw, "read") else b""
+        return body[:cap], len(body) <= cap
+    sock = _socket_of(raw)
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        while True:
+            remaining = limits.remaining()
+            if remaining <= 0:
+                _discard(raw)
+                raise AttemptFailed(
+                    "deadline", "the call's deadline passed while reading the answer", sent=True
+                )
+            if sock is not None:
+                sock.settimeout(min(limits.timeout, remaining))
+            chunk = read1(C.READ_CHUNK, decode_content=True)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > cap:
+                _discard(raw)
+                kept = b"".join(chunks) if cap <= C.MAX_ERROR_BODY_BYTES else b""
+                return kept + chunk[: cap - (total - len(chunk))], False
+            chunks.append(chunk)
+    except AttemptFailed:
+        raise
+    except Exception as error:  # noqa: BLE001 - every failure is classified, none escapes
+        _discard(raw)
+        raise past_deadline(classify(error, reading=True), limits) from None
+    _release(raw)
+    return b"".join(chunks), True
+
+
+def _discard(raw: Any) -> None:
+    """Close the connection (its unread bytes must not answer the next request)."""
+    with contextlib.suppress(Exception):  # closing a broken connection may fail; it is gone
+        raw.close()
+    _release(raw)
+
+
+def _release(raw: Any) -> None:
+    release = getattr(raw, "release_conn", None)
+    if release is not None:
+        with contextlib.suppress(Exception):  # the pool will drop it
+            release()
