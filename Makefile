@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lint typecheck pytest test demo bench clean
+.PHONY: install lint typecheck pytest test demo bench reliability clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ pytest: install
 	$(PY) -m coverage report
 
 test: lint typecheck pytest
+
+# The reliability suite alone, printing its figures (docs: README "Reliability").
+reliability: install
+	$(PY) -m pytest -q -s tests/test_soak.py tests/test_hygiene.py tests/test_hostile.py \
+		tests/test_fuzz.py tests/test_secrets.py tests/test_validation.py tests/test_retries.py
 
 demo: install
 	$(PY) docs/quickstart.py

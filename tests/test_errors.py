@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+import multiprocessing
+import pickle
 import traceback
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
 from abeja import exceptions as exc
-from abeja.services import APIClient, ServiceClient
+from abeja.services import APIClient, Service, ServiceClient
 from abeja.services.testing import ServiceEmulator
 
 SECRET = "s3cr3t-token-value"
@@ -154,3 +158,46 @@ def test_each_attempt_is_logged_at_debug(
     assert "GET" in lines[0] and "/services" in lines[0] and "503" in lines[0]
     assert "attempt 1" in lines[0] and "attempt 2" in lines[1] and "200" in lines[1]
     assert "ms" in lines[1]
+
+
+def _raise_in_child(kind: str) -> None:
+    from abeja.exceptions import InvalidResponseError, ServiceFailedError, WaitTimeoutError
+    from abeja.services import Service
+
+    service = Service(service_id="ser-1", deployment_id="1", status="FAILED")
+    if kind == "invalid":
+        raise InvalidResponseError("bad body", status_code=200, url="u")
+    if kind == "failed":
+        raise ServiceFailedError("failed", service)
+    raise WaitTimeoutError("late", service)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        exc.InvalidResponseError("m", status_code=200, url="u"),
+        exc.ResponseTooLargeError("m", status_code=200, url="u", limit=3),
+        exc.ServiceFailedError("m", Service(service_id="s", deployment_id="d")),
+        exc.WaitTimeoutError("m", None),
+        exc.NotFound("e", "d", {"x": 1}, 404, "GET u", request_id="r", retry_after=1.0),
+        exc.APITimeoutError("t", may_have_applied=True),
+        exc.HttpError("e", "d", None, 502, "POST u", may_have_applied=True),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_every_error_round_trips_through_pickle_and_deepcopy(error: exc.Error) -> None:
+    for again in (pickle.loads(pickle.dumps(error)), copy.deepcopy(error)):
+        assert type(again) is type(error)
+        assert vars(again).keys() == vars(error).keys()
+        assert str(again) == str(error) and repr(again) == repr(error)
+
+
+@pytest.mark.parametrize("kind", ["invalid", "failed", "late"])
+def test_errors_cross_a_process_pool(kind: str) -> None:
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        future = pool.submit(_raise_in_child, kind)
+        with pytest.raises(exc.Error) as caught:
+            future.result(timeout=60)
+    if kind != "invalid":
+        assert caught.value.service.service_id == "ser-1"  # type: ignore[attr-defined]
