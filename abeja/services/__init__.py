@@ -6,7 +6,9 @@ replacement of abeja-sdk's client, returning plain dicts.
 
 from ._client import ServiceClient
 from ._compat import APIClient
+from ._raw import RawResponse, RawServices
 from ._resources import Services
+from ._response import HTTPResponse
 from ._version import __version__
 from .models import (
     ActionResult,
@@ -24,9 +26,12 @@ __all__ = [
     "APIClient",
     "ActionResult",
     "CreateServiceRequest",
+    "HTTPResponse",
     "LogEvent",
     "LogPage",
     "PredictResponse",
+    "RawResponse",
+    "RawServices",
     "Service",
     "ServiceClient",
     "ServiceList",

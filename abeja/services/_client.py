@@ -95,17 +95,52 @@ class ServiceClient:
     @property
     def timeout(self) -> float:
         """Seconds for connecting and for each read."""
-        return self._settings.timeout
+        return self._transport.timeout
 
     @property
     def max_retries(self) -> int:
         """Retries after the first attempt."""
-        return self._settings.max_retries
+        return self._transport.max_retries
 
     @property
     def deadline(self) -> float:
         """Seconds any one call may take in all."""
-        return self._settings.deadline
+        return self._transport.deadline
+
+    def with_options(
+        self,
+        *,
+        organization_id: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> ServiceClient:
+        """A copy with other options for some calls, sharing this client's connections.
+
+        Cheap (no new pool); closing the copy leaves the connections to this client.
+
+        .. code-block:: python
+
+            client.with_options(timeout=5, max_retries=0).services.get(deployment_id, service_id)
+        """
+        copy = object.__new__(ServiceClient)
+        copy._settings = self._settings
+        copy._organization_id = (
+            self._organization_id
+            if organization_id is None
+            else resolve_organization_id(organization_id, {})
+        )
+        copy._transport = self._transport.with_options(
+            timeout=timeout, max_retries=max_retries, deadline=deadline, extra_headers=extra_headers
+        )
+        copy.services = Services(
+            Endpoints(copy._transport, self._settings),
+            copy._organization_id,
+            clock=self.services._clock,
+            sleep=self.services._sleep,
+        )
+        return copy
 
     def close(self) -> None:
         """Release the pooled connections; calling it again does nothing."""

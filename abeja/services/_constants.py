@@ -69,6 +69,8 @@ POOL_MAXSIZE = 32
 REQUEST_ID_HEADERS = ("x-abeja-request-id", "x-request-id", "x-amzn-requestid")
 
 LOGGER_NAME = "abeja.services"
+# Turns on the SDK's own logging to stderr: "debug" (every attempt) or "info" (retries).
+ENV_LOG = "ABEJA_LOG"
 
 # Waiters: the first poll interval grows by POLL_GROWTH per poll up to MAX_POLL_INTERVAL.
 FIRST_POLL_INTERVAL = 1.0

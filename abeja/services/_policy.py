@@ -7,11 +7,12 @@ can be sent again, whether its method is idempotent, and its deadline.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import tenacity
 
@@ -21,6 +22,8 @@ from ._failures import AttemptFailed, Limits
 from ._response import HTTPResponse, parse_retry_after
 from ._types import Sleep
 
+logger = logging.getLogger(C.LOGGER_NAME)
+
 
 class RetriedCall(Protocol):
     """What the strategies need to know of the call they retry."""
@@ -28,6 +31,36 @@ class RetriedCall(Protocol):
     rewind: Callable[[], None] | None
     idempotent: bool
     limits: Limits
+    path: str
+    prepared: Any
+
+
+def describe(outcome: Outcome) -> str:
+    """An attempt's result in a few words (a status, or what failed)."""
+    if outcome.response is not None:
+        return str(outcome.response.status_code)
+    failure = outcome.failure
+    if isinstance(failure, AttemptFailed):
+        return f"{failure.kind} ({failure.message})"
+    return type(failure).__name__
+
+
+def _call(retry_state: tenacity.RetryCallState) -> str:
+    attempts: RetriedCall = retry_state.fn  # type: ignore[assignment]
+    return f"{attempts.prepared.method} {attempts.path.split('?', 1)[0]}"
+
+
+def _log_retry(retry_state: tenacity.RetryCallState) -> None:
+    """One INFO line per decision to retry: why, and how long it waits."""
+    if logger.isEnabledFor(logging.INFO):
+        outcome: Outcome = retry_state.outcome.result()  # type: ignore[union-attr]
+        logger.info(
+            "retrying %s after %s: waiting %.2f s (attempt %d done)",
+            _call(retry_state),
+            describe(outcome),
+            retry_state.upcoming_sleep,
+            retry_state.attempt_number,
+        )
 
 
 def backoff(attempt: int, rand: Callable[[], float] = random.random) -> float:
@@ -82,7 +115,15 @@ def _should_retry(retry_state: tenacity.RetryCallState) -> bool:
     if attempts.rewind is None or not worth_retrying(outcome, attempts.idempotent):
         return False
     delay = _retry_after(outcome, time.time())
-    return delay is None or delay <= C.MAX_RETRY_AFTER
+    if delay is not None and delay > C.MAX_RETRY_AFTER:
+        logger.info(
+            "not retrying %s: Retry-After %.0f s is over %.0f s",
+            _call(retry_state),
+            delay,
+            C.MAX_RETRY_AFTER,
+        )
+        return False
+    return True
 
 
 def _wait(retry_state: tenacity.RetryCallState) -> float:
@@ -106,6 +147,7 @@ def retrying(max_retries: int, sleep: Sleep) -> dict[bool, tenacity.Retrying]:
             wait=_wait,
             retry=_should_retry,
             sleep=sleep,
+            before_sleep=_log_retry,
             retry_error_callback=_last_outcome,
         )
         for idempotent in (True, False)

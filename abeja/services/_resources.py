@@ -7,12 +7,14 @@ import threading
 from collections.abc import Callable, Collection, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from . import _constants as C
 from . import _waiters
 from ._bodies import DataBody
 from ._endpoints import Endpoints, log_query
-from ._response import PredictResponse, decode_model, service_list_content
+from ._raw import RawServices
+from ._response import HTTPResponse, PredictResponse, decode_model, service_list_content
 from ._status import FAILED_STATUSES, ServiceStatus
 from ._types import Clock, Sleep
 from ._validation import check_path_id
@@ -25,6 +27,14 @@ from .models import (
     ServiceList,
     UpdateServicePayload,
 )
+
+_T = TypeVar("_T")
+_Parsed = TypeVar("_Parsed", Service, ServiceList, LogPage, ActionResult)
+
+
+def _parse(model: type[_Parsed], response: HTTPResponse, content: bytes | None = None) -> _Parsed:
+    """The model read from the answer, keeping the answer (``http_response``)."""
+    return decode_model(model, response, content)._from(response)
 
 
 class Services:
@@ -46,6 +56,11 @@ class Services:
         self._organization_id = organization_id
         self._clock = clock
         self._sleep = sleep
+
+    @property
+    def with_raw_response(self) -> RawServices:
+        """The same calls, returning the HTTP answer beside the model (:class:`RawResponse`)."""
+        return RawServices(self)
 
     def _organization(self) -> str:
         if self._organization_id is None:
@@ -86,17 +101,17 @@ class Services:
             record_channel_id=record_channel_id,
         )
         response = self._endpoints.create_service(self._organization(), deployment_id, body)
-        return decode_model(Service, response)._bind(self)
+        return _parse(Service, response)._bind(self)
 
     def get(self, deployment_id: str, service_id: str) -> Service:
         """Fetch one service."""
         response = self._endpoints.get_service(self._organization(), deployment_id, service_id)
-        return decode_model(Service, response)._bind(self)
+        return _parse(Service, response)._bind(self)
 
     def list(self, deployment_id: str) -> ServiceList:
         """List the services of a deployment."""
         response = self._endpoints.list_services(self._organization(), deployment_id)
-        services = decode_model(ServiceList, response, service_list_content(response))
+        services = _parse(ServiceList, response, service_list_content(response))
         for service in services.entries:
             service._bind(self)
         return services
@@ -134,22 +149,22 @@ class Services:
         response = self._endpoints.update_service(
             self._organization(), deployment_id, service_id, payload
         )
-        return decode_model(Service, response)._bind(self)
+        return _parse(Service, response)._bind(self)
 
     def delete(self, deployment_id: str, service_id: str) -> ActionResult:
         """Delete a service."""
         response = self._endpoints.delete_service(self._organization(), deployment_id, service_id)
-        return decode_model(ActionResult, response)
+        return _parse(ActionResult, response)
 
     def start(self, deployment_id: str, service_id: str) -> ActionResult:
         """Start a stopped service (``BadRequest`` if it is already running)."""
         response = self._endpoints.start_service(self._organization(), deployment_id, service_id)
-        return decode_model(ActionResult, response)
+        return _parse(ActionResult, response)
 
     def stop(self, deployment_id: str, service_id: str) -> ActionResult:
         """Stop a running service (``BadRequest`` if it is not running)."""
         response = self._endpoints.stop_service(self._organization(), deployment_id, service_id)
-        return decode_model(ActionResult, response)
+        return _parse(ActionResult, response)
 
     def logs(
         self,
@@ -171,7 +186,7 @@ class Services:
             next_forward_token=next_forward_token,
             next_backward_token=next_backward_token,
         )
-        return decode_model(LogPage, response)
+        return _parse(LogPage, response)
 
     def predict(
         self,

@@ -27,12 +27,14 @@ from requests.structures import CaseInsensitiveDict
 
 from .. import exceptions as exc
 from . import _constants as C
-from ._config import Settings
+from ._config import Settings, resolve_max_retries
 from ._failures import AttemptFailed, Limits
-from ._policy import Outcome, retrying, worth_retrying
+from ._logging import configure_from_environment
+from ._policy import Outcome, describe, retrying, worth_retrying
 from ._response import HTTPResponse, error_for
 from ._sender import Sender
 from ._types import Clock, Sleep
+from ._validation import check_headers, check_timeout
 from ._version import __version__
 
 logger = logging.getLogger(C.LOGGER_NAME)
@@ -89,13 +91,15 @@ class _Attempts:
             failure.__context__ = failure.__cause__ = None
             outcome.failure = failure.with_traceback(None)
         if logger.isEnabledFor(logging.DEBUG):
+            response = outcome.response
             logger.debug(
-                "%s %s -> %s (attempt %d, %.1f ms)",
+                "%s %s -> %s (attempt %d, %.1f ms, request id %s)",
                 self.prepared.method,
-                (self.prepared.url or "").split("?", 1)[0],
-                outcome.response.status_code if outcome.response else outcome.failure,
+                self.path.split("?", 1)[0],
+                response.status_code if response else describe(outcome),
                 self.number,
                 (time.perf_counter() - started) * 1000,
+                (response.request_id if response else None) or "-",
             )
         return outcome
 
@@ -143,6 +147,7 @@ class Transport:
         sleep: Sleep | None = None,
         clock: Clock | None = None,
     ) -> None:
+        configure_from_environment()
         self.timeout = settings.timeout
         self.deadline = settings.deadline
         self._clock: Clock = clock if clock is not None else time.monotonic
@@ -162,7 +167,9 @@ class Transport:
         self._owns_session = owns_session
         self._trust_env = session.trust_env or owns_session
         self._proxies: dict[str, dict[str, str]] = {}
-        self._retrying = retrying(settings.max_retries, sleep if sleep is not None else time.sleep)
+        self._max_retries = settings.max_retries
+        self._sleep: Sleep = sleep if sleep is not None else time.sleep
+        self._retrying = retrying(settings.max_retries, self._sleep)
         self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if settings.auth is not None:
             self._headers["Authorization"] = settings.auth.header
@@ -174,6 +181,40 @@ class Transport:
             self.closed = True
             if self._owns_session:
                 self._session.close()
+
+    @property
+    def max_retries(self) -> int:
+        """Retries after the first attempt."""
+        return self._max_retries
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        sleep: Sleep | None = None,
+    ) -> Transport:
+        """A copy with other settings that shares this one's connections (and leaves them
+        open when closed: the original owns them)."""
+        copy = object.__new__(Transport)
+        copy.__dict__.update(self.__dict__)
+        copy._owns_session = False
+        if timeout is not None:
+            copy.timeout = check_timeout("timeout", timeout)
+        if deadline is not None:
+            copy.deadline = check_timeout("deadline", deadline)
+        if max_retries is not None or sleep is not None:
+            if max_retries is not None:
+                copy._max_retries = resolve_max_retries(max_retries, {})
+            copy._retrying = retrying(
+                self._max_retries if max_retries is None else resolve_max_retries(max_retries, {}),
+                self._sleep if sleep is None else sleep,
+            )
+        if extra_headers:
+            copy._headers = {**self._headers, **check_headers(extra_headers)}
+        return copy
 
     def checked_out(self) -> int:
         """Connections taken from the pools and not given back (0 between calls)."""

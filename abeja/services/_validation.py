@@ -76,3 +76,22 @@ def check_timeout(name: str, value: object) -> float:
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive, finite number of seconds, got {value!r}")
     return float(value)
+
+
+def check_headers(headers: object) -> dict[str, str]:
+    """Extra request headers: names and values that cannot split or forge a header line."""
+    if not hasattr(headers, "items"):
+        raise TypeError(f"extra_headers must be a mapping, not {type(headers).__name__}")
+    checked: dict[str, str] = {}
+    for name, value in headers.items():
+        if type(name) is not str or type(value) is not str:
+            raise TypeError("extra_headers maps str names to str values")
+        if not _HEADER_NAME.fullmatch(name) or any(c in value for c in "\r\n\0"):
+            raise ValueError(
+                f"invalid header {name!r}: a token name and a value without CR, LF, NUL"
+            )
+        checked[name] = value
+    return checked
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic import model_validator as _model_validator
+from typing_extensions import Self
 
 from . import _constants as C
 from ._bound import BoundService
-from ._response import PredictResponse
+from ._response import HTTPResponse, PredictResponse
 from ._status import ServiceStatus
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ActionResult",
     "AwareDatetime",
+    "HTTPResponse",
     "CreateServiceRequest",
     "LogEvent",
     "LogPage",
@@ -59,6 +61,21 @@ Status = Annotated[ServiceStatus | str, Field(union_mode="left_to_right")]
 
 class _Response(BaseModel):
     model_config = ConfigDict(extra="allow", protected_namespaces=(), use_attribute_docstrings=True)
+
+    # The HTTP answer the model was read from; a slot, like Service's client: it costs
+    # nothing per validated instance and stays out of equality, copies and pickles.
+    __slots__ = ("_http",)
+
+    def _from(self, http: HTTPResponse) -> Self:
+        object.__setattr__(self, "_http", http)
+        return self
+
+    @property
+    def http_response(self) -> HTTPResponse | None:
+        """The HTTP answer this was read from (status, headers, ``request_id``, ``elapsed``);
+        None for one built by hand or nested in another answer."""
+        http: HTTPResponse | None = getattr(self, "_http", None)
+        return http
 
 
 class Service(_Response, BoundService):

@@ -145,6 +145,7 @@ class App:
         response: Response | None = None
         try:
             response = self._answer(request, route, args, served)
+            response.headers.setdefault("X-Request-Id", served.request_id)
             return response
         finally:
             self.recorder.answered(served, response)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._wire import Request, Response
@@ -31,6 +32,8 @@ class ServedRequest:
     """The body it answered (when it answered)."""
     acted: bool = False
     """Whether the route did its work (even if a fault then spoiled the answer)."""
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    """The id sent back in ``X-Request-Id``."""
 
     def __repr__(self) -> str:
         headers = {

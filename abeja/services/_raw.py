@@ -1,0 +1,75 @@
+"""``services.with_raw_response``: the HTTP answer of any typed call, beside its model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from ._response import HTTPResponse, PredictResponse
+
+if TYPE_CHECKING:
+    from ._resources import Services
+
+_T = TypeVar("_T")
+
+# The calls whose HTTP answer with_raw_response can show (one request each).
+_RAW_CALLS = frozenset(
+    {"create", "get", "list", "update", "delete", "start", "stop", "logs", "predict"}
+)
+
+
+@dataclass(frozen=True)
+class RawResponse(Generic[_T]):
+    """A call's HTTP answer beside what the typed call returns (``parsed``)."""
+
+    http: HTTPResponse
+    """Status, headers, body, ``request_id`` and ``elapsed`` of the final attempt."""
+    parsed: _T
+    """The model the typed call returns."""
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status."""
+        return self.http.status_code
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The response headers (case-insensitive)."""
+        return self.http.headers
+
+    @property
+    def request_id(self) -> str | None:
+        """The server's request id, when it sent one."""
+        return self.http.request_id
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds the final attempt took."""
+        return self.http.elapsed
+
+
+class RawServices:
+    """``services.with_raw_response``: each call returns a :class:`RawResponse`.
+
+    .. code-block:: python
+
+        raw = client.services.with_raw_response.get(deployment_id, service_id)
+        raw.status_code, raw.request_id, raw.elapsed, raw.parsed.status
+    """
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def __getattr__(self, name: str) -> Callable[..., RawResponse[Any]]:
+        if name not in _RAW_CALLS:
+            raise AttributeError(f"with_raw_response has no {name!r}: one of {sorted(_RAW_CALLS)}")
+        call = getattr(self._services, name)
+
+        def raw(*args: Any, **kwargs: Any) -> RawResponse[Any]:
+            result = call(*args, **kwargs)
+            http = result.http if isinstance(result, PredictResponse) else result.http_response
+            return RawResponse(http=http, parsed=result)
+
+        raw.__doc__ = call.__doc__
+        return raw
