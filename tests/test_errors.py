@@ -153,11 +153,14 @@ def test_each_attempt_is_logged_at_debug(
     caplog.set_level(logging.DEBUG, logger="abeja.services")
     emulator.inject("list", status=503, times=1)
     client.services.list(emulator.deployment_id)
-    lines = [r.getMessage() for r in caplog.records if r.name == "abeja.services"]
+    ours = [r for r in caplog.records if r.name == "abeja.services"]
+    lines = [r.getMessage() for r in ours if r.levelno == logging.DEBUG]
     assert len(lines) == 2
     assert "GET" in lines[0] and "/services" in lines[0] and "503" in lines[0]
     assert "attempt 1" in lines[0] and "attempt 2" in lines[1] and "200" in lines[1]
     assert "ms" in lines[1]
+    decisions = [r.getMessage() for r in ours if r.levelno == logging.INFO]
+    assert len(decisions) == 1 and decisions[0].startswith("retrying GET")
 
 
 def _raise_in_child(kind: str) -> None:
