@@ -8,11 +8,14 @@ the cap). A connection whose answer is not read to its end is closed, never reus
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
 from collections.abc import Callable
 from typing import Any
 
 import requests
+import requests.utils
+from requests.structures import CaseInsensitiveDict
 
 from .. import exceptions as exc
 from . import _constants as C
@@ -31,9 +34,10 @@ def read_answer(
     url: str,
     method: str,
     limits: Limits,
-    to_requests: Callable[[], requests.Response],
+    prepared: requests.PreparedRequest,
     watched: requests.Response | None = None,
 ) -> HTTPResponse:
+    """Read the answer to ``prepared`` whole (``watched``: the Session.request response)."""
     status = int(getattr(raw, "status", 0) or (watched.status_code if watched is not None else 0))
     if status < 200:
         _discard(raw)
@@ -52,24 +56,48 @@ def read_answer(
             limit=cap,
         )
     headers = watched.headers if watched is not None else raw.headers
-    reason = watched.reason if watched is not None else raw.reason
-
-    def requests_response() -> requests.Response:
-        response = to_requests()
-        response._content = content
-        response._content_consumed = True  # type: ignore[attr-defined]
-        return response
-
+    reason = (watched.reason if watched is not None else raw.reason) or ""
+    # What abeja-sdk's APIClient returned, made on demand from plain values: nothing here
+    # may keep the urllib3 response (and its socket) alive for as long as a model lives.
+    to_requests: Callable[[], requests.Response]
+    if watched is not None:
+        watched.raw = None
+        watched._content = content
+        watched._content_consumed = True  # type: ignore[attr-defined]
+        to_requests = functools.partial(lambda response: response, watched)
+    else:
+        to_requests = functools.partial(
+            _requests_response, prepared, status, reason, dict(headers), content
+        )
     return HTTPResponse(
         method=method,
         url=url,
         status_code=status,
-        reason=reason or "",
+        reason=reason,
         headers=headers,
         content=content,
         elapsed=0.0,
-        raw=requests_response,
+        raw=to_requests,
     )
+
+
+def _requests_response(
+    prepared: requests.PreparedRequest,
+    status: int,
+    reason: str,
+    headers: dict[str, str],
+    content: bytes,
+) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response.reason = reason
+    response.headers = CaseInsensitiveDict(headers)
+    response.encoding = requests.utils.get_encoding_from_headers(response.headers)
+    response.url = prepared.url or ""
+    response.request = prepared
+    response._content = content
+    response._content_consumed = True  # type: ignore[attr-defined]
+    return response
 
 
 def _read_body(raw: Any, limits: Limits, cap: int) -> tuple[bytes, bool]:

@@ -108,13 +108,9 @@ class Sender:
         if adapter is not None:
             raw = self._send_fast(adapter, prepared, path, seconds, limits)
             self.fast_sends += 1
-            return read_answer(
-                raw, url, str(prepared.method), limits, lambda: _as_requests(adapter, prepared, raw)
-            )
+            return read_answer(raw, url, str(prepared.method), limits, prepared)
         response = self._send_watched(prepared, proxies, seconds, limits)
-        return read_answer(
-            response.raw, url, str(prepared.method), limits, lambda: response, response
-        )
+        return read_answer(response.raw, url, str(prepared.method), limits, prepared, response)
 
     def _send_fast(
         self,
@@ -166,13 +162,3 @@ class Sender:
             )
         except Exception as error:  # noqa: BLE001 - instrumentation and mocks raise anything
             raise past_deadline(classify(error), limits) from None
-
-
-def _as_requests(
-    adapter: requests.adapters.HTTPAdapter,
-    prepared: requests.PreparedRequest,
-    raw: urllib3.BaseHTTPResponse,
-) -> requests.Response:
-    """A ``requests.Response`` for a fast-path answer, built only when someone asks for it."""
-    response = adapter.build_response(prepared, raw)
-    return response
