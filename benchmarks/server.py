@@ -45,6 +45,14 @@ def _response(body: bytes, content_type: str = "application/json") -> bytes:
 BASE = f"/organizations/{ORG}/deployments/{DEP}/services"
 ONE = _response(json.dumps({**service(1), "service_id": SID}).encode())
 LIST = _response(json.dumps({"entries": [service(i) for i in range(1000)]}).encode())
+# /organizations/ORG/deployments/list-N/services answers a list of N services.
+LIST_SIZES = (1, 100, 1000, 10000)
+LISTS = {
+    f"/organizations/{ORG}/deployments/list-{n}/services": _response(
+        json.dumps({"entries": [service(i) for i in range(n)]}).encode()
+    )
+    for n in LIST_SIZES
+}
 PREDICTED = _response(b'{"label":"cat","score":0.98}')
 NOT_FOUND = (
     b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
@@ -77,6 +85,8 @@ def answer(method: bytes, target: bytes) -> bytes:
         return ONE
     if method == b"GET" and path == BASE:
         return LIST
+    if method == b"GET" and path in LISTS:
+        return LISTS[path]
     if method == b"GET" and path == f"{BASE}/{SID}/recentlogs":
         token = dict(p.partition("=")[::2] for p in query.split("&") if p).get(
             "next_backward_token"

@@ -17,6 +17,7 @@ reached the server.
 from __future__ import annotations
 
 import types
+import weakref
 from collections.abc import Mapping
 
 import requests
@@ -71,6 +72,11 @@ class Sender:
         self.session = session
         self.owns_session = owns_session
         self.resolver = Resolver()
+        # Per origin: its host and port, and the pool requests gave for it (looking it up
+        # costs a URL parse, a pool key and a stat of the CA path on every call).
+        # Weakly: a pool the manager drops must be free to go (and close its sockets).
+        self._origins: dict[str, tuple[str, int]] = {}
+        self._pools: dict[tuple[str, int], weakref.ref[urllib3.HTTPConnectionPool]] = {}
         self.fast_sends = 0
         """How many attempts took the fast path (tests and benchmarks read it)."""
 
@@ -101,12 +107,17 @@ class Sender:
         if remaining <= 0:
             raise AttemptFailed("deadline", "the call's deadline passed", sent=False)
         seconds = min(limits.timeout, remaining)
+        end = url.find("/", 8)
+        origin = url if end < 0 else url[:end]
+        host_port = self._origins.get(origin)
+        if host_port is None:
+            parts = urllib3.util.parse_url(origin)
+            host_port = self._origins[origin] = (parts.host or "", parts.port or 0)
         if not proxies:  # through a proxy, the proxy resolves the name
-            parts = urllib3.util.parse_url(url)
-            self.resolver.check(parts.host or "", parts.port or 0, limits)
+            self.resolver.check(*host_port, limits)
         adapter = self._fast_adapter(url, proxies)
         if adapter is not None:
-            raw = self._send_fast(adapter, prepared, path, seconds, limits)
+            raw = self._send_fast(adapter, prepared, path, seconds, limits, (origin, id(adapter)))
             self.fast_sends += 1
             return read_answer(raw, url, str(prepared.method), limits, prepared)
         response = self._send_watched(prepared, proxies, seconds, limits)
@@ -119,13 +130,10 @@ class Sender:
         path: str,
         seconds: float,
         limits: Limits,
+        key: tuple[str, int],
     ) -> urllib3.BaseHTTPResponse:
-        session = self.session
-        verify = True if session.verify is None else session.verify
         try:
-            pool = adapter.get_connection_with_tls_context(prepared, verify, None, session.cert)
-            assert isinstance(pool, urllib3.HTTPConnectionPool)
-            return pool.urlopen(
+            return self._pool(adapter, prepared, key).urlopen(
                 method=str(prepared.method),
                 url=path,
                 body=prepared.body,
@@ -140,6 +148,31 @@ class Sender:
             )
         except Exception as error:  # noqa: BLE001 - every failure is classified, none escapes
             raise past_deadline(classify(error), limits) from None
+
+    def _pool(
+        self,
+        adapter: requests.adapters.HTTPAdapter,
+        prepared: requests.PreparedRequest,
+        key: tuple[str, int],
+    ) -> urllib3.HTTPConnectionPool:
+        known = self._pools.get(key)
+        pool = None if known is None else known()
+        if pool is None or pool.pool is None:  # new, dropped or closed since
+            session = self.session
+            verify = True if session.verify is None else session.verify
+            found = adapter.get_connection_with_tls_context(prepared, verify, None, session.cert)
+            assert isinstance(found, urllib3.HTTPConnectionPool)
+            pool = found
+            self._pools[key] = weakref.ref(pool)
+        return pool
+
+    def close(self) -> None:
+        """Close the pools this sender used (urllib3's manager only forgets them)."""
+        for known in list(self._pools.values()):
+            pool = known()
+            if pool is not None:
+                pool.close()
+        self._pools.clear()
 
     def _send_watched(
         self,

@@ -180,6 +180,7 @@ class Transport:
         if not self.closed:
             self.closed = True
             if self._owns_session:
+                self._sender.close()
                 self._session.close()
 
     @property
