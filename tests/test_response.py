@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import gc
+import json
 import pickle
 from collections.abc import Iterator
 
@@ -11,6 +13,8 @@ import pytest
 from abeja.exceptions import Error, HttpError, InvalidResponseError
 from abeja.services import APIClient, Service, ServiceClient
 from abeja.services.testing import ServiceEmulator
+
+from . import reference_examples as ref
 
 DEEP = b"[" * 5000 + b"]" * 5000  # deeper than json and pydantic recurse
 DEEP_OBJECT = b'{"a":' * 3000 + b"1" + b"}" * 3000
@@ -89,3 +93,29 @@ def test_text_follows_the_charset(emulator: ServiceEmulator, service: Service) -
     ]:
         emulator.inject("predict", status=200, body=body, content_type=content_type)
         assert service.predict(json={}).text == text
+
+
+def _big_list(valid: bool) -> bytes:
+    entry = {**ref.GET, "service_id": "ser-1" if valid else 5}
+    return json.dumps({"entries": [entry] * 400}).encode()
+
+
+@pytest.mark.parametrize("valid", [True, False])
+@pytest.mark.parametrize("enabled", [True, False])
+def test_parsing_a_large_answer_leaves_the_collector_as_it_was(
+    client: ServiceClient, emulator: ServiceEmulator, valid: bool, enabled: bool
+) -> None:
+    body = _big_list(valid)
+    assert len(body) > 64 * 1024  # large enough for the collector to be paused
+    emulator.inject("list", status=200, body=body)
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        if valid:
+            assert len(client.services.list(emulator.deployment_id)) == 400
+        else:
+            with pytest.raises(InvalidResponseError):
+                client.services.list(emulator.deployment_id)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

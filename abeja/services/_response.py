@@ -7,6 +7,7 @@ here and nowhere else; a non-2xx answer becomes its ``HttpError`` class here too
 from __future__ import annotations
 
 import email.utils
+import gc
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -121,15 +122,28 @@ def decode_object(response: HTTPResponse, content: bytes | None = None) -> dict[
     return data
 
 
+# Parsing a body this large allocates enough objects to trigger several garbage
+# collections (a third of the time for 1,000 services) that find nothing: parsing makes no
+# reference cycles. Above it the collector is paused for the parse, as the caller had it.
+_PAUSE_GC_FROM = 64 * 1024
+
+
 def decode_model(model: type[_M], response: HTTPResponse, content: bytes | None = None) -> _M:
     """A typed model straight from the body bytes (pydantic parses the JSON itself)."""
+    body = response.content if content is None else content
+    pause = len(body) >= _PAUSE_GC_FROM and gc.isenabled()
     try:
-        return model.model_validate_json(response.content if content is None else content)
+        if pause:
+            gc.disable()
+        return model.model_validate_json(body)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
             for e in error.errors()[:5]
         )
+    finally:
+        if pause:
+            gc.enable()
     raise _invalid(response, f"the answer is not a valid {model.__name__}: {problems}")
 
 
