@@ -124,8 +124,8 @@ def test_bad_input_is_refused_before_sending(api: APIClient, emulator: ServiceEm
     org, dep = emulator.organization_id, emulator.deployment_id
     with pytest.raises(ValidationError):
         api.update_service(org, dep, "ser-1", payload={"instance_number": "many"})
-    with pytest.raises(ValidationError):
-        api.update_service(org, dep, "ser-1", payload={"surprise": 1})
+    with pytest.raises(TypeError):
+        api.update_service(org, dep, "ser-1", payload={"instance_type": object()})
     with pytest.raises(ValidationError):
         api.create_service(
             org, dep, emulator.version_id, min_instance_number=3, max_instance_number=1
@@ -133,6 +133,36 @@ def test_bad_input_is_refused_before_sending(api: APIClient, emulator: ServiceEm
     with pytest.raises(ValueError):
         api.get_service("evil.example.com/x?", dep, "ser-1")
     assert emulator.count() == 0
+
+
+def test_what_abeja_sdk_passes_through_is_sent_as_given(
+    api: APIClient, emulator: ServiceEmulator
+) -> None:
+    """abeja-sdk sends payload keys and environment values unchecked; so does a drop-in."""
+    org, dep = emulator.organization_id, emulator.deployment_id
+    emulator.inject("update", status=200, body=json.dumps(ref.UPDATE).encode())
+    emulator.inject("create", status=200, body=json.dumps(ref.CREATE).encode())
+    payload = {
+        "instance_type": "cpu-1",
+        "record_channel_id": "5678901234567",
+        "instance_number": "4",
+    }
+    api.update_service(org, dep, "ser-1", payload=payload)
+    api.create_service(org, dep, emulator.version_id, environment={"N": 1, "S": "x"})
+    update, create = emulator.requests
+    assert update.json() == {
+        "instance_type": "cpu-1",
+        "record_channel_id": "5678901234567",
+        "instance_number": 4,
+    }
+    assert create.json()["environment"] == {"N": 1, "S": "x"}
+
+
+def test_the_abeja_sdk_import_path_gives_this_client() -> None:
+    from abeja.services import APIClient as Ours
+    from abeja.services.api.client import APIClient as ByPath
+
+    assert ByPath is Ours
 
 
 def test_unknown_fields_and_timestamp_strings_come_back_unchanged(

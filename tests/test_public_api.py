@@ -22,7 +22,7 @@ def test_all_is_sorted_and_complete() -> None:
 def test_py_typed_is_shipped() -> None:
     from importlib.resources import files
 
-    assert files("abeja").joinpath("py.typed").is_file()
+    assert files("abeja.services").joinpath("py.typed").is_file()
 
 
 def test_public_classes_and_methods_have_docstrings() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import abeja
+import abeja.services
 from abeja.exceptions import Error
 from abeja.services import APIClient, ServiceClient
 from abeja.services.testing import ServiceEmulator
@@ -48,7 +48,7 @@ def _views(value: object) -> str:
     return "\n".join(texts)
 
 
-PACKAGE = str(Path(abeja.__file__).parent)
+PACKAGE = str(Path(abeja.services.__file__).parent.parent)
 
 
 def _our_frames(error: BaseException) -> str:

@@ -13,9 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..exceptions import ServiceNotBoundError
 from . import _constants as C
 from ._status import FAILED_STATUSES
+from .errors import ServiceNotBoundError
 
 if TYPE_CHECKING:
     from ._bodies import DataBody

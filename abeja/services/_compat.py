@@ -19,7 +19,7 @@ from . import _constants as C
 from ._config import load_settings
 from ._endpoints import Endpoints
 from ._response import decode_object, service_list_content
-from ._transport import Transport, refuse_pickling
+from ._transport import Transport, encode_json, refuse_pickling
 from ._types import Sleep
 from .models import CreateServiceRequest, UpdateServicePayload
 
@@ -37,6 +37,14 @@ def _bool(value: object) -> object:
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
     return value
+
+
+def _json_object(value: Mapping[str, Any]) -> dict[str, Any]:
+    """A mapping with str keys whose values JSON can hold, or a TypeError/ValueError now."""
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise TypeError("expected a dict with str keys")
+    encode_json(dict(value))  # raises before anything is sent
+    return dict(value)
 
 
 def _lenient(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -119,7 +127,7 @@ class APIClient:
         max_instance_number: int | None = None,
         enable_autoscale: bool | None = None,
         instance_type: str = C.DEFAULT_INSTANCE_TYPE,
-        environment: dict[str, str] | None = None,
+        environment: dict[str, Any] | None = None,
         model_id: str | None = None,
         record_channel_id: str | None = None,
     ) -> dict[str, Any]:
@@ -133,13 +141,15 @@ class APIClient:
                     "min_instance_number": min_instance_number,
                     "max_instance_number": max_instance_number,
                     "enable_autoscale": enable_autoscale,
-                    "environment": environment,
                     "models": None if model_id is None else {"alias": model_id},
                     "record_channel_id": record_channel_id,
                 }
             )
         )
-        return decode_object(self._endpoints.create_service(organization_id, deployment_id, body))
+        # abeja-sdk sends the environment as given (numbers too); so does a drop-in.
+        passed = None if environment is None else {"environment": _json_object(environment)}
+        response = self._endpoints.create_service(organization_id, deployment_id, body, passed)
+        return decode_object(response)
 
     def get_service(
         self, organization_id: str, deployment_id: str, service_id: str
@@ -170,11 +180,16 @@ class APIClient:
         """
         if payload is not None and not isinstance(payload, Mapping):
             raise TypeError("payload must be a dict")
-        body = UpdateServicePayload.model_validate(_lenient(payload or {}))
-        if not body.to_json():
+        known = set(UpdateServicePayload.model_fields) - {"environment"}
+        fields = _lenient({k: v for k, v in (payload or {}).items() if k in known})
+        body = UpdateServicePayload.model_validate(fields)
+        # What abeja-sdk passes through unchecked (instance_type, record_channel_id, an
+        # environment of numbers, ...) is sent as given, once it is known to be JSON.
+        passed = _json_object({k: v for k, v in (payload or {}).items() if k not in known})
+        if not body.to_json() and not {k: v for k, v in passed.items() if v is not None}:
             raise ValueError("nothing to update: payload has no field to change")
         return decode_object(
-            self._endpoints.update_service(organization_id, deployment_id, service_id, body)
+            self._endpoints.update_service(organization_id, deployment_id, service_id, body, passed)
         )
 
     def delete_service(

@@ -8,6 +8,7 @@ returns the checked 2xx answer.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -59,11 +60,21 @@ class Endpoints:
         return f"{parts.scheme}://{organization}.{parts.netloc}"
 
     def create_service(
-        self, organization_id: str, deployment_id: str, body: CreateServiceRequest
+        self,
+        organization_id: str,
+        deployment_id: str,
+        body: CreateServiceRequest,
+        passed_through: Mapping[str, object] | None = None,
     ) -> HTTPResponse:
-        """``POST /organizations/<o>/deployments/<d>/services``."""
+        """``POST /organizations/<o>/deployments/<d>/services``.
+
+        ``passed_through``: fields sent as given, beside the checked ``body`` (the compat
+        client's, for what abeja-sdk sends unchecked).
+        """
         url = self._services_url(organization_id, deployment_id)
-        return self._transport.request("POST", url, json_body=body.to_json())
+        return self._transport.request(
+            "POST", url, json_body={**body.to_json(), **(passed_through or {})}
+        )
 
     def list_services(self, organization_id: str, deployment_id: str) -> HTTPResponse:
         """``GET .../services``."""
@@ -82,10 +93,13 @@ class Endpoints:
         deployment_id: str,
         service_id: str,
         body: UpdateServicePayload,
+        passed_through: Mapping[str, object] | None = None,
     ) -> HTTPResponse:
-        """``PATCH .../services/<s>``."""
+        """``PATCH .../services/<s>`` (``passed_through`` as in :meth:`create_service`)."""
         url = self._service_url(organization_id, deployment_id, service_id)
-        return self._transport.request("PATCH", url, json_body=body.to_json())
+        return self._transport.request(
+            "PATCH", url, json_body={**body.to_json(), **(passed_through or {})}
+        )
 
     def delete_service(
         self, organization_id: str, deployment_id: str, service_id: str

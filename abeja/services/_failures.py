@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import requests
 import urllib3.exceptions
 
-from .. import exceptions as exc
+from . import errors as exc
 from ._types import Clock
 
 

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 
 import tenacity
 
-from .. import exceptions as exc
 from . import _constants as C
+from . import errors as exc
 from ._failures import AttemptFailed, Limits
 from ._response import HTTPResponse, parse_retry_after
 from ._types import Sleep

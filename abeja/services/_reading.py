@@ -17,8 +17,8 @@ import requests
 import requests.utils
 from requests.structures import CaseInsensitiveDict
 
-from .. import exceptions as exc
 from . import _constants as C
+from . import errors as exc
 from ._failures import AttemptFailed, Limits, classify, past_deadline
 from ._response import HTTPResponse
 

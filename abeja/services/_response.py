@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .. import exceptions as exc
 from . import _constants as C
+from . import errors as exc
 
 if TYPE_CHECKING:
     import requests
@@ -196,7 +196,8 @@ def error_for(response: HTTPResponse, now: float) -> exc.HttpError:
         description,
         detail,
         response.status_code,
-        f"{response.method} {response.url}",
+        response.url,
+        method=response.method,
         request_id=response.request_id,
         retry_after=parse_retry_after(response.headers.get("Retry-After"), now),
     )

@@ -25,8 +25,8 @@ import requests.adapters
 import requests.utils
 from requests.structures import CaseInsensitiveDict
 
-from .. import exceptions as exc
 from . import _constants as C
+from . import errors as exc
 from ._config import Settings, resolve_max_retries
 from ._failures import AttemptFailed, Limits
 from ._logging import configure_from_environment

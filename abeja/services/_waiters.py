@@ -10,8 +10,8 @@ import logging
 import threading
 from collections.abc import Callable, Collection, Iterator
 
-from .. import exceptions as exc
 from . import _constants as C
+from . import errors as exc
 from ._types import Clock, Sleep
 from .models import LogEvent, LogPage, Service
 
@@ -32,7 +32,7 @@ def _transient(error: exc.Error) -> bool:
     if isinstance(error, exc.APIConnectionError):
         return True
     return isinstance(error, exc.HttpError) and (
-        error.status_code == 429 or error.status_code >= 500
+        error.status_code is not None and (error.status_code == 429 or error.status_code >= 500)
     )
 
 

@@ -95,7 +95,8 @@ def compat_layer(api: APIClient) -> None:
 
 
 def errors(error: HttpError) -> None:
-    assert_type(error.status_code, int)
+    assert_type(error.status_code, int | None)
+    assert_type(error._asdict(), dict[str, object])  # pyright: ignore[reportPrivateUsage] - abeja-sdk's public name
     assert_type(error.error, str)
     assert_type(error.request_id, str | None)
 

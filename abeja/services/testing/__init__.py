@@ -5,7 +5,17 @@ serves it from the command line; the pytest plugin gives ``abeja_emulator`` and
 ``abeja_client`` fixtures.
 """
 
-from ._emulator import ServiceEmulator
+import abeja.services as _services
+
+if not hasattr(_services, "ServiceClient"):  # abeja-sdk's abeja/services/__init__.py won
+    from ..doctor import REPAIR
+
+    raise ImportError(
+        "abeja.services is abeja-sdk's, not abeja-services': abeja-sdk was installed (or "
+        f"upgraded) after abeja-services and replaced shared files. Repair with: {REPAIR}"
+    )
+
+from ._emulator import ServiceEmulator  # noqa: E402
 from ._faults import Fault
 from ._recorder import ServedRequest
 from ._runtime import PredictContext, PredictRequest, demo_handler

@@ -1,5 +1,9 @@
 """Errors raised by abeja-services, compatible with abeja-sdk's ``abeja.exceptions``.
 
+They live here, where abeja-sdk ships no file, so they are ours whichever package's files
+won in the shared ``abeja`` tree; ``abeja.exceptions`` re-exports them (and abeja-sdk's
+other classes, defined here as abeja-sdk defines them).
+
 The tree::
 
     Error
@@ -19,7 +23,9 @@ The tree::
     │   └── ResponseTooLargeError    an answer over the size cap (decompressed size counted)
     ├── ServiceNotBoundError         a hand-built Service has no client to call
     ├── ServiceFailedError           a waited-for service entered a failed state
-    └── WaitTimeoutError             a wait reached its deadline (also a TimeoutError)
+    ├── WaitTimeoutError             a wait reached its deadline (also a TimeoutError)
+    └── UnsupportedURI, InvalidDataFormat, ResourceNotFound, InvalidPathException,
+        EtagHashNotMatch             abeja-sdk's, for its other clients (never raised here)
 
 Other statuses (502, 504, ...) raise :class:`HttpError` itself. Request
 validation problems raise ``ValueError``/``TypeError`` (pydantic's
@@ -38,7 +44,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .services.models import Service
+    from .models import Service
 
 __all__ = [
     "APIConnectionError",
@@ -59,7 +65,13 @@ __all__ = [
     "TooManyRequests",
     "Unauthorized",
     "WaitTimeoutError",
+    "UnsupportedURI",
+    "InvalidDataFormat",
+    "ResourceNotFound",
+    "InvalidPathException",
+    "EtagHashNotMatch",
 ]
+__all__.sort()
 
 
 def _rebuild(cls: type[Error], args: tuple[object, ...], state: dict[str, object]) -> Error:
@@ -80,10 +92,12 @@ class Error(Exception):
 class HttpError(Error):
     """The server answered with a non-2xx status.
 
-    The arguments and attributes follow abeja-sdk: ``error``,
-    ``error_description``, ``error_detail``, ``status_code`` and ``url``.
-    ``request_id`` holds the server's request id header when it sent one, and
-    ``retry_after`` the parsed ``Retry-After`` in seconds.
+    Constructed, shown and turned into a dict exactly as abeja-sdk's ``HttpError``
+    (``error``, ``error_description``, ``error_detail``, ``status_code``, ``url``,
+    ``_asdict()``), so abeja-sdk's other clients can raise and catch it. Ours also carry
+    ``method``, ``request_id`` (the server's request id header), ``retry_after`` (the
+    parsed ``Retry-After`` in seconds) and ``may_have_applied``, shown after abeja-sdk's
+    text when set.
     """
 
     def __init__(
@@ -91,9 +105,10 @@ class HttpError(Error):
         error: str,
         error_description: str,
         error_detail: object = None,
-        status_code: int = 0,
-        url: str = "",
+        status_code: int | None = None,
+        url: str | None = None,
         *,
+        method: str | None = None,
         request_id: str | None = None,
         retry_after: float | None = None,
         may_have_applied: bool = False,
@@ -104,24 +119,39 @@ class HttpError(Error):
         self.error_detail = error_detail
         self.status_code = status_code
         self.url = url
+        self.method = method
         self.request_id = request_id
         self.retry_after = retry_after
         self.may_have_applied = may_have_applied
 
-    def __str__(self) -> str:
-        text = f"{self.status_code} {self.error}: {self.error_description} ({self.url})"
-        if self.request_id:
+    def __repr__(self) -> str:
+        text = f'<{type(self).__name__} "{self.error}": {self.error_description}'
+        if self.status_code and self.url:
+            text += f" ({self.status_code} from {self.url})"
+        if self.error_detail:
+            text += f", {self.error_detail}"
+        text += ">"
+        if getattr(self, "request_id", None):
             text += f" [request id {self.request_id}]"
-        if self.may_have_applied:
+        if getattr(self, "may_have_applied", False):
             text += " (it may have been applied: check before sending it again)"
         return text
 
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(error={self.error!r}, "
-            f"error_description={self.error_description!r}, status_code={self.status_code}, "
-            f"url={self.url!r}, request_id={self.request_id!r})"
-        )
+    __str__ = __repr__
+
+    def _asdict(self) -> dict[str, object]:
+        """The error as abeja-sdk gives it: only the fields that are set."""
+        data: dict[str, object] = {
+            "error": self.error,
+            "error_description": self.error_description,
+        }
+        if self.error_detail:
+            data["error_detail"] = self.error_detail
+        if self.status_code:
+            data["status_code"] = self.status_code
+        if self.url:
+            data["url"] = self.url
+        return data
 
 
 class BadRequest(HttpError):
@@ -209,3 +239,27 @@ class WaitTimeoutError(Error, TimeoutError):
     def __init__(self, message: str, service: Service | None) -> None:
         super().__init__(message)
         self.service = service
+
+
+class UnsupportedURI(Error):
+    """abeja-sdk's: a URI its clients cannot handle."""
+
+
+class InvalidDataFormat(Error):
+    """abeja-sdk's: data in a format its clients cannot handle."""
+
+
+class ResourceNotFound(Error):
+    """abeja-sdk's: a local resource was not found."""
+
+
+class InvalidPathException(Error):
+    """abeja-sdk's: an invalid path; ``path`` is the path."""
+
+    def __init__(self, path: object) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+class EtagHashNotMatch(Error):
+    """abeja-sdk's: a downloaded file's ETag did not match its hash."""

@@ -1,1 +1,0 @@
-"""ABEJA Platform SDK namespace: ``abeja.services`` and ``abeja.exceptions``."""

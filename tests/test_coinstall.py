@@ -1,0 +1,207 @@
+"""Living beside abeja-sdk 2.3.6, in real virtualenvs, in both install orders and through
+uninstalls: what works, what breaks, that the breakage is detected, and that one command
+repairs it.
+
+The environments are built once and cached under .cache/ (abeja-sdk and its dependencies
+come from the registry); each scenario runs in a copy. abeja-sdk's own clients are driven
+against a local recording server and must send exactly what they send without us.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .abeja_sdk import CACHE, ROOT, SDK, sdk_wheel
+from .hostile import HostileServer, Received, answer
+
+ORG = "1111111111111"
+
+# abeja-sdk's clients, building requests; prints what each call returned or raised.
+SDK_CLIENTS = """
+import json, sys
+from abeja.datasets import APIClient as Datasets
+from abeja.deployments import APIClient as Deployments
+from abeja.exceptions import HttpError
+out = []
+for call in (
+    lambda: Datasets().get_dataset("1111111111111", "2222222222222"),
+    lambda: Deployments().get_deployment("1111111111111", "3333333333333"),
+    lambda: Datasets().get_dataset("1111111111111", "404"),
+):
+    try:
+        out.append(["ok", call()])
+    except HttpError as error:
+        out.append(["error", type(error).__name__, error._asdict(), str(error)])
+print(json.dumps(out))
+"""
+
+# Every module abeja-sdk installs, imported; prints the ones that fail.
+SDK_IMPORTS = """
+import importlib, importlib.metadata, json
+failed = {}
+for file in importlib.metadata.files("abeja-sdk"):
+    name = str(file)
+    if not name.startswith("abeja/") or not name.endswith(".py"):
+        continue
+    module = name[:-3].replace("/", ".").removesuffix(".__init__")
+    try:
+        importlib.import_module(module)
+    except Exception as error:
+        failed[module] = type(error).__name__
+print(json.dumps(failed))
+"""
+
+OURS = """
+import json
+from abeja.services import APIClient, ServiceClient
+from abeja.services.api.client import APIClient as ByPath
+import abeja.exceptions as exceptions, abeja.services.errors as errors
+print(json.dumps({
+    "typed": ServiceClient.__module__,
+    "compat": APIClient.__module__,
+    "by_path": ByPath is APIClient,
+    "union": {"InvalidResponseError", "UnsupportedURI"} <= set(exceptions.__all__),
+    "same_classes": exceptions.HttpError is errors.HttpError,
+}))
+"""
+
+
+def _run(
+    python: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(python), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+        cwd=python.parent,  # not the repository: its abeja/ would shadow the installed one
+    )
+
+
+def _pip(python: Path, *args: str) -> None:
+    done = _run(python, "-m", "pip", "--disable-pip-version-check", "-q", *args)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Our wheel, built now; abeja-sdk's, downloaded once."""
+    folder = tmp_path_factory.mktemp("wheels")
+    _pip(Path(sys.executable), "wheel", "--no-deps", "-w", str(folder), str(ROOT))
+    ours = next(folder.glob("abeja_services-*.whl"))
+    with zipfile.ZipFile(ours) as archive:
+        names = archive.namelist()
+    assert "abeja/__init__.py" not in names  # abeja is abeja-sdk's when it is installed
+    assert "abeja/exceptions/__init__.py" in names and "abeja/services/errors.py" in names
+    return {"ours": ours, "sdk": sdk_wheel()}
+
+
+@pytest.fixture(scope="module")
+def base() -> Path:
+    """A cached virtualenv with abeja-sdk 2.3.6 and everything both packages depend on."""
+    venv = CACHE / "venv-sdk"
+    if not (venv / ".complete").exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        python = venv / "bin" / "python"
+        deps = ["pydantic>=2.6,<3", "requests>=2.32.2,<3", "tenacity>=9.0", "urllib3>=2.6,<3"]
+        _pip(python, "install", SDK, *deps)
+        (venv / ".complete").touch()
+    return venv
+
+
+@pytest.fixture
+def venv(base: Path, tmp_path: Path) -> Path:
+    """A copy of the base environment for one scenario; its python."""
+    copy = tmp_path / "venv"
+    shutil.copytree(base, copy, symlinks=True)
+    return copy / "bin" / "python"
+
+
+@pytest.fixture(scope="module")
+def recorder() -> Iterator[HostileServer]:
+    def script(request: Received) -> list[bytes | float | object]:
+        if "/404" in request.path:
+            return [answer(404, b'{"error": "not_found", "error_description": "no dataset"}')]
+        return [answer(200, json.dumps({"path": request.path}).encode())]
+
+    with HostileServer(script) as server:
+        yield server
+
+
+def _sdk_calls(python: Path, recorder: HostileServer) -> list[object]:
+    env = {"ABEJA_API_URL": recorder.url, "PLATFORM_AUTH_TOKEN": "sdk-token"}
+    done = _run(python, "-c", SDK_CLIENTS, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return list(json.loads(done.stdout))
+
+
+def _json(python: Path, code: str) -> object:
+    done = _run(python, "-c", code)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
+def test_abeja_sdk_first_then_ours_keeps_both_whole(
+    venv: Path, wheels: dict[str, Path], recorder: HostileServer
+) -> None:
+    alone_imports = _json(venv, SDK_IMPORTS)
+    alone_calls = _sdk_calls(venv, recorder)
+    _pip(venv, "install", "--no-deps", str(wheels["ours"]))
+    assert _json(venv, SDK_IMPORTS) == alone_imports  # every abeja-sdk module as before
+    beside_calls = _sdk_calls(venv, recorder)
+    assert [c[:2] for c in beside_calls] == [c[:2] for c in alone_calls]
+    assert beside_calls[2][2] == alone_calls[2][2]  # abeja-sdk's error, _asdict() alike
+    assert beside_calls[2][3] == alone_calls[2][3]  # and str() alike
+    assert _json(venv, OURS) == {
+        "typed": "abeja.services._client",
+        "compat": "abeja.services._compat",
+        "by_path": True,
+        "union": True,
+        "same_classes": True,
+    }
+    assert _run(venv, "-m", "abeja.services.doctor").returncode == 0
+
+
+def test_ours_first_then_abeja_sdk_is_detected_and_repaired_by_one_command(
+    venv: Path, wheels: dict[str, Path]
+) -> None:
+    _pip(venv, "install", "--no-deps", str(wheels["ours"]))
+    _pip(venv, "install", "--no-deps", "--force-reinstall", str(wheels["sdk"]))  # installed after
+    doctor = _run(venv, "-m", "abeja.services.doctor")
+    assert doctor.returncode == 1
+    assert "pip install --force-reinstall --no-deps abeja-services" in doctor.stderr
+    testing = _run(venv, "-c", "import abeja.services.testing")
+    assert testing.returncode != 0 and "Repair with: pip install" in testing.stderr
+    still = _run(venv, "-c", "from abeja.services.errors import HttpError; import abeja.datasets")
+    assert still.returncode == 0, still.stderr  # our errors module and abeja-sdk still work
+    _pip(venv, "install", "--no-deps", "--force-reinstall", str(wheels["ours"]))  # the repair
+    assert _run(venv, "-m", "abeja.services.doctor").returncode == 0
+
+
+def test_uninstalling_either_is_detected_and_repaired(venv: Path, wheels: dict[str, Path]) -> None:
+    _pip(venv, "install", "--no-deps", str(wheels["ours"]))
+    _pip(venv, "uninstall", "-y", "abeja-sdk")  # removes the shared files with its own
+    doctor = _run(venv, "-m", "abeja.services.doctor")
+    assert doctor.returncode == 1 and "abeja.services.ServiceClient is not ours" in doctor.stdout
+    _pip(venv, "install", "--no-deps", "--force-reinstall", str(wheels["ours"]))
+    assert _run(venv, "-m", "abeja.services.doctor").returncode == 0
+    assert _run(venv, "-c", "import abeja.services.testing").returncode == 0  # ours alone
+
+    _pip(venv, "install", "--no-deps", str(wheels["sdk"]))
+    _pip(venv, "install", "--no-deps", "--force-reinstall", str(wheels["ours"]))
+    _pip(venv, "uninstall", "-y", "abeja-services")
+    broken = _run(venv, "-c", "import abeja.datasets")
+    assert broken.returncode != 0  # abeja-sdk lost abeja/exceptions/__init__.py with ours
+    _pip(venv, "install", "--no-deps", "--force-reinstall", str(wheels["sdk"]))
+    assert _run(venv, "-c", "import abeja.datasets; import abeja.services").returncode == 0
