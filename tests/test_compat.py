@@ -7,13 +7,20 @@ import io
 import json
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 from pydantic import ValidationError
 
-from abeja.exceptions import APITimeoutError, BadRequest, NotFound, ServiceUnavailable
-from abeja.services import APIClient
+from abeja.exceptions import (
+    APITimeoutError,
+    BadRequest,
+    InvalidResponseError,
+    NotFound,
+    ServiceUnavailable,
+)
+from abeja.services import APIClient, ServiceClient
 from abeja.services.testing import ServiceEmulator
 
 from . import reference_examples as ref
@@ -249,3 +256,71 @@ def test_constructor_arguments(emulator: ServiceEmulator, monkeypatch: pytest.Mo
         with pytest.raises(APITimeoutError):
             api.request_service(org, dep, sid, json={})
     assert emulator.count("predict") == 1
+
+
+NO_MORE_LOGS = {"events": [], "next_backward_token": [], "next_forward_token": []}
+ANSWERS = [
+    ("get", "get_service", ref.GET),
+    ("get", "get_service", {**ref.UPDATE, "brand_new": {"x": [1, None]}}),
+    ("create", "create_service", ref.CREATE),
+    ("update", "update_service", ref.UPDATE),
+    ("list", "get_services", ref.LIST),
+    ("logs", "get_service_recent_logs", ref.LOGS),
+    ("logs", "get_service_recent_logs", NO_MORE_LOGS),  # the reference's "empty list"
+    ("delete", "delete_service", {"message": "ser-abc1111111111111 deleted"}),
+]  # fmt: skip
+
+
+def _compat_call(api: APIClient, method: str, emulator: ServiceEmulator) -> dict[str, Any]:
+    org, dep = emulator.organization_id, emulator.deployment_id
+    if method == "create_service":
+        return api.create_service(org, dep, emulator.version_id)
+    if method == "get_services":
+        return api.get_services(org, dep)
+    if method == "update_service":
+        return api.update_service(org, dep, "ser-1", {"instance_number": 2})
+    result: dict[str, Any] = getattr(api, method)(org, dep, "ser-1")
+    return result
+
+
+@pytest.mark.parametrize(("route", "method", "body"), ANSWERS)
+def test_compat_dicts_are_the_servers_json_key_for_key(
+    api: APIClient, emulator: ServiceEmulator, route: str, method: str, body: dict[str, Any]
+) -> None:
+    emulator.inject(route, status=200, body=json.dumps(body).encode())
+    assert _compat_call(api, method, emulator) == body
+
+
+@pytest.mark.parametrize(
+    ("route", "method", "typed", "body"),
+    [
+        ("get", "get_service", "get", {**ref.GET, "service_id": 5}),
+        ("get", "get_service", "get", {"deployment_id": "d"}),
+        ("list", "get_services", "list", {"entries": [{"status": "READY"}]}),
+        ("logs", "get_service_recent_logs", "logs", {"events": [{"message": "m"}]}),
+        ("delete", "delete_service", "delete", {"message": ["not", "a", "str"]}),
+    ],
+)  # fmt: skip
+def test_a_malformed_answer_is_the_same_error_in_both_layers(
+    api: APIClient,
+    client: ServiceClient,
+    emulator: ServiceEmulator,
+    route: str,
+    method: str,
+    typed: str,
+    body: dict[str, Any],
+) -> None:
+    errors = []
+    emulator.inject(route, status=200, body=json.dumps(body).encode())
+    with pytest.raises(InvalidResponseError) as compat_error:
+        _compat_call(api, method, emulator)
+    errors.append(str(compat_error.value))
+    emulator.inject(route, status=200, body=json.dumps(body).encode())
+    dep = emulator.deployment_id
+    with pytest.raises(InvalidResponseError) as typed_error:
+        if typed == "list":
+            client.services.list(dep)
+        else:
+            getattr(client.services, typed)(dep, "ser-1")
+    errors.append(str(typed_error.value))
+    assert errors[0] == errors[1]

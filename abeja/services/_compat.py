@@ -18,10 +18,17 @@ import requests
 from . import _constants as C
 from ._config import load_settings
 from ._endpoints import Endpoints
-from ._response import decode_object, service_list_content
+from ._response import service_list_content, validated_object
 from ._transport import Transport, encode_json, refuse_pickling
 from ._types import Sleep
-from .models import CreateServiceRequest, UpdateServicePayload
+from .models import (
+    ActionResult,
+    CreateServiceRequest,
+    LogPage,
+    Service,
+    ServiceList,
+    UpdateServicePayload,
+)
 
 _INT_FIELDS = ("instance_number", "min_instance_number", "max_instance_number")
 
@@ -149,20 +156,20 @@ class APIClient:
         # abeja-sdk sends the environment as given (numbers too); so does a drop-in.
         passed = None if environment is None else {"environment": _json_object(environment)}
         response = self._endpoints.create_service(organization_id, deployment_id, body, passed)
-        return decode_object(response)
+        return validated_object(Service, response)
 
     def get_service(
         self, organization_id: str, deployment_id: str, service_id: str
     ) -> dict[str, Any]:
         """Get a service. ``GET .../services/<s>``."""
-        return decode_object(
-            self._endpoints.get_service(organization_id, deployment_id, service_id)
+        return validated_object(
+            Service, self._endpoints.get_service(organization_id, deployment_id, service_id)
         )
 
     def get_services(self, organization_id: str, deployment_id: str) -> dict[str, Any]:
         """List the services of a deployment: ``{"entries": [...]}``. ``GET .../services``."""
         response = self._endpoints.list_services(organization_id, deployment_id)
-        return decode_object(response, service_list_content(response))
+        return validated_object(ServiceList, response, service_list_content(response))
 
     def list_services(self, organization_id: str, deployment_id: str) -> dict[str, Any]:
         """The newer name of :meth:`get_services`."""
@@ -188,32 +195,33 @@ class APIClient:
         passed = _json_object({k: v for k, v in (payload or {}).items() if k not in known})
         if not body.to_json() and not {k: v for k, v in passed.items() if v is not None}:
             raise ValueError("nothing to update: payload has no field to change")
-        return decode_object(
-            self._endpoints.update_service(organization_id, deployment_id, service_id, body, passed)
+        response = self._endpoints.update_service(
+            organization_id, deployment_id, service_id, body, passed
         )
+        return validated_object(Service, response)
 
     def delete_service(
         self, organization_id: str, deployment_id: str, service_id: str
     ) -> dict[str, Any]:
         """Delete a service. ``DELETE .../services/<s>``."""
-        return decode_object(
-            self._endpoints.delete_service(organization_id, deployment_id, service_id)
+        return validated_object(
+            ActionResult, self._endpoints.delete_service(organization_id, deployment_id, service_id)
         )
 
     def start_service(
         self, organization_id: str, deployment_id: str, service_id: str
     ) -> dict[str, Any]:
         """Start a service. ``POST .../services/<s>/start``."""
-        return decode_object(
-            self._endpoints.start_service(organization_id, deployment_id, service_id)
+        return validated_object(
+            ActionResult, self._endpoints.start_service(organization_id, deployment_id, service_id)
         )
 
     def stop_service(
         self, organization_id: str, deployment_id: str, service_id: str
     ) -> dict[str, Any]:
         """Stop a service. ``POST .../services/<s>/stop``."""
-        return decode_object(
-            self._endpoints.stop_service(organization_id, deployment_id, service_id)
+        return validated_object(
+            ActionResult, self._endpoints.stop_service(organization_id, deployment_id, service_id)
         )
 
     def get_service_recent_logs(
@@ -239,7 +247,7 @@ class APIClient:
             next_forward_token=next_forward_token or None,
             next_backward_token=next_backward_token or None,
         )
-        return decode_object(response)
+        return validated_object(LogPage, response)
 
     def request_service(
         self,

@@ -137,14 +137,42 @@ def decode_model(model: type[_M], response: HTTPResponse, content: bytes | None 
             gc.disable()
         return model.model_validate_json(body)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
-            for e in error.errors()[:5]
-        )
+        problems = _problems(error)
     finally:
         if pause:
             gc.enable()
     raise _invalid(response, f"the answer is not a valid {model.__name__}: {problems}")
+
+
+def validated_object(
+    model: type[BaseModel], response: HTTPResponse, content: bytes | None = None
+) -> dict[str, Any]:
+    """The JSON object the server sent, unchanged, once ``model`` accepts it.
+
+    The compat client's dicts: exactly the server's JSON (unknown fields and timestamp
+    strings as sent), checked by the typed layer's model, so a malformed answer raises
+    the same ``InvalidResponseError`` in both layers.
+    """
+    data = decode_object(response, content)
+    body = response.content if content is None else content
+    pause = len(body) >= _PAUSE_GC_FROM and gc.isenabled()
+    try:
+        if pause:
+            gc.disable()
+        model.model_validate(data)
+        return data
+    except ValidationError as error:
+        problems = _problems(error)
+    finally:
+        if pause:
+            gc.enable()
+    raise _invalid(response, f"the answer is not a valid {model.__name__}: {problems}")
+
+
+def _problems(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors()[:5]
+    )
 
 
 def service_list_content(response: HTTPResponse) -> bytes:
