@@ -30,11 +30,13 @@ SDK_CLIENTS = """
 import json, sys
 from abeja.datasets import APIClient as Datasets
 from abeja.deployments import APIClient as Deployments
+from abeja.endpoints import APIClient as Endpoints
 from abeja.exceptions import HttpError
 out = []
 for call in (
     lambda: Datasets().get_dataset("1111111111111", "2222222222222"),
     lambda: Deployments().get_deployment("1111111111111", "3333333333333"),
+    lambda: Endpoints().get_endpoints("1111111111111", "3333333333333"),
     lambda: Datasets().get_dataset("1111111111111", "404"),
 ):
     try:
@@ -160,9 +162,10 @@ def test_abeja_sdk_first_then_ours_keeps_both_whole(
     _pip(venv, "install", "--no-deps", str(wheels["ours"]))
     assert _json(venv, SDK_IMPORTS) == alone_imports  # every abeja-sdk module as before
     beside_calls = _sdk_calls(venv, recorder)
-    assert [c[:2] for c in beside_calls] == [c[:2] for c in alone_calls]
-    assert beside_calls[2][2] == alone_calls[2][2]  # abeja-sdk's error, _asdict() alike
-    assert beside_calls[2][3] == alone_calls[2][3]  # and str() alike
+    assert beside_calls == alone_calls  # the same answers, and abeja-sdk's 404 alike:
+    assert beside_calls[3][:2] == ["error", "NotFound"]  # _asdict() and str() included
+    sent = [r.path for r in recorder.received]
+    assert sent[: len(sent) // 2] == sent[len(sent) // 2 :]  # the same requests, both times
     assert _json(venv, OURS) == {
         "typed": "abeja.services._client",
         "compat": "abeja.services._compat",
