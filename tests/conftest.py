@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from abeja.services import ServiceClient
+from abeja.services import Service, ServiceClient
 from abeja.services.testing import ServiceEmulator
 
 ENV_VARS = (
@@ -46,6 +46,14 @@ def emulator(abeja_emulator: ServiceEmulator) -> ServiceEmulator:
 def client(emulator: ServiceEmulator, sleeps: list[float]) -> Iterator[ServiceClient]:
     with emulator.client(sleep=sleeps.append) as service_client:
         yield service_client
+
+
+@pytest.fixture
+def service(client: ServiceClient, emulator: ServiceEmulator) -> Service:
+    """A service created through ``client``; the request log then starts empty."""
+    created = client.services.create(emulator.deployment_id, version_id=emulator.version_id)
+    emulator.forget_requests()  # count only what the test itself sends
+    return created
 
 
 @pytest.fixture

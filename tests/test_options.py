@@ -13,13 +13,6 @@ from abeja.services import RawResponse, Service, ServiceClient
 from abeja.services.testing import ServiceEmulator
 
 
-@pytest.fixture
-def service(client: ServiceClient, emulator: ServiceEmulator) -> Service:
-    created = client.services.create(emulator.deployment_id, version_id=emulator.version_id)
-    emulator.forget_requests()
-    return created
-
-
 def test_with_options_changes_one_copy_and_shares_the_connections(
     client: ServiceClient, emulator: ServiceEmulator, service: Service
 ) -> None:

@@ -13,7 +13,6 @@ from abeja.exceptions import (
     APIConnectionError,
     APITimeoutError,
     HttpError,
-    InternalServerError,
     ServiceUnavailable,
     TooManyRequests,
 )
@@ -21,13 +20,6 @@ from abeja.services import Service, ServiceClient
 from abeja.services._policy import backoff
 from abeja.services._response import parse_retry_after
 from abeja.services.testing import ServiceEmulator
-
-
-@pytest.fixture
-def service(client: ServiceClient, emulator: ServiceEmulator) -> Service:
-    created = client.services.create(emulator.deployment_id, version_id=emulator.version_id)
-    emulator.forget_requests()  # count only what the test itself sends
-    return created
 
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
@@ -54,28 +46,6 @@ def test_patch_and_delete_are_retried_on_500(
     else:
         service.delete()
     assert emulator.count(route) == 2
-
-
-@pytest.mark.parametrize("route", ["create", "start", "stop", "predict"])
-def test_post_is_not_retried_on_500(
-    client: ServiceClient,
-    emulator: ServiceEmulator,
-    service: Service,
-    sleeps: list[float],
-    route: str,
-) -> None:
-    emulator.inject(route, status=500, times=1)
-    with pytest.raises(InternalServerError):
-        if route == "create":
-            client.services.create(emulator.deployment_id, version_id=emulator.version_id)
-        elif route == "start":
-            service.start()
-        elif route == "stop":
-            service.stop()
-        else:
-            service.predict(json={"x": 1})
-    assert emulator.count(route) == 1
-    assert sleeps == []
 
 
 def test_post_is_retried_after_a_gateway_429(

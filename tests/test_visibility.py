@@ -7,7 +7,6 @@ proxies all act, including when installed after the client was made.
 
 from __future__ import annotations
 
-import pytest
 import requests
 import requests_mock
 import responses
@@ -20,13 +19,6 @@ from abeja.services import Service, ServiceClient
 from abeja.services.testing import ServiceEmulator
 
 from . import reference_examples as ref
-
-
-@pytest.fixture
-def service(client: ServiceClient, emulator: ServiceEmulator) -> Service:
-    created = client.services.create(emulator.deployment_id, version_id=emulator.version_id)
-    emulator.forget_requests()
-    return created
 
 
 def _fast_sends(client: ServiceClient) -> int:
