@@ -1,18 +1,26 @@
-# `make test` and `make demo` work on a fresh clone: they create .venv and install what they need.
+# `make demo` and `make test` work on a fresh clone: they create .venv and install what
+# they need (the demo only the package itself; the tests the dev tools too).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-stamp
+# The interpreter's version is in the stamps: `make test PYTHON=python3.12` rebuilds .venv.
+PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
+RUNTIME := $(VENV)/.runtime-$(PYVER)
+DEV := $(VENV)/.dev-$(PYVER)
 
 .PHONY: install lint typecheck pytest test demo bench reliability clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+$(RUNTIME): pyproject.toml
+	@if [ ! -x $(PY) ] || [ "$$($(PY) -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')" != "$(PYVER)" ]; then \
+		rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
 
-install: $(STAMP)
+$(DEV): $(RUNTIME)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+install: $(DEV)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -34,7 +42,7 @@ reliability: install
 	$(PY) -m pytest -q -s tests/test_soak.py tests/test_hygiene.py tests/test_hostile.py \
 		tests/test_fuzz.py tests/test_secrets.py tests/test_validation.py tests/test_retries.py
 
-demo: install
+demo: $(RUNTIME)
 	$(PY) docs/quickstart.py
 
 bench: install

@@ -233,3 +233,14 @@ def test_service_url_template(client: ServiceClient, emulator: ServiceEmulator) 
         f"/o/{emulator.organization_id}/deployments/{emulator.deployment_id}"
         f"/services/{service.service_id}"
     )
+
+
+def test_no_credential_is_said_once_and_in_the_401(
+    emulator: ServiceEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    with ServiceClient(emulator.organization_id, base_url=emulator.url) as client:
+        for _ in range(2):
+            with pytest.raises(Unauthorized, match="Set PLATFORM_AUTH_TOKEN"):
+                client.services.list(emulator.deployment_id)
+    warned = [r for r in caplog.records if "no credential is configured" in r.getMessage()]
+    assert len(warned) == 1 and warned[0].levelname == "WARNING"

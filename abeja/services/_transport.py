@@ -41,6 +41,11 @@ logger = logging.getLogger(C.LOGGER_NAME)
 
 USER_AGENT = f"abeja-services/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}"
 
+NO_CREDENTIAL = (
+    "Set PLATFORM_AUTH_TOKEN, or ABEJA_PLATFORM_USER_ID with "
+    "ABEJA_PLATFORM_PERSONAL_ACCESS_TOKEN, or pass credential={'auth_token': ...}"
+)
+
 # A deadline set around several calls (a waiter's), on the transport's clock.
 _outer_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "abeja_services_deadline", default=None
@@ -173,6 +178,7 @@ class Transport:
         self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if settings.auth is not None:
             self._headers["Authorization"] = settings.auth.header
+        self._warn_no_credential = settings.auth is None
         self.closed = False
 
     def close(self) -> None:
@@ -270,12 +276,19 @@ class Transport:
         """
         if self.closed:
             raise exc.Error("this client is closed")
+        if self._warn_no_credential:
+            self._warn_no_credential = False
+            logger.warning(
+                "no credential is configured: requests go without one. %s", NO_CREDENTIAL
+            )
         if json_body is not None:
             data = encode_json(json_body)
             headers = {"Content-Type": "application/json", **(headers or {})}
         result = self._exchange(method, url, params, data, headers, timeout, max_bytes)
         # Raised here, where no local holds the credential or the requests objects.
         if isinstance(result, exc.Error):
+            if isinstance(result, exc.Unauthorized) and "Authorization" not in self._headers:
+                result.error_description = f"{result.error_description} ({NO_CREDENTIAL})"
             raise result
         return result
 
