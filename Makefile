@@ -8,7 +8,7 @@ PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d.%d" % sys.version_info[:
 RUNTIME := $(VENV)/.runtime-$(PYVER)
 DEV := $(VENV)/.dev-$(PYVER)
 
-.PHONY: install lint typecheck pytest test demo bench reliability clean
+.PHONY: install lint typecheck pytest dist test demo bench reliability clean
 
 $(RUNTIME): pyproject.toml
 	@if [ ! -x $(PY) ] || [ "$$($(PY) -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')" != "$(PYVER)" ]; then \
@@ -35,7 +35,13 @@ pytest: install
 	$(PY) -m coverage run -m pytest -q
 	$(PY) -m coverage report
 
-test: lint typecheck pytest
+# The wheel and sdist users would get, checked as the registry would check them.
+dist: install
+	rm -rf dist
+	$(PY) -m build --outdir dist . > /dev/null
+	$(VENV)/bin/twine check --strict dist/*
+
+test: lint typecheck pytest dist
 
 # The reliability suite alone, printing its figures (docs: README "Reliability").
 reliability: install

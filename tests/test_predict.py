@@ -10,7 +10,12 @@ from typing import Any
 
 import pytest
 
-from abeja.exceptions import APITimeoutError, BadRequest, ServiceUnavailable
+from abeja.exceptions import (
+    APITimeoutError,
+    BadRequest,
+    InternalServerError,
+    ServiceUnavailable,
+)
 from abeja.services import PredictResponse, Service, ServiceClient
 from abeja.services.testing import ServiceEmulator
 
@@ -166,3 +171,22 @@ def test_a_text_mode_file_is_refused(
     with path.open() as f, pytest.raises(TypeError, match="'rb'"):
         service.predict(data=f)  # type: ignore[arg-type]
     assert emulator.count("predict") == 0
+
+
+def test_the_serving_proxys_status_bodies_become_the_error_message(
+    service: Service, emulator: ServiceEmulator
+) -> None:
+    emulator.inject("predict", status=503, body=b'{"status": "service unavailable"}')
+    with pytest.raises(ServiceUnavailable, match="service unavailable"):
+        service.predict(json={})
+    emulator.inject("predict", status=500, body=b'{"status": "unexpected error occurred"}')
+    with pytest.raises(InternalServerError) as caught:
+        service.predict(json={})
+    assert caught.value.error_description == "unexpected error occurred"
+
+
+def test_the_model_version_header_is_unescaped(service: Service, emulator: ServiceEmulator) -> None:
+    emulator.inject(
+        "predict", status=200, body=b"{}", headers={"X-Abeja-Model-Version": "1.0.0%2Bbuild%201"}
+    )
+    assert service.predict(json={}).model_version == "1.0.0+build 1"

@@ -10,6 +10,7 @@ import email.utils
 import gc
 import json
 import math
+import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -212,7 +213,11 @@ def error_for(response: HTTPResponse, now: float) -> exc.HttpError:
         body = None
     if isinstance(body, dict):
         error = str(body.get("error") or response.reason or "error")
-        description = str(body.get("error_description") or body.get("message") or "")
+        # The platform's API says error_description; the serving proxy in front of a
+        # model answers {"status": "service unavailable"} and the like.
+        description = str(
+            body.get("error_description") or body.get("message") or body.get("status") or ""
+        )
         detail = body.get("error_detail")
     else:
         error = response.reason or "error"
@@ -294,8 +299,9 @@ class PredictResponse:
 
     @property
     def model_version(self) -> str | None:
-        """``X-Abeja-Model-Version``."""
-        return self.http.headers.get("X-Abeja-Model-Version")
+        """``X-Abeja-Model-Version``, unescaped (the serving proxy URL-escapes it)."""
+        value = self.http.headers.get("X-Abeja-Model-Version")
+        return None if value is None else urllib.parse.unquote(value)
 
     @property
     def deployment_id(self) -> str | None:
