@@ -1,4 +1,5 @@
-"""abeja-sdk 2.3.6's wheel, downloaded once from the registry into .cache/ (gitignored)."""
+"""Wheels of the platform's own packages (abeja-sdk 2.3.6, abejacli), downloaded once from
+the registry into .cache/ (gitignored) and read, never installed into the test environment."""
 
 from __future__ import annotations
 
@@ -12,21 +13,32 @@ CACHE = ROOT / ".cache" / "abeja-sdk" / f"py{sys.version_info[0]}{sys.version_in
 SDK = "abeja-sdk==2.3.6"
 
 
-def sdk_wheel() -> Path:
-    """The wheel's path (downloaded on first use; a failure fails the test, loudly)."""
+def registry_wheel(requirement: str, pattern: str) -> Path:
+    """A wheel's path (downloaded on first use; a failure fails the test, loudly)."""
     folder = CACHE.parent / "wheels"
-    found = sorted(folder.glob("abeja_sdk-2.3.6-*.whl"))
+    found = sorted(folder.glob(pattern))
     if not found:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(folder), SDK],
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:"]
+            + ["-d", str(folder), requirement],
             check=True,
             timeout=300,
         )
-        found = sorted(folder.glob("abeja_sdk-2.3.6-*.whl"))
-    return found[0]
+        found = sorted(folder.glob(pattern))
+    return found[-1]
+
+
+def sdk_wheel() -> Path:
+    """abeja-sdk 2.3.6's wheel."""
+    return registry_wheel(SDK, "abeja_sdk-2.3.6-*.whl")
+
+
+def wheel_file(wheel: Path, path: str) -> str:
+    """A text file inside a wheel."""
+    with zipfile.ZipFile(wheel) as archive:
+        return archive.read(path).decode()
 
 
 def sdk_source(path: str) -> str:
     """A file of abeja-sdk's, read from its wheel."""
-    with zipfile.ZipFile(sdk_wheel()) as archive:
-        return archive.read(path).decode()
+    return wheel_file(sdk_wheel(), path)

@@ -17,8 +17,9 @@ if not hasattr(_services, "ServiceClient"):  # abeja-sdk's abeja/services/__init
 
 from ._emulator import ServiceEmulator  # noqa: E402
 from ._faults import Fault
+from ._handler_request import PredictRequest
 from ._recorder import ServedRequest
-from ._runtime import PredictContext, PredictRequest, demo_handler
+from ._runtime import PredictContext, demo_handler
 
 __all__ = [
     "Fault",

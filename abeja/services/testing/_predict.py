@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import time
 
+from ._handler_request import PredictRequest
 from ._records import ServiceRecord
-from ._runtime import PredictContext, PredictRequest, demo_handler, run_handler
+from ._runtime import PredictContext, demo_handler, run_handler
 from ._state import READY, EmulatorState
 from ._wire import Request, Response, error
 

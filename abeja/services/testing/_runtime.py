@@ -9,9 +9,11 @@ import logging
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import IO, Any, TextIO
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from ._handler_request import PredictRequest
 
 _capture = threading.local()
 
@@ -55,61 +57,6 @@ def _install() -> None:
     root = logging.getLogger()
     if _log_handler not in root.handlers:
         root.addHandler(_log_handler)
-
-
-@dataclass
-class PredictRequest:
-    """What a handler receives: the HTTP request sent to the service.
-
-    Reads like the platform runtime's request: ``request["content_type"]``,
-    ``request["http_method"]``, ``request["headers"]``, ``request.read()``, and
-    also as attributes: ``method``, ``headers``, ``content_type``, ``body``,
-    ``text``, ``json()``.
-    """
-
-    method: str
-    headers: Mapping[str, str]
-    content_type: str
-    stream: IO[bytes]
-    _body: bytes | None = field(default=None, repr=False)
-
-    @property
-    def body(self) -> bytes:
-        """The whole body (read once, then kept)."""
-        if self._body is None:
-            self.stream.seek(0)
-            self._body = self.stream.read()
-        return self._body
-
-    def read(self, size: int = -1) -> bytes:
-        """Read the body like a file."""
-        return self.stream.read(size)
-
-    def iter_chunks(self, size: int = 1 << 16) -> Iterator[bytes]:
-        """The body in chunks, without holding it all in memory."""
-        self.stream.seek(0)
-        while chunk := self.stream.read(size):
-            yield chunk
-
-    @property
-    def text(self) -> str:
-        """The body decoded as UTF-8."""
-        return self.body.decode("utf-8", "replace")
-
-    def json(self) -> Any:
-        """The body parsed as JSON."""
-        return json.loads(self.body)
-
-    def __getitem__(self, key: str) -> Any:
-        if key in ("http_method", "method"):
-            return self.method
-        if key == "content_type":
-            return self.content_type
-        if key == "headers":
-            return dict(self.headers)
-        if key == "contents":
-            return self.json() if self.content_type.startswith("application/json") else self.body
-        raise KeyError(key)
 
 
 @dataclass
