@@ -35,6 +35,16 @@ class _CapturingStream(io.TextIOBase):
         if getattr(_capture, "sink", None) is None:
             self.wrapped.flush()
 
+    def fileno(self) -> int:
+        return self.wrapped.fileno()
+
+    def isatty(self) -> bool:
+        return self.wrapped.isatty()
+
+    def __getattr__(self, name: str) -> Any:
+        # Anything else (buffer, encoding, ...) is the real stream's.
+        return getattr(self.wrapped, name)
+
 
 class _CapturingLogHandler(logging.Handler):
     """Sends log records made in a handler's thread to that service's log."""
@@ -48,15 +58,38 @@ class _CapturingLogHandler(logging.Handler):
 _log_handler = _CapturingLogHandler()
 
 
-def _install() -> None:
-    # Checked on every call: pytest and others swap sys.stdout, so wrap whatever is there now.
-    if not isinstance(sys.stdout, _CapturingStream):
-        sys.stdout = _CapturingStream(sys.stdout)
-    if not isinstance(sys.stderr, _CapturingStream):
-        sys.stderr = _CapturingStream(sys.stderr)
-    root = logging.getLogger()
-    if _log_handler not in root.handlers:
-        root.addHandler(_log_handler)
+class _Capture:
+    """Wraps ``sys.stdout``/``sys.stderr`` and adds the log handler only while a handler
+    runs (counted across threads), and puts the process back as it was afterwards."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._wrappers: tuple[_CapturingStream, _CapturingStream] | None = None
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self._running += 1
+            if self._running == 1:
+                self._wrappers = (_CapturingStream(sys.stdout), _CapturingStream(sys.stderr))
+                sys.stdout, sys.stderr = self._wrappers
+                logging.getLogger().addHandler(_log_handler)
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._lock:
+            self._running -= 1
+            if self._running == 0 and self._wrappers is not None:
+                out, err = self._wrappers
+                # Only ours are taken back: whoever replaced them since keeps theirs.
+                if sys.stdout is out:
+                    sys.stdout = out.wrapped
+                if sys.stderr is err:
+                    sys.stderr = err.wrapped
+                logging.getLogger().removeHandler(_log_handler)
+                self._wrappers = None
+
+
+_capturing = _Capture()
 
 
 @dataclass
@@ -133,7 +166,6 @@ def run_handler(
 
     A handler exception (or a malformed answer) becomes a 500 whose traceback is logged.
     """
-    _install()
     pending: list[str] = []
 
     def sink(text: str) -> None:
@@ -147,7 +179,8 @@ def run_handler(
 
     _capture.sink = sink
     try:
-        return _encode(handler(request, context))
+        with _capturing:
+            return _encode(handler(request, context))
     except Exception as error:
         for line in traceback.format_exc().rstrip().splitlines():
             log(line)
