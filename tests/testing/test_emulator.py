@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -532,3 +533,59 @@ def test_command_line_rejects_a_bad_handler() -> None:
         timeout=30,
     )
     assert result.returncode == 2 and "module:function" in result.stderr
+
+
+def _command(*args: str, cwd: Path | None = None) -> subprocess.Popen[str]:
+    """The console script (its sys.path does not start with the current directory)."""
+    script = Path(sys.executable).parent / "abeja-service-emulator"
+    assert script.exists()
+    return subprocess.Popen(
+        [str(script), "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+    )
+
+
+def test_command_line_loads_a_handler_from_the_current_directory_and_prints_the_ids(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "my_model.py").write_text(
+        "def handler(request, context):\n"
+        "    return {'status_code': 200, 'content_type': 'text/plain', 'content': 'mine'}\n"
+    )
+    process = _command("--handler", "my_model:handler", "--deployment", "4545=ver-m", cwd=tmp_path)
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(6)]
+        assert "# deployment 4545: versions ver-m\n" in lines
+    finally:
+        process.terminate()
+        process.wait(10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def test_command_line_says_plainly_when_the_port_is_taken(emulator: ServiceEmulator) -> None:
+    port = emulator.url.rsplit(":", 1)[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "abeja.services.testing", "--port", port],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("spec", ["../x=ver-a", "4545=ver a", "4545=..", "a/b=v"])
+def test_command_line_refuses_malformed_deployments(spec: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "abeja.services.testing", "--deployment", spec],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2 and "--deployment" in result.stderr

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import shlex
 import sys
 from collections.abc import Sequence
 
+from .._validation import check_path_id
 from ._records import Handler
 
 
@@ -15,6 +17,8 @@ def _load_handler(spec: str) -> Handler:
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
         raise argparse.ArgumentTypeError(f"--handler takes module:function, got {spec!r}")
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # as `python -m` would: the handler is usually here
     try:
         handler = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as error:
@@ -26,11 +30,15 @@ def _load_handler(spec: str) -> Handler:
 
 def _deployment(spec: str) -> tuple[str, list[str]]:
     deployment_id, _, versions = spec.partition("=")
+    usage = f"--deployment takes DEPLOYMENT_ID=VERSION_ID[,VERSION_ID...], got {spec!r}"
     if not deployment_id or not versions:
-        raise argparse.ArgumentTypeError(
-            f"--deployment takes DEPLOYMENT_ID=VERSION_ID[,VERSION_ID...], got {spec!r}"
-        )
-    return deployment_id, [v for v in versions.split(",") if v]
+        raise argparse.ArgumentTypeError(usage)
+    try:
+        check_path_id("deployment_id", deployment_id)
+        ids = [check_path_id("version_id", v) for v in versions.split(",") if v]
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{usage}: {error}") from None
+    return deployment_id, ids
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,10 +89,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         emulator.add_deployment(emulator.deployment_id, {emulator.version_id: args.handler})
     for deployment_id, versions in args.deployment:
         emulator.add_deployment(deployment_id, dict.fromkeys(versions, args.handler))
-    emulator.start()
+    try:
+        emulator.start()
+    except OSError as error:
+        reason = error.strerror or error
+        print(
+            f"abeja-service-emulator: cannot listen on {args.host}:{args.port}: {reason}",
+            file=sys.stderr,
+        )
+        return 2
     print(f"ABEJA Service API emulator on {emulator.url}", flush=True)
     for name, value in emulator.env().items():
         print(f"export {name}={shlex.quote(value)}", flush=True)
+    deployments = args.deployment or [(emulator.deployment_id, [emulator.version_id])]
+    for deployment_id, versions in deployments:
+        print(f"# deployment {deployment_id}: versions {', '.join(versions)}", flush=True)
     try:
         emulator.serve_forever()
     except KeyboardInterrupt:
