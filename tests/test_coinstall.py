@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from abeja.services.testing import ServiceEmulator
+
 from .abeja_sdk import CACHE, ROOT, SDK, sdk_wheel
 from .hostile import HostileServer, Received, answer
 
@@ -208,3 +210,26 @@ def test_uninstalling_either_is_detected_and_repaired(venv: Path, wheels: dict[s
     assert broken.returncode != 0  # abeja-sdk lost abeja/exceptions/__init__.py with ours
     _pip(venv, "install", "--no-deps", "--force-reinstall", str(wheels["sdk"]))
     assert _run(venv, "-c", "import abeja.datasets; import abeja.services").returncode == 0
+
+
+PREDICT = """
+import json, os, sys
+from abeja.services import APIClient
+org, dep, sid = sys.argv[1:4]
+answer = APIClient().request_service(org, dep, sid, json={"x": 1})
+print(json.dumps([answer.status_code, answer.json()]))
+"""
+
+
+def test_abeja_sdk_predicts_against_the_emulator_with_what_it_prints(
+    venv: Path, emulator: ServiceEmulator
+) -> None:
+    """abeja-sdk alone (not ours), pointed at the emulator by abeja_sdk_env()."""
+    with emulator.client() as client:
+        service = client.services.create(emulator.deployment_id, version_id=emulator.version_id)
+    org, dep = emulator.organization_id, emulator.deployment_id
+    done = _run(venv, "-c", PREDICT, org, dep, service.service_id, env=emulator.abeja_sdk_env())
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout) == [200, {"echo": {"x": 1}, "model_version": "0.0.1"}]
+    predicted = [r for r in emulator.requests if r.route == "predict"]
+    assert predicted[-1].headers["Host"].startswith(f"{org}.127.0.0.1:")

@@ -558,8 +558,9 @@ def test_command_line_loads_a_handler_from_the_current_directory_and_prints_the_
     process = _command("--handler", "my_model:handler", "--deployment", "4545=ver-m", cwd=tmp_path)
     try:
         assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(6)]
+        lines = [process.stdout.readline() for _ in range(9)]
         assert "# deployment 4545: versions ver-m\n" in lines
+        assert any(line.startswith("#   export HTTP_PROXY=http://127.0.0.1:") for line in lines)
     finally:
         process.terminate()
         process.wait(10)

@@ -101,6 +101,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"ABEJA Service API emulator on {emulator.url}", flush=True)
     for name, value in emulator.env().items():
         print(f"export {name}={shlex.quote(value)}", flush=True)
+    print(
+        "# abeja-sdk 2.3.6 predicts through a proxy (its prediction host is"
+        " <organization>.<API host>); in its process only, also:",
+        flush=True,
+    )
+    extra = {k: v for k, v in emulator.abeja_sdk_env().items() if k not in emulator.env()}
+    for name, value in extra.items():
+        print(f"#   export {name}={shlex.quote(value)}", flush=True)
     deployments = args.deployment or [(emulator.deployment_id, [emulator.version_id])]
     for deployment_id, versions in deployments:
         print(f"# deployment {deployment_id}: versions {', '.join(versions)}", flush=True)

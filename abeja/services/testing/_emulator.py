@@ -140,6 +140,16 @@ class ServiceEmulator:
             "ABEJA_SERVICE_URL_TEMPLATE": self.service_url_template,
         }
 
+    def abeja_sdk_env(self) -> dict[str, str]:
+        """:meth:`env` plus what abeja-sdk 2.3.6 needs to predict here.
+
+        abeja-sdk sends predictions to ``http://<organization>.<API host>``, which does not
+        resolve for 127.0.0.1; through an HTTP proxy the name is never resolved, and the
+        emulator is that proxy (it routes by the ``Host`` header). Every plain-HTTP request
+        of a process with these variables goes to the emulator, so set them only there.
+        """
+        return {**self.env(), "HTTP_PROXY": self.url, "NO_PROXY": ""}
+
     def client(self, **kwargs: Any) -> ServiceClient:
         """A ``ServiceClient`` pointed here; keyword arguments override the defaults."""
         options: dict[str, Any] = {
