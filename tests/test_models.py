@@ -125,8 +125,13 @@ def test_invalid_create_arguments_send_nothing(
         client.services.create(
             emulator.deployment_id,
             version_id=emulator.version_id,
-            min_instance_number=5,
+            instance_number=3,
+            min_instance_number=3,
             max_instance_number=2,
+        )
+    with pytest.raises(ValidationError, match=r"min_instance_number \(5\) must not be greater"):
+        client.services.create(  # the platform's rule: min <= instance_number <= max
+            emulator.deployment_id, version_id=emulator.version_id, min_instance_number=5
         )
     with pytest.raises(ValidationError):
         client.services.create(

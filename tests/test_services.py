@@ -84,12 +84,17 @@ def test_get_list_update_delete(client: ServiceClient, emulator: ServiceEmulator
     assert listed[0].service_id == created.service_id
 
     updated = client.services.update(
-        emulator.deployment_id, created.service_id, instance_number=3, enable_autoscale=False
+        emulator.deployment_id,
+        created.service_id,
+        instance_number=3,
+        max_instance_number=4,
+        enable_autoscale=False,
     )
     assert updated.instance_number == 3
     seen = emulator.requests[-1]
     assert seen.method == "PATCH" and seen.json() == {
         "instance_number": 3,
+        "max_instance_number": 4,
         "enable_autoscale": False,
     }
 
@@ -103,9 +108,13 @@ def test_get_list_update_delete(client: ServiceClient, emulator: ServiceEmulator
 
 def test_update_with_a_payload_object(client: ServiceClient, emulator: ServiceEmulator) -> None:
     created = _create(client, emulator)
-    payload = UpdateServicePayload(min_instance_number=2, max_instance_number=6)
+    payload = UpdateServicePayload(instance_number=2, min_instance_number=2, max_instance_number=6)
     client.services.update(emulator.deployment_id, created.service_id, payload=payload)
-    assert emulator.requests[-1].json() == {"min_instance_number": 2, "max_instance_number": 6}
+    assert emulator.requests[-1].json() == {
+        "instance_number": 2,
+        "min_instance_number": 2,
+        "max_instance_number": 6,
+    }
 
 
 def test_update_refuses_payload_with_keywords_or_nothing(

@@ -209,12 +209,17 @@ class _Request(BaseModel):
 
     @_model_validator(mode="after")
     def _min_not_above_max(self) -> Any:
+        # The platform's rule, for whichever of the three are given:
+        # min_instance_number <= instance_number <= max_instance_number.
         low = getattr(self, "min_instance_number", None)
+        number = getattr(self, "instance_number", None)
         high = getattr(self, "max_instance_number", None)
-        if low is not None and high is not None and low > high:
-            raise ValueError(
-                f"min_instance_number ({low}) must not be greater than max_instance_number ({high})"
-            )
+        given = [(name, value) for name, value in (
+            ("min_instance_number", low), ("instance_number", number), ("max_instance_number", high)
+        ) if value is not None]  # fmt: skip
+        for (lower, a), (upper, b) in zip(given, given[1:], strict=False):
+            if a > b:
+                raise ValueError(f"{lower} ({a}) must not be greater than {upper} ({b})")
         return self
 
     def to_json(self) -> dict[str, Any]:

@@ -128,7 +128,17 @@ def test_not_found(raw: Raw, emulator: ServiceEmulator) -> None:
         ({}, "version_id is required"),
         ({"version_id": "ver-unknown"}, "not found in deployment"),
         ({"version_id": "V", "instance_number": 0}, "between 1 and"),
-        ({"version_id": "V", "instance_number": 33}, "between 1 and"),
+        ({"version_id": "V", "instance_number": 65}, "between 1 and"),
+        (
+            {
+                "version_id": "V",
+                "instance_number": 3,
+                "min_instance_number": 1,
+                "max_instance_number": 2,
+            },
+            "above max",
+        ),
+        ({"version_id": "V", "min_instance_number": 2}, "below min"),
         ({"version_id": "V", "min_instance_number": 3, "max_instance_number": 2}, "greater"),
         ({"version_id": "V", "instance_number": "2"}, "instance_number must be int"),
         ({"version_id": "V", "enable_autoscale": "true"}, "enable_autoscale must be bool"),

@@ -58,7 +58,8 @@ def test_lifecycle_follows_the_clock(state: EmulatorState, clock: Clock) -> None
     ("fields", "message"),
     [
         ({"instance_number": 0}, "between 1 and"),
-        ({"instance_number": 33}, "between 1 and"),
+        ({"instance_number": 65}, "between 1 and"),
+        ({"instance_number": 3, "min_instance_number": 1, "max_instance_number": 2}, "above max"),
         ({"min_instance_number": 3, "max_instance_number": 2}, "greater"),
         ({"version_id": "ver-unknown"}, "not found in deployment"),
     ],
@@ -72,6 +73,19 @@ def test_platform_rules_are_the_states(
         state.create(seed.organization_id, seed.deployment_id, **arguments)  # type: ignore[arg-type]
     assert caught.value.status == 400
     assert state.list(seed.organization_id, seed.deployment_id) == {"entries": []}
+
+
+def test_autoscale_defaults_are_the_platforms(state: EmulatorState) -> None:
+    seed = Seed()
+    created = state.create(
+        seed.organization_id, seed.deployment_id, version_id=seed.version_id, instance_number=3
+    )
+    assert created["enable_autoscale"] is True
+    assert (created["min_instance_number"], created["max_instance_number"]) == (3, 6)
+    big = state.create(
+        seed.organization_id, seed.deployment_id, version_id=seed.version_id, instance_number=40
+    )
+    assert big["max_instance_number"] == 64
 
 
 def test_update_keeps_what_it_is_not_given(state: EmulatorState) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .._constants import DEFAULT_INSTANCE_TYPE
+from .._constants import DEFAULT_INSTANCE_TYPE, MAX_INSTANCE_NUMBER
 from .._status import RUNNING_STATUSES, ServiceStatus
 from ._log_paging import log_page
 from ._records import (
@@ -35,8 +35,8 @@ READY = ServiceStatus.READY.value
 STOPPED = ServiceStatus.STOPPED.value
 FAILED = ServiceStatus.FAILED.value
 
-# Bounds the emulator enforces on instance numbers (the platform's are per plan).
-MAX_INSTANCES = 32
+# The platform's bounds on instance numbers.
+MAX_INSTANCES = MAX_INSTANCE_NUMBER
 DEFAULT_ORGANIZATION_ID = "1111111111111"
 DEFAULT_DEPLOYMENT_ID = "9999999999999"
 DEFAULT_VERSION_ID = "ver-abc3333333333333"
@@ -63,6 +63,10 @@ def _check_instances(number: int | None, low: int | None, high: int | None) -> N
             raise bad_request(f"{name} must be between 1 and {MAX_INSTANCES}")
     if low is not None and high is not None and low > high:
         raise bad_request("min_instance_number must not be greater than max_instance_number")
+    if number is not None and low is not None and number < low:
+        raise bad_request("instance_number must not be below min_instance_number")
+    if number is not None and high is not None and number > high:
+        raise bad_request("instance_number must not be above max_instance_number")
 
 
 class EmulatorState:
@@ -208,12 +212,20 @@ class EmulatorState:
         instance_number: int = 1,
         min_instance_number: int | None = None,
         max_instance_number: int | None = None,
-        enable_autoscale: bool = False,
+        enable_autoscale: bool = True,
         environment: Mapping[str, str] | None = None,
         models: Mapping[str, str] | None = None,
         record_channel_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create a service running ``version_id``; it starts IN_PROGRESS."""
+        """Create a service running ``version_id``; it starts IN_PROGRESS.
+
+        As on the platform, autoscaling is on by default, between ``instance_number`` and
+        twice it (at most 64).
+        """
+        if min_instance_number is None:
+            min_instance_number = instance_number
+        if max_instance_number is None:
+            max_instance_number = min(2 * instance_number, MAX_INSTANCES)
         with self.lock:
             deployment = self.deployment(organization_id, deployment_id)
             version = deployment.versions.get(version_id)
