@@ -15,6 +15,7 @@ if not hasattr(_services, "ServiceClient"):  # abeja-sdk's abeja/services/__init
         f"upgraded) after abeja-services and replaced shared files. Repair with: {REPAIR}"
     )
 
+from ._clock import FakeClock  # noqa: E402
 from ._emulator import ServiceEmulator  # noqa: E402
 from ._faults import Fault
 from ._handler_request import PredictRequest
@@ -22,6 +23,7 @@ from ._recorder import ServedRequest
 from ._runtime import PredictContext, demo_handler
 
 __all__ = [
+    "FakeClock",
     "Fault",
     "PredictContext",
     "PredictRequest",

@@ -109,7 +109,8 @@ class ServiceEmulator:
 
     def reset(self) -> None:
         """Back to new: services, added deployments, faults, the request log and the settings
-        (``ready_delay``, ``log_page_size``, ``record_bodies``) are reset; the defaults seeded.
+        (``ready_delay``, ``log_page_size``, ``record_bodies``, the clock) are reset; the
+        defaults seeded.
 
         Requests still being answered are waited for first; delayed ones are cut short.
         """
@@ -169,6 +170,10 @@ class ServiceEmulator:
     @ready_delay.setter
     def ready_delay(self, seconds: float) -> None:
         self._state.ready_delay = seconds
+
+    def use_clock(self, clock: EpochClock) -> None:
+        """Take time from ``clock`` (epoch seconds) until :meth:`reset`, e.g. a FakeClock's."""
+        self._state.clock = clock
 
     @property
     def log_page_size(self) -> int:

@@ -84,7 +84,7 @@ class EmulatorState:
         seed: Seed | None = None,
     ) -> None:
         self.clock = clock
-        self._initial = (ready_delay, log_page_size)
+        self._initial = (ready_delay, log_page_size, clock)
         self.ready_delay = ready_delay
         self.log_page_size = log_page_size
         self.seed = seed
@@ -93,10 +93,10 @@ class EmulatorState:
         self.reset()
 
     def reset(self) -> None:
-        """Forget everything, restore the settings, and seed the default deployment again."""
+        """Forget everything, restore the settings (the clock too), seed the default deployment."""
         with self.lock:
             self.organizations.clear()
-            self.ready_delay, self.log_page_size = self._initial
+            self.ready_delay, self.log_page_size, self.clock = self._initial
             if self.seed is not None:
                 self.add_deployment(
                     self.seed.deployment_id,

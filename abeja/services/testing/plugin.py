@@ -1,8 +1,14 @@
 """pytest plugin (registered as ``abeja_services``): emulator fixtures for your tests.
 
-- ``abeja_emulator``: a running :class:`ServiceEmulator`, shared by the session
-  and reset (services, faults, request log) before each test.
-- ``abeja_client``: a ``ServiceClient`` pointed at it, whose retries do not sleep.
+- ``abeja_emulator``: a running :class:`ServiceEmulator`, shared by the session and reset
+  (services, faults, request log, settings) before each test.
+- ``abeja_clock``: a :class:`FakeClock` the emulator and ``abeja_client`` share: waits and
+  retries finish at once and the same way every run.
+- ``abeja_client``: a ``ServiceClient`` pointed at the emulator, on ``abeja_clock``.
+- ``abeja_ready_delay``: services take this long (in ``abeja_clock`` time) to be READY;
+  30 s unless the test is marked ``@pytest.mark.abeja_ready_delay(seconds)``.
+- ``abeja_env``: the environment variables that point code building its own client at
+  the emulator, set for the test.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 from .._client import ServiceClient
+from ._clock import FakeClock
 from ._emulator import ServiceEmulator
 
 
@@ -28,8 +35,42 @@ def abeja_emulator(_abeja_emulator_session: ServiceEmulator) -> ServiceEmulator:
     return _abeja_emulator_session
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "abeja_ready_delay(seconds): how long services take to be READY"
+    )
+
+
 @pytest.fixture
-def abeja_client(abeja_emulator: ServiceEmulator) -> Iterator[ServiceClient]:
-    """A ``ServiceClient`` for the emulator's default organization; retries do not sleep."""
-    with abeja_emulator.client(sleep=lambda seconds: None) as client:
+def abeja_clock(abeja_emulator: ServiceEmulator) -> FakeClock:
+    """A fake clock shared by the emulator and ``abeja_client``: waits finish at once."""
+    clock = FakeClock()
+    abeja_emulator.use_clock(clock.time)
+    return clock
+
+
+@pytest.fixture
+def abeja_client(
+    abeja_emulator: ServiceEmulator, abeja_clock: FakeClock
+) -> Iterator[ServiceClient]:
+    """A ``ServiceClient`` for the emulator's default organization, on ``abeja_clock``."""
+    with abeja_emulator.client(clock=abeja_clock.monotonic, sleep=abeja_clock.sleep) as client:
         yield client
+
+
+@pytest.fixture
+def abeja_ready_delay(request: pytest.FixtureRequest, abeja_emulator: ServiceEmulator) -> float:
+    """Services take this long to be READY (30 s, or the ``abeja_ready_delay`` marker's)."""
+    marker = request.node.get_closest_marker("abeja_ready_delay")
+    seconds = float(marker.args[0]) if marker is not None else 30.0
+    abeja_emulator.ready_delay = seconds
+    return seconds
+
+
+@pytest.fixture
+def abeja_env(abeja_emulator: ServiceEmulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The emulator's environment variables, set for this test; returned as a dict."""
+    env = abeja_emulator.env()
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
