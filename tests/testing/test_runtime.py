@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import logging
 import subprocess
 import sys
+import threading
 from typing import Any
 
 from abeja.services import ServiceClient
@@ -54,3 +56,37 @@ def test_a_handler_can_hand_the_real_streams_to_a_subprocess(
     emulator.add_deployment("6162", {"ver-s": handler})
     service = client.services.create("6162", version_id="ver-s")
     assert service.predict(json={}).json() == {"rc": 0}
+
+
+def _concurrency(emulator: ServiceEmulator, client: ServiceClient, instances: int) -> int:
+    """The most requests a service's handler served at once, with 4 sent together."""
+    lock, running, peak = threading.Lock(), [0], [0]
+    both_inside = threading.Barrier(2, timeout=1)
+
+    def handler(request: PredictRequest, context: Any) -> dict[str, Any]:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_inside.wait()  # two at once only if two instances let them in
+        with lock:
+            running[0] -= 1
+        return {"status_code": 200, "content_type": "application/json", "content": {}}
+
+    emulator.add_deployment(f"717{instances}", {"ver-c": handler})
+    service = client.services.create(
+        f"717{instances}", version_id="ver-c", instance_number=instances
+    )
+    senders = [threading.Thread(target=lambda: service.predict(json={})) for _ in range(4)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join(30)
+    return peak[0]
+
+
+def test_each_instance_serves_one_request_at_a_time(
+    client: ServiceClient, emulator: ServiceEmulator
+) -> None:
+    assert _concurrency(emulator, client, 1) == 1
+    assert _concurrency(emulator, client, 2) == 2

@@ -44,12 +44,13 @@ def serve_prediction(
         stream=request.body,
     )
     request.body.seek(0)
-    result = run_handler(
-        version.handler or demo_handler,
-        predict_request,
-        context,
-        lambda line: state.log(record, line),
-    )
+    with record.instances:  # wait for a free instance, as behind the serving proxy
+        result = run_handler(
+            version.handler or demo_handler,
+            predict_request,
+            context,
+            lambda line: state.log(record, line),
+        )
     elapsed = (time.perf_counter() - started) * 1000
     state.log(
         record,

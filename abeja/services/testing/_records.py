@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -79,6 +80,33 @@ class ServiceRecord:
     status: str = ServiceStatus.IN_PROGRESS.value
     ready_at: float = 0.0
     logs: list[LogLine] = field(default_factory=list)
+    instances: Instances = field(default_factory=lambda: Instances(1))
+    """One request at a time per instance, as the platform's serving proxy does."""
+
+
+class Instances:
+    """``count`` instances, each serving one request at a time; resizable."""
+
+    def __init__(self, count: int) -> None:
+        self._condition = threading.Condition()
+        self._count = count
+        self._busy = 0
+
+    def resize(self, count: int) -> None:
+        """Run ``count`` instances from now on (requests being served finish)."""
+        with self._condition:
+            self._count = count
+            self._condition.notify_all()
+
+    def __enter__(self) -> None:
+        with self._condition:
+            self._condition.wait_for(lambda: self._busy < self._count)
+            self._busy += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._condition:
+            self._busy -= 1
+            self._condition.notify()
 
 
 @dataclass

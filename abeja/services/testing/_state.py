@@ -19,6 +19,7 @@ from ._log_paging import log_page
 from ._records import (
     Deployment,
     Handler,
+    Instances,
     LogLine,
     ServiceRecord,
     Version,
@@ -248,6 +249,7 @@ class EmulatorState:
                 record_channel_id=record_channel_id,
                 created_at=now,
                 modified_at=now,
+                instances=Instances(instance_number),
             )
             deployment.services[record.service_id] = record
             self.log(record, f"service {record.service_id} created (version {version_id})", at=now)
@@ -291,6 +293,7 @@ class EmulatorState:
             )
             _check_instances(number, low, high)
             record.instance_number = number
+            record.instances.resize(number)
             record.min_instance_number, record.max_instance_number = low, high
             if enable_autoscale is not None:
                 record.enable_autoscale = enable_autoscale
