@@ -239,7 +239,7 @@ def test_handler_sees_the_request_and_its_answer_goes_back(
             service=context.service_id,
             environment=context.environment,
         )
-        return {"status_code": 201, "content_type": "application/json", "content": [1, 2]}
+        return {"status_code": 201, "content_type": "application/json", "content": [[1, 2]]}
 
     emulator.add_deployment("555", {"ver-h": handler}, environment={"DEP": "1"})
     service = client.services.create("555", version_id="ver-h", environment={"SVC": "2"})
@@ -255,6 +255,7 @@ def test_handler_sees_the_request_and_its_answer_goes_back(
         timeout=10,
     )
     assert answer.status_code == 201 and answer.json() == [1, 2]
+    assert answer.headers["x-abeja-sys-meta-runtime-version"] == "1.1.1"
     assert seen == {
         "method": "POST",
         "http_method": "POST",
@@ -274,10 +275,12 @@ def test_handler_sees_the_request_and_its_answer_goes_back(
 
 @pytest.mark.parametrize(
     ("content", "content_type", "body"),
-    [
-        ({"a": 1}, "application/json", b'{"a": 1}'),
-        ("héllo", "text/plain; charset=utf-8", "héllo".encode()),
-        (b"\x00\xff", "application/octet-stream", b"\x00\xff"),
+    [  # without a content type, as the runtime: text/plain, values written by its rules
+        ({"a": 1}, "text/plain", b'{"a": 1}'),
+        ([{"a": 1}, {"a": 2}], "text/plain", b'{"a": 1}\n{"a": 2}'),  # JSON Lines
+        ("héllo", "text/plain", "héllo".encode()),
+        ([b"\x00", b"\xff"], "text/plain", b"\x00\xff"),  # bytes parts, concatenated
+        (b"\x00\xff", "text/plain", b"0\n255"),  # bare bytes iterate as integers
     ],
 )
 def test_handler_content_kinds(

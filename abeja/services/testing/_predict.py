@@ -57,7 +57,8 @@ def serve_prediction(
         f"{request.method} /deployments/{deployment_id}/services/{service_id} "
         f"{result.status} {request.length}B in {elapsed:.1f} ms",
     )
-    return Response(result.status, result.body, result.content_type, _proxy_headers(record))
+    headers = {**result.headers, **_proxy_headers(record)}
+    return Response(result.status, result.body, result.content_type, headers)
 
 
 def _proxy_headers(record: ServiceRecord) -> dict[str, str]:

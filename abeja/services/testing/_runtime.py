@@ -9,10 +9,11 @@ import logging
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from ._convert import HandlerResult, convert
 from ._handler_request import PredictRequest
 
 _capture = threading.local()
@@ -105,15 +106,6 @@ class PredictContext:
     logger: logging.Logger
 
 
-@dataclass
-class HandlerResult:
-    """A handler's answer, encoded for HTTP."""
-
-    status: int
-    content_type: str
-    body: bytes
-
-
 def demo_handler(request: PredictRequest, context: PredictContext) -> dict[str, Any]:
     """The default model: echoes JSON, and describes any other body (size, sha256)."""
     if request.content_type.startswith("application/json"):
@@ -133,27 +125,6 @@ def demo_handler(request: PredictRequest, context: PredictContext) -> dict[str, 
             "sha256": digest.hexdigest(),
         }
     return {"status_code": 200, "content_type": "application/json", "content": content}
-
-
-def _encode(result: object) -> HandlerResult:
-    if not isinstance(result, Mapping) or "content" not in result:
-        raise TypeError(
-            "a handler must return {'status_code': ..., 'content_type': ..., 'content': ...}"
-        )
-    content = result["content"]
-    status = int(result.get("status_code", 200))
-    content_type = result.get("content_type")
-    if isinstance(content, (dict, list)):
-        return HandlerResult(
-            status, content_type or "application/json", json.dumps(content).encode()
-        )
-    if isinstance(content, str):
-        return HandlerResult(status, content_type or "text/plain; charset=utf-8", content.encode())
-    if isinstance(content, (bytes, bytearray)):
-        return HandlerResult(status, content_type or "application/octet-stream", bytes(content))
-    if content is None:
-        return HandlerResult(status, content_type or "text/plain", b"")
-    raise TypeError(f"a handler's content must be dict, list, str or bytes, not {type(content)}")
 
 
 def run_handler(
@@ -180,7 +151,8 @@ def run_handler(
     _capture.sink = sink
     try:
         with _capturing:
-            return _encode(handler(request, context))
+            answer = handler(request, context)
+        return convert(answer)
     except Exception as error:
         for line in traceback.format_exc().rstrip().splitlines():
             log(line)
