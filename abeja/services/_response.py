@@ -6,12 +6,13 @@ here and nowhere else; a non-2xx answer becomes its ``HttpError`` class here too
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import gc
 import json
 import math
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -129,20 +130,30 @@ def decode_object(response: HTTPResponse, content: bytes | None = None) -> dict[
 _PAUSE_GC_FROM = 64 * 1024
 
 
-def decode_model(model: type[_M], response: HTTPResponse, content: bytes | None = None) -> _M:
-    """A typed model straight from the body bytes (pydantic parses the JSON itself)."""
-    body = response.content if content is None else content
+@contextlib.contextmanager
+def _validating(response: HTTPResponse, model: type[BaseModel], body: bytes) -> Iterator[None]:
+    """Around a validation: the collector paused for a large body (as the caller had it),
+    and pydantic's error turned into the same ``InvalidResponseError`` for both layers."""
     pause = len(body) >= _PAUSE_GC_FROM and gc.isenabled()
+    if pause:
+        gc.disable()
     try:
-        if pause:
-            gc.disable()
-        return model.model_validate_json(body)
+        yield
     except ValidationError as error:
         problems = _problems(error)
+        raise _invalid(
+            response, f"the answer is not a valid {model.__name__}: {problems}"
+        ) from None
     finally:
         if pause:
             gc.enable()
-    raise _invalid(response, f"the answer is not a valid {model.__name__}: {problems}")
+
+
+def decode_model(model: type[_M], response: HTTPResponse, content: bytes | None = None) -> _M:
+    """A typed model straight from the body bytes (pydantic parses the JSON itself)."""
+    body = response.content if content is None else content
+    with _validating(response, model, body):
+        return model.model_validate_json(body)
 
 
 def validated_object(
@@ -155,19 +166,9 @@ def validated_object(
     the same ``InvalidResponseError`` in both layers.
     """
     data = decode_object(response, content)
-    body = response.content if content is None else content
-    pause = len(body) >= _PAUSE_GC_FROM and gc.isenabled()
-    try:
-        if pause:
-            gc.disable()
+    with _validating(response, model, response.content if content is None else content):
         model.model_validate(data)
-        return data
-    except ValidationError as error:
-        problems = _problems(error)
-    finally:
-        if pause:
-            gc.enable()
-    raise _invalid(response, f"the answer is not a valid {model.__name__}: {problems}")
+    return data
 
 
 def _problems(error: ValidationError) -> str:
