@@ -97,18 +97,20 @@ class Sender:
         self,
         prepared: requests.PreparedRequest,
         *,
+        origin: str,
         path: str,
         proxies: Mapping[str, str],
         limits: Limits,
     ) -> HTTPResponse:
-        """Send once and read the whole answer; raises AttemptFailed or ResponseTooLargeError."""
+        """Send once and read the whole answer; raises AttemptFailed or ResponseTooLargeError.
+
+        ``origin`` is ``scheme://host[:port]`` of the prepared URL, ``path`` the rest.
+        """
         url = prepared.url or ""
         remaining = limits.remaining()
         if remaining <= 0:
             raise AttemptFailed("deadline", "the call's deadline passed", sent=False)
         seconds = min(limits.timeout, remaining)
-        end = url.find("/", 8)
-        origin = url if end < 0 else url[:end]
         host_port = self._origins.get(origin)
         if host_port is None:
             parts = urllib3.util.parse_url(origin)

@@ -59,6 +59,7 @@ class _Attempts:
         self,
         transport: Transport,
         prepared: requests.PreparedRequest,
+        origin: str,
         path: str,
         data: object,
         limits: Limits,
@@ -66,6 +67,8 @@ class _Attempts:
     ) -> None:
         self.transport = transport
         self.prepared = prepared
+        self.origin = origin
+        self.proxies = transport._proxies_for(origin)
         self.path = path
         self.limits = limits
         self.idempotent = idempotent
@@ -85,8 +88,9 @@ class _Attempts:
         try:
             outcome.response = self.transport._sender.send(
                 self.prepared,
+                origin=self.origin,
                 path=self.path,
-                proxies=self.transport._proxies_for(self.prepared.url or ""),
+                proxies=self.proxies,
                 limits=self.limits,
             )
             outcome.response.elapsed = time.perf_counter() - started
@@ -246,9 +250,8 @@ class Transport:
         finally:
             _outer_deadline.reset(token)
 
-    def _proxies_for(self, url: str) -> dict[str, str]:
-        end = url.find("/", len("https://"))
-        origin = url if end < 0 else url[:end]
+    def _proxies_for(self, origin: str) -> dict[str, str]:
+        """The proxies for ``scheme://host[:port]``, read once per origin."""
         proxies = self._proxies.get(origin)
         if proxies is None:
             proxies = dict(self._session.proxies)
@@ -320,11 +323,11 @@ class Transport:
         prepared.url = url + query  # built from checked ids and urlencode: nothing to normalise
         prepared.headers = CaseInsensitiveDict(send_headers)
         prepared.prepare_body(data, None)  # Content-Length, or chunked for iterators
-        end = url.find("/", len("https://"))
-        path = (url[end:] if end >= 0 else "/") + query
+        end = url.find("/", len("https://"))  # the first "/" after scheme://host
+        origin, path = (url, "/") if end < 0 else (url[:end], url[end:])
         idempotent = method in C.IDEMPOTENT_METHODS
         attempts = _Attempts(
-            self, prepared, path, data, self._limits(timeout, max_bytes), idempotent
+            self, prepared, origin, path + query, data, self._limits(timeout, max_bytes), idempotent
         )
         outcome = attempts()
         if worth_retrying(outcome, idempotent) and attempts.rewind is not None:
