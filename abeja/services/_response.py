@@ -206,8 +206,13 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
         return None
 
 
-def error_for(response: HTTPResponse, now: float) -> exc.HttpError:
-    """The exception for a non-2xx answer, built from the platform's error body."""
+def error_for(
+    response: HTTPResponse, now: float, *, may_have_applied: bool = False, note: str | None = None
+) -> exc.HttpError:
+    """The exception for a non-2xx answer, built from the platform's error body.
+
+    ``note`` is appended to the description (the client's own hint, say).
+    """
     try:
         body = json.loads(response.content)
     except (ValueError, RecursionError):
@@ -224,6 +229,8 @@ def error_for(response: HTTPResponse, now: float) -> exc.HttpError:
         error = response.reason or "error"
         description = response.content[:500].decode("utf-8", "replace").strip()
         detail = None
+    if note:
+        description = f"{description} ({note})" if description else note
     cls = _STATUS_ERRORS.get(response.status_code, exc.HttpError)
     return cls(
         error,
@@ -234,6 +241,7 @@ def error_for(response: HTTPResponse, now: float) -> exc.HttpError:
         method=response.method,
         request_id=response.request_id,
         retry_after=parse_retry_after(response.headers.get("Retry-After"), now),
+        may_have_applied=may_have_applied,
     )
 
 

@@ -290,8 +290,6 @@ class Transport:
         result = self._exchange(method, url, params, data, headers, timeout, max_bytes)
         # Raised here, where no local holds the credential or the requests objects.
         if isinstance(result, exc.Error):
-            if isinstance(result, exc.Unauthorized) and "Authorization" not in self._headers:
-                result.error_description = f"{result.error_description} ({NO_CREDENTIAL})"
             raise result
         return result
 
@@ -349,6 +347,10 @@ class Transport:
         assert response is not None
         if response.status_code < 300:
             return response
-        error = error_for(response, time.time())
-        error.may_have_applied = not idempotent and response.status_code >= 500
-        return error
+        no_credential = response.status_code == 401 and "Authorization" not in self._headers
+        return error_for(
+            response,
+            time.time(),
+            may_have_applied=not idempotent and response.status_code >= 500,
+            note=NO_CREDENTIAL if no_credential else None,
+        )
