@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ._response import HTTPResponse, PredictResponse
+from ._response import HTTPResponse, HTTPView, PredictResponse
 
 if TYPE_CHECKING:
     from ._resources import Services
@@ -20,28 +20,13 @@ _RAW_CALLS = frozenset(
 
 
 @dataclass(frozen=True)
-class RawResponse(Generic[_T]):
+class RawResponse(HTTPView, Generic[_T]):
     """A call's HTTP answer beside what the typed call returns (``parsed``)."""
 
     http: HTTPResponse
     """Status, headers, body, ``request_id`` and ``elapsed`` of the final attempt."""
     parsed: _T
     """The model the typed call returns."""
-
-    @property
-    def status_code(self) -> int:
-        """The HTTP status."""
-        return self.http.status_code
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        """The response headers (case-insensitive)."""
-        return self.http.headers
-
-    @property
-    def request_id(self) -> str | None:
-        """The server's request id, when it sent one."""
-        return self.http.request_id
 
     @property
     def elapsed(self) -> float:

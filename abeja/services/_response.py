@@ -245,7 +245,30 @@ def error_for(
     )
 
 
-class PredictResponse:
+class HTTPView:
+    """Status, headers and request id of an ``http`` answer (a mixin: ``PredictResponse``,
+    ``RawResponse``)."""
+
+    __slots__ = ()
+    http: HTTPResponse
+
+    @property
+    def status_code(self) -> int:
+        """HTTP status (always 2xx: other statuses raise)."""
+        return self.http.status_code
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Response headers, a case-insensitive mapping."""
+        return self.http.headers
+
+    @property
+    def request_id(self) -> str | None:
+        """The server's request id header, when it sent one."""
+        return self.http.request_id
+
+
+class PredictResponse(HTTPView):
     """What a service answered to a prediction request."""
 
     __slots__ = ("http",)
@@ -258,16 +281,6 @@ class PredictResponse:
     def response(self) -> requests.Response:
         """The underlying ``requests.Response`` (kept for older code; prefer :attr:`http`)."""
         return self.http.as_requests_response()
-
-    @property
-    def status_code(self) -> int:
-        """HTTP status (always 2xx: other statuses raise)."""
-        return self.http.status_code
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        """Response headers, a case-insensitive mapping."""
-        return self.http.headers
 
     @property
     def content(self) -> bytes:
@@ -291,11 +304,6 @@ class PredictResponse:
     def content_type(self) -> str | None:
         """The ``Content-Type`` header, when sent."""
         return self.http.headers.get("Content-Type")
-
-    @property
-    def request_id(self) -> str | None:
-        """The server's request id header, when it sent one."""
-        return self.http.request_id
 
     def json(self) -> Any:
         """The body parsed as JSON; :class:`InvalidResponseError` when it is not JSON."""

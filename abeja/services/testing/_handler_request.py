@@ -17,7 +17,22 @@ from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
 
-class Content(Mapping[str, Any]):
+class _Fields(Mapping[str, Any]):
+    """A read-only mapping over ``self._fields`` (the runtime's entities are mappings)."""
+
+    _fields: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self._fields[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields)
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+
+class Content(_Fields):
     """One part of a request body: ``content_type``, ``metadata``, ``body`` (a binary
     file), ``file_name`` and ``form_name``."""
 
@@ -37,15 +52,6 @@ class Content(Mapping[str, Any]):
             "file_name": file_name,
             "form_name": form_name,
         }
-
-    def __getitem__(self, key: str) -> Any:
-        return self._fields[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._fields)
-
-    def __len__(self) -> int:
-        return len(self._fields)
 
     def read(self, size: int = -1) -> bytes:
         """Read this part's body like a file."""
@@ -82,7 +88,7 @@ class HttpHeaders(Mapping[str, str]):
         return [{"key": name, "values": list(values)} for name, values in self._values.items()]
 
 
-class PredictRequest(Mapping[str, Any]):
+class PredictRequest(_Fields):
     """What a handler receives: the HTTP request sent to the service (see the module)."""
 
     def __init__(
@@ -117,15 +123,9 @@ class PredictRequest(Mapping[str, Any]):
         }
 
     def __getitem__(self, key: str) -> Any:
-        if key == "metadata":
+        if key == "metadata":  # the first content's, as the runtime's request answers
             return self._fields["contents"][0]["metadata"]
         return self._fields[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._fields)
-
-    def __len__(self) -> int:
-        return len(self._fields)
 
     def read(self, size: int = -1) -> bytes:
         """Read the first content's body like a file."""
