@@ -8,6 +8,7 @@ connection left checked out.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections import Counter
@@ -19,7 +20,7 @@ import pytest
 
 from abeja.exceptions import Error
 from abeja.services import APIClient, ServiceClient
-from abeja.services.testing import PredictContext, PredictRequest, ServiceEmulator
+from abeja.services.testing import PredictRequest, ServiceEmulator
 
 CALLS = 2_000
 FAULT_SHARE = 0.3
@@ -77,8 +78,9 @@ class Figures:
         return "\n".join(lines)
 
 
-def _handler(request: PredictRequest, context: PredictContext) -> dict[str, Any]:
-    return {"status_code": 200, "content_type": "application/json", "content": request.json()}
+def _handler(request: PredictRequest, context: Any) -> dict[str, Any]:
+    content = json.loads(request.read())
+    return {"status_code": 200, "content_type": "application/json", "content": content}
 
 
 class Soak:

@@ -7,8 +7,10 @@ import io
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from abeja.services import ServiceClient
-from abeja.services.testing import PredictRequest, ServiceEmulator
+from abeja.services.testing import Content, PredictRequest, ServiceEmulator
 
 from ..abeja_sdk import registry_wheel, wheel_file
 
@@ -34,26 +36,36 @@ def test_the_abejacli_predict_template_runs_unchanged(
 
 
 def test_the_request_is_a_read_only_mapping_with_the_runtimes_keys() -> None:
+    headers = [
+        {"key": "content-type", "values": ["image/png"]},
+        {"key": "x-tag", "values": ["a", "b"]},
+    ]
     request = PredictRequest(
-        method="POST",
-        headers={"Content-Type": "image/png", "X-Tag": "a", "Authorization": "Bearer s3cret"},
-        content_type="image/png",
-        stream=io.BytesIO(b"bytes"),
+        "POST", "image/png", headers, [Content(None, None, io.BytesIO(b"bytes"))]
     )
     assert "http_method" in request and request.get("http_method") == "POST"
     assert set(request) == {"http_method", "content_type", "headers", "http_headers", "contents"}
-    assert {"key": "x-tag", "values": ["a"]} in request["headers"]
-    assert request["http_headers"]["X-TAG"] == "a" and request["http_headers"].get_all("x-tag") == [
-        "a"
-    ]
-    assert "authorization" not in request["http_headers"]  # the platform removes it
+    assert request["headers"] == headers
+    http_headers = request["http_headers"]
+    assert http_headers["X-TAG"] == "b" and http_headers.get_all("x-tag") == ["a", "b"]
+    assert http_headers["absent"] is None and http_headers.get("absent", "-") == "-"
+    assert list(http_headers) == [("content-type", "image/png"), ("x-tag", "a"), ("x-tag", "b")]
+    assert len(http_headers) == 3 and "X-Tag" in http_headers
     content: Any = request["contents"][0]
     assert (content["content_type"], content["file_name"], content["form_name"]) == (
-        "image/png",
+        None,
         None,
         None,
     )
-    assert request["metadata"] == {} and request.read() == b"bytes"
+    assert request["metadata"] is None and request.get("metadata") is None
+    assert request.read(2) == b"by" and request.read() == b"tes"
+    with pytest.raises(TypeError):
+        request["http_method"] = "GET"  # type: ignore[index]
+    empty = PredictRequest("GET", "text/plain", [], [])
+    with pytest.raises(ValueError, match="no body"):
+        empty.read()
+    with pytest.raises(ValueError, match="no content"):
+        empty["metadata"]
 
 
 def test_a_handler_never_sees_the_authorization_header(emulator: ServiceEmulator) -> None:

@@ -16,16 +16,17 @@ if not hasattr(_services, "ServiceClient"):  # abeja-sdk's abeja/services/__init
     )
 
 from ._clock import FakeClock  # noqa: E402
+from ._demo import handler as demo_handler
 from ._emulator import ServiceEmulator  # noqa: E402
 from ._faults import Fault
-from ._handler_request import PredictRequest
+from ._handler_request import Content, HttpHeaders, PredictRequest
 from ._recorder import ServedRequest
-from ._runtime import PredictContext, demo_handler
 
 __all__ = [
+    "Content",
     "FakeClock",
     "Fault",
-    "PredictContext",
+    "HttpHeaders",
     "PredictRequest",
     "ServedRequest",
     "ServiceEmulator",

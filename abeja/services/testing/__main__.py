@@ -3,29 +3,33 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import shlex
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .._validation import check_path_id
-from ._records import Handler
+from ._handlers import HandlerSpec
+
+if TYPE_CHECKING:
+    from ._emulator import ServiceEmulator
 
 
-def _load_handler(spec: str) -> Handler:
+def _handler(spec: str) -> str:
     module_name, _, attribute = spec.partition(":")
-    if not module_name or not attribute:
+    if not module_name or not attribute or ":" in attribute:
         raise argparse.ArgumentTypeError(f"--handler takes module:function, got {spec!r}")
-    if "" not in sys.path and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # as `python -m` would: the handler is usually here
+    return spec
+
+
+def _check_importable(spec: str) -> str | None:
+    """Why the handler cannot be imported from the current directory, or None."""
     try:
-        handler = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as error:
-        raise argparse.ArgumentTypeError(f"cannot load handler {spec!r}: {error}") from None
-    if not callable(handler):
-        raise argparse.ArgumentTypeError(f"{spec!r} is not callable")
-    return handler  # type: ignore[no-any-return]
+        HandlerSpec.of(spec, os.getcwd()).load()
+    except (ImportError, AttributeError, TypeError) as error:
+        return f"cannot load handler {spec!r}: {error}"
+    return None
 
 
 def _deployment(spec: str) -> tuple[str, list[str]]:
@@ -64,19 +68,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--handler",
-        type=_load_handler,
+        type=_handler,
         default=None,
         metavar="MODULE:FUNCTION",
-        help="the model handler for every seeded version (default: the demo handler)",
+        help="the model handler for every seeded version, imported from the current"
+        " directory (default: the demo handler)",
+    )
+    parser.add_argument(
+        "--runtime",
+        choices=("in-process", "abejaruntime"),
+        default="in-process",
+        help="call handlers in this process (default), or run each service instance as"
+        " the platform's real runtime process (needs abejaruntime)",
     )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the emulator until interrupted; prints the environment that points clients here."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.handler is not None and args.runtime == "in-process":
+        problem = _check_importable(args.handler)
+        if problem:
+            parser.error(problem)
+    try:
+        emulator = _emulator(args)
+    except (RuntimeError, ValueError) as error:
+        print(f"abeja-service-emulator: {error}", file=sys.stderr)
+        return 2
+    return _serve(emulator, args)
+
+
+def _emulator(args: argparse.Namespace) -> ServiceEmulator:
     from ._emulator import DEFAULT_AUTH_TOKEN, ServiceEmulator
 
-    args = build_parser().parse_args(argv)
     emulator = ServiceEmulator(
         host=args.host,
         port=args.port,
@@ -84,11 +110,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_page_size=args.log_page_size,
         auth_token=args.auth_token or DEFAULT_AUTH_TOKEN,
         seed=not args.deployment,
+        runtime=args.runtime,
     )
+    source = os.getcwd()
     if args.handler is not None and not args.deployment:
-        emulator.add_deployment(emulator.deployment_id, {emulator.version_id: args.handler})
+        emulator.add_deployment(
+            emulator.deployment_id, {emulator.version_id: args.handler}, source=source
+        )
     for deployment_id, versions in args.deployment:
-        emulator.add_deployment(deployment_id, dict.fromkeys(versions, args.handler))
+        emulator.add_deployment(deployment_id, dict.fromkeys(versions, args.handler), source=source)
+    return emulator
+
+
+def _serve(emulator: ServiceEmulator, args: argparse.Namespace) -> int:
     try:
         emulator.start()
     except OSError as error:

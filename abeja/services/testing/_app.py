@@ -19,12 +19,13 @@ from ._faults import Fault, Faults
 from ._predict import serve_prediction
 from ._recorder import Recorder, ServedRequest
 from ._records import ApiError, bad_request
+from ._runtime_process import RuntimeProcesses
 from ._schema import create_arguments, update_arguments
 from ._state import EmulatorState
 from ._wire import Request, Response, error, json_response
 
 _ID = r"([^/]+)"
-# The handler sees the method; which methods the platform forwards is the proxy's business.
+# Every method reaches the proxy's side, which answers those the runtime is not given.
 _ANY_METHOD = dict.fromkeys(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"), "predict")
 _SERVICES = rf"/organizations/{_ID}/deployments/{_ID}/services"
 # (path pattern, {method: route}); the first pattern that matches the path decides.
@@ -108,8 +109,10 @@ class App:
         auth_token: str,
         users: Mapping[str, str],
         default_organization: str,
+        runtimes: RuntimeProcesses | None = None,
     ) -> None:
         self.state = state
+        self.runtimes = runtimes
         self.faults = Faults()
         self.recorder = Recorder()
         self.auth_token = auth_token
@@ -120,18 +123,32 @@ class App:
             "create": lambda r, a: json_response(s.create(*a, **create_arguments(_json_body(r)))),
             "list": lambda r, a: json_response(s.list(*a)),
             "get": lambda r, a: json_response(s.get(*a)),
-            "update": lambda r, a: json_response(s.update(*a, **update_arguments(_json_body(r)))),
-            "delete": lambda r, a: json_response(s.delete(*a)),
+            "update": lambda r, a: self._retire(
+                a, json_response(s.update(*a, **update_arguments(_json_body(r))))
+            ),
+            "delete": lambda r, a: self._retire(a, json_response(s.delete(*a))),
             "start": lambda r, a: json_response(s.start(*a)),
-            "stop": lambda r, a: json_response(s.stop(*a)),
+            "stop": lambda r, a: self._retire(a, json_response(s.stop(*a))),
             "logs": self._logs,
-            "predict": lambda r, a: serve_prediction(s, r, *a),
+            "predict": lambda r, a: serve_prediction(s, self.runtimes, r, *a),
         }
+
+    def _retire(self, args: tuple[str, ...], answer: Response) -> Response:
+        """A stopped, deleted or changed service's runtime processes end."""
+        if self.runtimes is not None:
+            self.runtimes.discard(args[2])
+        return answer
+
+    def close(self) -> None:
+        """End every runtime process."""
+        if self.runtimes is not None:
+            self.runtimes.close()
 
     def reset(self) -> None:
         """Back to a fresh emulator: faults cleared, delays cut short, state and log reset."""
         self.faults.interrupt()
         self.recorder.wait_idle()
+        self.close()
         self.state.reset()
         self.recorder.reset()
         self.faults.rearm()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ._faults import Fault, Faults
+from ._handlers import HandlerSpec
 from ._recorder import Recorder
 from ._records import ApiError
 from ._state import EmulatorState
@@ -84,7 +85,7 @@ class Control:
         self.state.add_deployment(
             spec["deployment_id"],
             organization_id=str(spec.get("organization_id") or self.default_organization),
-            versions=dict.fromkeys(spec.get("versions") or []),
+            versions={v: HandlerSpec.of(None) for v in spec.get("versions") or []},
             environment=spec.get("environment") or {},
         )
         return json_response({"message": "deployment added"})

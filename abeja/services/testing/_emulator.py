@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from .._client import ServiceClient
 from ._app import App
 from ._faults import Fault
+from ._handlers import Handler, HandlerSpec
 from ._recorder import ServedRequest
-from ._records import ApiError, Handler, ServiceRecord
+from ._records import ApiError, ServiceRecord
+from ._runtime_process import runtime_processes
 from ._server import ServerThread
 from ._state import EmulatorState, EpochClock, Seed
 
@@ -40,6 +43,10 @@ class ServiceEmulator:
         ready_delay: seconds a service stays ``IN_PROGRESS`` after create, update or start.
         log_page_size: events per page of ``recentlogs``.
         clock: epoch seconds; drives timestamps and ``ready_delay``.
+        runtime: ``"in-process"`` calls handlers in this process, as the platform's
+            runtime would; ``"abejaruntime"`` runs each service instance as the real
+            runtime process (``pip install 'abeja-services[runtime]'``, Python 3.10-3.12).
+        runtime_python: the interpreter that has abejaruntime (default: this one).
     """
 
     def __init__(
@@ -53,8 +60,12 @@ class ServiceEmulator:
         users: Mapping[str, str] | None = None,
         clock: EpochClock = time.time,
         seed: bool = True,
+        runtime: Literal["in-process", "abejaruntime"] = "in-process",
+        runtime_python: str | None = None,
     ) -> None:
         defaults = Seed()
+        self.runtime = runtime
+        runtimes = runtime_processes(runtime, runtime_python)
         self.organization_id = defaults.organization_id
         self.deployment_id = defaults.deployment_id
         self.version_id = defaults.version_id
@@ -76,6 +87,7 @@ class ServiceEmulator:
                 for k, v in credentials.items()
             },
             default_organization=self.organization_id,
+            runtimes=runtimes,
         )
         self._server = ServerThread(self._app, host, port)
 
@@ -85,8 +97,9 @@ class ServiceEmulator:
         return self
 
     def stop(self) -> None:
-        """Stop serving and close open connections (idempotent)."""
+        """Stop serving, close open connections and end runtime processes (idempotent)."""
         self._server.stop()
+        self._app.close()
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until interrupted (the command line's mode)."""
@@ -198,16 +211,31 @@ class ServiceEmulator:
     def add_deployment(
         self,
         deployment_id: str,
-        versions: Mapping[str, Handler | None] | None = None,
+        versions: Mapping[str, Handler | str | None] | None = None,
         *,
         organization_id: str | None = None,
         environment: Mapping[str, str] | None = None,
+        source: str | Path | None = None,
     ) -> None:
-        """Add a deployment with ``{version_id: handler}`` (None: the demo handler)."""
+        """Add a deployment with ``{version_id: handler}``.
+
+        A handler is a callable, ``"module:function"`` imported from ``source`` (by
+        default the current directory), or None for the demo handler. In the
+        ``abejaruntime`` mode a callable must be importable by name (a module-level
+        function), since the runtime process imports it.
+        """
+        specs = {v: HandlerSpec.of(h, source) for v, h in (versions or {}).items()}
+        if self.runtime == "abejaruntime":
+            for spec in specs.values():
+                if spec.target is None:
+                    raise ValueError(
+                        f"the abejaruntime runtime imports handlers by name; {spec.function!r} "
+                        "has none: give a module-level function or 'module:function'"
+                    )
         self._state.add_deployment(
             deployment_id,
             organization_id=organization_id or self.organization_id,
-            versions=versions,
+            versions=specs,
             environment=environment,
         )
 

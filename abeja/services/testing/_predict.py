@@ -1,71 +1,96 @@
-"""The predict route, as the serving proxy does it: HTTP in, a handler call, HTTP out."""
+"""The predict route, as the platform serves it: the proxy's side (:mod:`._proxy`), then
+the service's runtime, in this process (:mod:`._runtime`) or as the real abejaruntime
+process (:mod:`._runtime_process`), one request at a time per instance."""
 
 from __future__ import annotations
 
-import logging
 import time
+import traceback
+from collections.abc import Callable, Mapping
 
-from ._handler_request import PredictRequest
+from ._proxy import ProxyAnswer, ProxyRequest, RuntimeReply, http_answer, proxy_request
 from ._records import ServiceRecord
-from ._runtime import PredictContext, demo_handler, run_handler
+from ._runtime import call_in_process, service_environment
+from ._runtime_process import RuntimeProcesses, RuntimeUnavailable
 from ._state import READY, EmulatorState
-from ._wire import Request, Response, error
+from ._wire import Request, Response
+
+UNAVAILABLE = "service unavailable"
 
 
 def serve_prediction(
     state: EmulatorState,
+    runtimes: RuntimeProcesses | None,
     request: Request,
     organization_id: str,
     deployment_id: str,
     service_id: str,
 ) -> Response:
-    """Run the service's handler on ``request``; 503 unless the service is READY."""
+    """Answer a prediction request; 503 unless the service is READY.
+
+    ``runtimes`` runs handlers in real runtime processes; None runs them in this process.
+    """
     started = time.perf_counter()
     with state.lock:
         record = state.service(organization_id, deployment_id, service_id)
-        status = record.status
-        version = record.version
-        environment = state.environment(record)
-    if status != READY:
-        return error(503, "service_unavailable", f"service {service_id} is {status}")
-    context = PredictContext(
-        organization_id=organization_id,
-        deployment_id=deployment_id,
-        service_id=service_id,
-        version_id=version.version_id,
-        model_version=version.model_version,
-        environment=environment,
-        logger=logging.getLogger(f"abeja.emulator.{service_id}"),
-    )
-    predict_request = PredictRequest(
-        method=request.method,
-        headers=request.headers,
-        content_type=request.headers.get("Content-Type", "application/octet-stream"),
-        stream=request.body,
-    )
-    request.body.seek(0)
-    with record.instances:  # wait for a free instance, as behind the serving proxy
-        result = run_handler(
-            version.handler or demo_handler,
-            predict_request,
-            context,
-            lambda line: state.log(record, line),
-        )
+        ready = record.status == READY
+        identity = _identity(record)
+        user_environment = state.environment(record)
+        environment = service_environment(identity, user_environment, record.version.handler)
+    if not ready:
+        return ProxyAnswer(503, UNAVAILABLE).response()
+    try:
+        proxied = proxy_request(request)
+    except ProxyAnswer as answer:
+        return answer.response()
+
+    def log(line: str) -> None:
+        state.log(record, line)
+
+    with record.instances.slot() as instance:  # one request at a time per instance
+        reply = _run(runtimes, record, instance, proxied, environment, log)
     elapsed = (time.perf_counter() - started) * 1000
-    state.log(
-        record,
+    log(
         f"{request.method} /deployments/{deployment_id}/services/{service_id} "
-        f"{result.status} {request.length}B in {elapsed:.1f} ms",
+        f"{reply.status} {request.length}B in {elapsed:.1f} ms"
     )
-    headers = {**result.headers, **_proxy_headers(record)}
-    return Response(result.status, result.body, result.content_type, headers)
+    return http_answer(reply, identity)
 
 
-def _proxy_headers(record: ServiceRecord) -> dict[str, str]:
-    """The headers the serving proxy adds to every answer."""
+def _identity(record: ServiceRecord) -> dict[str, str]:
     return {
-        "X-Abeja-Model-Id": record.models.get("alias", ""),
-        "X-Abeja-Model-Version": record.version.model_version,
-        "X-Abeja-Deployment-Id": record.deployment_id,
-        "X-Abeja-Service-Id": record.service_id,
+        "organization_id": record.organization_id,
+        "deployment_id": record.deployment_id,
+        "service_id": record.service_id,
+        "model_id": record.models.get("alias", ""),
+        "model_version": record.version.model_version,
+        "model_version_id": record.version.version_id,
     }
+
+
+def _run(
+    runtimes: RuntimeProcesses | None,
+    record: ServiceRecord,
+    instance: int,
+    request: ProxyRequest,
+    environment: Mapping[str, str],
+    log: Callable[[str], None],
+) -> RuntimeReply:
+    spec = record.version.handler
+    if runtimes is None:
+        try:
+            handler = spec.load()
+        except Exception:  # noqa: BLE001 - the runtime would not start: the proxy says 503
+            for line in traceback.format_exc().rstrip().splitlines():
+                log(line)
+            return RuntimeReply(503, error_message=UNAVAILABLE)
+        return call_in_process(handler, request, environment, log)
+    if spec.target is None or spec.source is None:
+        log(f"emulator: the runtime cannot import {spec.function!r}: give 'module:function'")
+        return RuntimeReply(503, error_message=UNAVAILABLE)
+    key = (record.service_id, record.version.version_id, instance, *sorted(environment.items()))
+    try:
+        return runtimes.instance(key, spec.source, environment, log).call(request)
+    except RuntimeUnavailable as error:
+        log(f"emulator: {error}")
+        return RuntimeReply(503, error_message=UNAVAILABLE)

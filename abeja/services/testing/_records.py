@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
 
 from .._status import ServiceStatus
-
-Handler = Callable[[Any, Any], Any]
-"""A model handler: ``handler(request, context) -> {"status_code", "content_type", "content"}``."""
+from ._handlers import HandlerSpec
 
 
 class ApiError(Exception):
@@ -48,7 +46,7 @@ class Version:
 
     version_id: str
     model_version: str
-    handler: Handler | None
+    handler: HandlerSpec
 
 
 @dataclass
@@ -85,12 +83,16 @@ class ServiceRecord:
 
 
 class Instances:
-    """``count`` instances, each serving one request at a time; resizable."""
+    """``count`` instances, each serving one request at a time; resizable.
+
+    ``with instances.slot() as number:`` waits for a free instance and gives its number
+    (0 to count - 1), so a request always runs on one instance of its own.
+    """
 
     def __init__(self, count: int) -> None:
         self._condition = threading.Condition()
         self._count = count
-        self._busy = 0
+        self._busy: set[int] = set()
 
     def resize(self, count: int) -> None:
         """Run ``count`` instances from now on (requests being served finish)."""
@@ -98,15 +100,23 @@ class Instances:
             self._count = count
             self._condition.notify_all()
 
-    def __enter__(self) -> None:
-        with self._condition:
-            self._condition.wait_for(lambda: self._busy < self._count)
-            self._busy += 1
+    def _free(self) -> int | None:
+        return next((n for n in range(self._count) if n not in self._busy), None)
 
-    def __exit__(self, *exc_info: object) -> None:
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[int]:
+        """Wait for a free instance and hold it; gives its number."""
         with self._condition:
-            self._busy -= 1
-            self._condition.notify()
+            self._condition.wait_for(lambda: self._free() is not None)
+            number = self._free()
+            assert number is not None
+            self._busy.add(number)
+        try:
+            yield number
+        finally:
+            with self._condition:
+                self._busy.discard(number)
+                self._condition.notify_all()
 
 
 @dataclass

@@ -1,169 +1,93 @@
-"""Running model handlers as the platform runtime does: request, context, captured output."""
+"""The in-process runtime: a handler called in this process, as abejaruntime 1.1.1 calls it.
+
+Same request (:mod:`._handler_request`), same ``context`` (the dict parsed from
+``CONTEXT``), same environment variables (seen through ``os.environ`` while the handler
+runs), same conversion of the answer (:mod:`._convert`) and the same error reply. The
+differential test (``tests/testing/test_runtime_modes.py``) runs a matrix of requests
+through this and through the real runtime and compares the HTTP answers byte for byte.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
-import logging
-import sys
-import threading
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TextIO
+from collections.abc import Callable, Mapping
 
-from ._convert import HandlerResult, convert
-from ._handler_request import PredictRequest
+from ._capture import captured
+from ._convert import convert
+from ._handler_request import Content, PredictRequest
+from ._handlers import Handler, HandlerSpec
+from ._proxy import ProxyRequest, RuntimeReply
 
-_capture = threading.local()
-
-
-class _CapturingStream(io.TextIOBase):
-    """Stands in for ``sys.stdout``/``sys.stderr``: a handler's thread writes to its service log."""
-
-    def __init__(self, wrapped: TextIO) -> None:
-        self.wrapped = wrapped
-
-    def write(self, text: str) -> int:
-        sink: Callable[[str], None] | None = getattr(_capture, "sink", None)
-        if sink is None:
-            return self.wrapped.write(text)
-        sink(text)
-        return len(text)
-
-    def flush(self) -> None:
-        if getattr(_capture, "sink", None) is None:
-            self.wrapped.flush()
-
-    def fileno(self) -> int:
-        return self.wrapped.fileno()
-
-    def isatty(self) -> bool:
-        return self.wrapped.isatty()
-
-    def __getattr__(self, name: str) -> Any:
-        # Anything else (buffer, encoding, ...) is the real stream's.
-        return getattr(self.wrapped, name)
+UNEXPECTED = "unexpected error occurred"
+"""The runtime's message for a handler that raised (the traceback goes to the log only)."""
 
 
-class _CapturingLogHandler(logging.Handler):
-    """Sends log records made in a handler's thread to that service's log."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        sink: Callable[[str], None] | None = getattr(_capture, "sink", None)
-        if sink is not None:
-            sink(f"{record.levelname} {record.name}: {record.getMessage()}\n")
-
-
-_log_handler = _CapturingLogHandler()
-
-
-class _Capture:
-    """Wraps ``sys.stdout``/``sys.stderr`` and adds the log handler only while a handler
-    runs (counted across threads), and puts the process back as it was afterwards."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._running = 0
-        self._wrappers: tuple[_CapturingStream, _CapturingStream] | None = None
-
-    def __enter__(self) -> None:
-        with self._lock:
-            self._running += 1
-            if self._running == 1:
-                self._wrappers = (_CapturingStream(sys.stdout), _CapturingStream(sys.stderr))
-                sys.stdout, sys.stderr = self._wrappers
-                logging.getLogger().addHandler(_log_handler)
-
-    def __exit__(self, *exc_info: object) -> None:
-        with self._lock:
-            self._running -= 1
-            if self._running == 0 and self._wrappers is not None:
-                out, err = self._wrappers
-                # Only ours are taken back: whoever replaced them since keeps theirs.
-                if sys.stdout is out:
-                    sys.stdout = out.wrapped
-                if sys.stderr is err:
-                    sys.stderr = err.wrapped
-                logging.getLogger().removeHandler(_log_handler)
-                self._wrappers = None
+def service_environment(
+    identity: Mapping[str, str], user_environment: Mapping[str, str], spec: HandlerSpec
+) -> dict[str, str]:
+    """The variables a service's runtime process sees: the user's, then the platform's."""
+    source = str(spec.source) if spec.source is not None else "."
+    return {
+        "CONTEXT": "{}",
+        **user_environment,
+        "ABEJA_ORGANIZATION_ID": identity["organization_id"],
+        "ABEJA_DEPLOYMENT_ID": identity["deployment_id"],
+        "ABEJA_SERVICE_ID": identity["service_id"],
+        "ABEJA_MODEL_ID": identity["model_id"],
+        "ABEJA_MODEL_VERSION": identity["model_version"],
+        "ABEJA_MODEL_VERSION_ID": identity["model_version_id"],
+        "ABEJA_TRAINING_RESULT_DIR": source,
+        "HANDLER": spec.target or "",
+    }
 
 
-_capturing = _Capture()
+class _Lines:
+    """Text written in pieces, sent to the log a whole non-blank line at a time."""
 
+    def __init__(self, log: Callable[[str], None]) -> None:
+        self._log = log
+        self._pending = ""
 
-@dataclass
-class PredictContext:
-    """What a handler knows about where it runs."""
-
-    organization_id: str
-    deployment_id: str
-    service_id: str
-    version_id: str
-    model_version: str
-    environment: dict[str, str]
-    logger: logging.Logger
-
-
-def demo_handler(request: PredictRequest, context: PredictContext) -> dict[str, Any]:
-    """The default model: echoes JSON, and describes any other body (size, sha256)."""
-    if request.content_type.startswith("application/json"):
-        payload = request.json()
-        print(f"demo model {context.model_version}: received {type(payload).__name__}")
-        content: dict[str, Any] = {"echo": payload, "model_version": context.model_version}
-    else:
-        digest = hashlib.sha256()
-        size = 0
-        for chunk in request.iter_chunks():
-            digest.update(chunk)
-            size += len(chunk)
-        print(f"demo model {context.model_version}: received {size} bytes")
-        content = {
-            "content_type": request.content_type,
-            "bytes": size,
-            "sha256": digest.hexdigest(),
-        }
-    return {"status_code": 200, "content_type": "application/json", "content": content}
-
-
-def run_handler(
-    handler: Callable[[Any, Any], Any],
-    request: PredictRequest,
-    context: PredictContext,
-    log: Callable[[str], None],
-) -> HandlerResult:
-    """Call a handler with its prints and log records going to ``log``, line by line.
-
-    A handler exception (or a malformed answer) becomes a 500 whose traceback is logged.
-    """
-    pending: list[str] = []
-
-    def sink(text: str) -> None:
-        pending.append(text)
-        joined = "".join(pending)
-        *lines, rest = joined.split("\n")
-        pending[:] = [rest] if rest else []
+    def write(self, text: str) -> None:
+        *lines, self._pending = (self._pending + text).split("\n")
         for line in lines:
             if line.strip():
-                log(line)
+                self._log(line)
 
-    _capture.sink = sink
+    def flush(self) -> None:
+        if self._pending.strip():
+            self._log(self._pending)
+        self._pending = ""
+
+
+def call_in_process(
+    handler: Handler,
+    request: ProxyRequest,
+    environment: Mapping[str, str],
+    log: Callable[[str], None],
+) -> RuntimeReply:
+    """Call ``handler`` on the runtime's request; its output goes to ``log`` line by line."""
+    context = json.loads(environment.get("CONTEXT") or "{}")
+    contents = [
+        Content(part.content_type, None, part.body, part.file_name, part.form_name)
+        for part in request.parts
+    ]
+    predict_request = PredictRequest(
+        request.method, request.content_type, request.headers, contents
+    )
+    lines = _Lines(log)
     try:
-        with _capturing:
-            answer = handler(request, context)
-        return convert(answer)
-    except Exception as error:
+        with captured(lines.write, environment):
+            try:
+                result = convert(handler(predict_request, context))
+            finally:
+                predict_request.close()
+    except Exception:  # noqa: BLE001 - the runtime answers any handler error alike
+        lines.flush()
+        log(f"ERROR: {UNEXPECTED} in user model.")
         for line in traceback.format_exc().rstrip().splitlines():
             log(line)
-        body = json.dumps(
-            {
-                "error": "internal_server_error",
-                "error_description": f"{type(error).__name__}: {error}",
-            }
-        )
-        return HandlerResult(500, "application/json", body.encode())
-    finally:
-        _capture.sink = None
-        if pending and pending[0].strip():
-            log(pending[0])
+        return RuntimeReply(500, "application/json", error_message=UNEXPECTED)
+    lines.flush()
+    return RuntimeReply(result.status, result.content_type, result.headers, result.body)

@@ -88,6 +88,7 @@ class _Handler(BaseHTTPRequestHandler):
                 body=body,
                 length=size,
                 peer=f"{self.client_address[0]}:{self.client_address[1]}",
+                raw_query=parts.query,
             )
             response = self.server.app.handle(request)
         finally:

@@ -15,10 +15,10 @@ from typing import Any
 
 from .._constants import DEFAULT_INSTANCE_TYPE, MAX_INSTANCE_NUMBER
 from .._status import RUNNING_STATUSES, ServiceStatus
+from ._handlers import HandlerSpec
 from ._log_paging import log_page
 from ._records import (
     Deployment,
-    Handler,
     Instances,
     LogLine,
     ServiceRecord,
@@ -102,7 +102,7 @@ class EmulatorState:
                 self.add_deployment(
                     self.seed.deployment_id,
                     organization_id=self.seed.organization_id,
-                    versions={self.seed.version_id: None},
+                    versions={self.seed.version_id: HandlerSpec.of(None)},
                     environment=dict(self.seed.environment),
                 )
 
@@ -111,7 +111,7 @@ class EmulatorState:
         deployment_id: str,
         *,
         organization_id: str,
-        versions: Mapping[str, Handler | None] | None = None,
+        versions: Mapping[str, HandlerSpec] | None = None,
         environment: Mapping[str, str] | None = None,
     ) -> Deployment:
         """Add (or extend) a deployment with versions ``{version_id: handler}``."""

@@ -19,6 +19,7 @@ class Request:
     body: IO[bytes]
     length: int
     peer: str = ""
+    raw_query: str = ""
 
 
 @dataclass
