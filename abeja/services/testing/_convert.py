@@ -74,7 +74,9 @@ def convert(answer: object) -> HandlerResult:
     content_type = answer.get("content_type", "text/plain")
     if not isinstance(content_type, str) or not content_type.strip():
         raise ValueError("need content_type")
-    status = int(answer.get("status_code", http.HTTPStatus.OK))
+    raw_status = answer.get("status_code", http.HTTPStatus.OK)
+    # Not an int: the runtime passes it on and the proxy refuses it (see reply_problem).
+    status = int(raw_status) if isinstance(raw_status, int) else 500
     content = answer.get("content")
     if content is not None and (
         not isinstance(content, Iterable) or isinstance(content, (dict, str))

@@ -5,7 +5,6 @@ process (:mod:`._runtime_process`), one request at a time per instance."""
 from __future__ import annotations
 
 import time
-import traceback
 from collections.abc import Callable, Mapping
 
 from ._proxy import ProxyAnswer, ProxyRequest, RuntimeReply, http_answer, proxy_request
@@ -78,13 +77,7 @@ def _run(
 ) -> RuntimeReply:
     spec = record.version.handler
     if runtimes is None:
-        try:
-            handler = spec.load()
-        except Exception:  # noqa: BLE001 - the runtime would not start: the proxy says 503
-            for line in traceback.format_exc().rstrip().splitlines():
-                log(line)
-            return RuntimeReply(503, error_message=UNAVAILABLE)
-        return call_in_process(handler, request, environment, log)
+        return call_in_process(spec.load, request, environment, log)
     if spec.target is None or spec.source is None:
         log(f"emulator: the runtime cannot import {spec.function!r}: give 'module:function'")
         return RuntimeReply(503, error_message=UNAVAILABLE)

@@ -140,6 +140,37 @@ class RuntimeReply:
     error_message: str | None = None
 
 
+def _json_kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, (list, tuple)) else "object"
+
+
+def reply_problem(status_code: object, metadata: object) -> str | None:
+    """Why the proxy cannot read a runtime reply with these fields (its Go types are an
+    int and a map of strings), as the message it answers with; None when it can."""
+    field, wanted, value = "", "", None
+    if status_code is not None and (
+        isinstance(status_code, bool) or not isinstance(status_code, int)
+    ):
+        field, wanted, value = "status_code", "int", status_code
+    elif isinstance(metadata, Mapping):
+        bad = [v for v in metadata.values() if not isinstance(v, str)]
+        if bad:
+            field, wanted, value = "metadata", "string", bad[0]
+    if not field:
+        return None
+    return (
+        "Internal Server Error: unexpected error of Read IPC response body error: json: "
+        f"cannot unmarshal {_json_kind(value)} into Go struct field Response.{field} "
+        f"of type {wanted}"
+    )
+
+
 def http_answer(reply: RuntimeReply, identity: Mapping[str, str]) -> Response:
     """The HTTP answer for a runtime reply, with the proxy's headers (``identity``:
     model id and version, deployment and service ids)."""

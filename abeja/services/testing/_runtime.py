@@ -17,7 +17,7 @@ from ._capture import captured
 from ._convert import convert
 from ._handler_request import Content, PredictRequest
 from ._handlers import Handler, HandlerSpec
-from ._proxy import ProxyRequest, RuntimeReply
+from ._proxy import ProxyRequest, RuntimeReply, reply_problem
 
 UNEXPECTED = "unexpected error occurred"
 """The runtime's message for a handler that raised (the traceback goes to the log only)."""
@@ -62,12 +62,13 @@ class _Lines:
 
 
 def call_in_process(
-    handler: Handler,
+    load: Callable[[], Handler],
     request: ProxyRequest,
     environment: Mapping[str, str],
     log: Callable[[str], None],
 ) -> RuntimeReply:
-    """Call ``handler`` on the runtime's request; its output goes to ``log`` line by line."""
+    """Call the handler (``load()`` gives it) on the runtime's request; its output,
+    including what importing it prints, goes to ``log`` line by line."""
     context = json.loads(environment.get("CONTEXT") or "{}")
     contents = [
         Content(part.content_type, None, part.body, part.file_name, part.form_name)
@@ -80,14 +81,28 @@ def call_in_process(
     try:
         with captured(lines.write, environment):
             try:
-                result = convert(handler(predict_request, context))
+                handler = load()
+            except Exception:  # noqa: BLE001 - the runtime would not start: the proxy says 503
+                _log_traceback(log, "ERROR: failed to setup model")
+                return RuntimeReply(503, error_message="service unavailable")
+            try:
+                answer = handler(predict_request, context)
+                result = convert(answer)
             finally:
                 predict_request.close()
     except Exception:  # noqa: BLE001 - the runtime answers any handler error alike
         lines.flush()
-        log(f"ERROR: {UNEXPECTED} in user model.")
-        for line in traceback.format_exc().rstrip().splitlines():
-            log(line)
+        _log_traceback(log, f"ERROR: {UNEXPECTED} in user model.")
         return RuntimeReply(500, "application/json", error_message=UNEXPECTED)
-    lines.flush()
+    finally:
+        lines.flush()
+    problem = reply_problem(answer.get("status_code"), answer.get("metadata"))
+    if problem is not None:  # the runtime sends it on; the proxy cannot read it
+        return RuntimeReply(500, error_message=problem)
     return RuntimeReply(result.status, result.content_type, result.headers, result.body)
+
+
+def _log_traceback(log: Callable[[str], None], headline: str) -> None:
+    log(headline)
+    for line in traceback.format_exc().rstrip().splitlines():
+        log(line)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from ._proxy import ProxyRequest, RuntimeReply
+from ._proxy import ProxyRequest, RuntimeReply, reply_problem
 
 MAGIC = b"\xab\xe9\xa0\x01"
 """The frame header: magic bytes and protocol version 1."""
@@ -176,6 +176,10 @@ def _read_frame(connection: socket.socket) -> bytes:
 
 
 def _reply(reply: dict[str, Any]) -> RuntimeReply:
+    problem = reply_problem(reply.get("status_code"), reply.get("metadata"))
+    if problem is not None:
+        _remove(reply.get("path"))
+        return RuntimeReply(500, error_message=problem)
     status = int(reply.get("status_code") or 200)
     if reply.get("error_message") is not None:
         return RuntimeReply(status, error_message=str(reply["error_message"]))
@@ -183,9 +187,14 @@ def _reply(reply: dict[str, Any]) -> RuntimeReply:
     path = reply.get("path")
     if path:
         body = Path(path).read_bytes()
-        Path(path).unlink(missing_ok=True)
+        _remove(path)
     metadata = {str(k): str(v) for k, v in (reply.get("metadata") or {}).items()}
     return RuntimeReply(status, reply.get("content_type"), metadata, body)
+
+
+def _remove(path: object) -> None:
+    if isinstance(path, str) and path:
+        Path(path).unlink(missing_ok=True)
 
 
 class RuntimeProcesses:
