@@ -5,15 +5,21 @@ from __future__ import annotations
 import contextlib
 import faulthandler
 import logging
+import os
 import subprocess
 import sys
 import threading
+import warnings
 from typing import Any
+
+import pytest
 
 from abeja.services import ServiceClient
 from abeja.services.testing import PredictRequest, ServiceEmulator
 
 
+# Warning filters are the process's: under "error" a handler's warning would raise here.
+@pytest.mark.filterwarnings("always::UserWarning")
 def test_predictions_leave_the_process_streams_and_root_logger_as_they_were(
     client: ServiceClient, emulator: ServiceEmulator
 ) -> None:
@@ -21,19 +27,25 @@ def test_predictions_leave_the_process_streams_and_root_logger_as_they_were(
         print("printed by the model")
         print("to stderr", file=sys.stderr)
         logging.getLogger("my.model").warning("logged by the model")
+        warnings.warn("careful", UserWarning, stacklevel=1)
+        assert os.environ["ABEJA_SERVICE_ID"] == os.getenv("ABEJA_SERVICE_ID")
         return {"status_code": 200, "content_type": "application/json", "content": {}}
 
     stdout, stderr = sys.stdout, sys.stderr
+    environ, showwarning = os.environ, warnings.showwarning
     root_handlers = list(logging.getLogger().handlers)
     emulator.add_deployment("6161", {"ver-p": handler})
     service = client.services.create("6161", version_id="ver-p")
     for _ in range(3):
         service.predict(json={})
     assert sys.stdout is stdout and sys.stderr is stderr
+    assert os.environ is environ and "ABEJA_SERVICE_ID" not in os.environ
+    assert warnings.showwarning is showwarning
     assert logging.getLogger().handlers == root_handlers
     lines = emulator.logs_of(service.service_id)
     assert lines.count("printed by the model") == 3 and lines.count("to stderr") == 3
     assert sum("logged by the model" in line for line in lines) == 3
+    assert sum("UserWarning: careful" in line for line in lines) >= 1
     done = subprocess.run([sys.executable, "-c", "print('child')"], stdout=sys.stdout, check=False)
     assert done.returncode == 0
     faulthandler.enable(file=sys.stderr)

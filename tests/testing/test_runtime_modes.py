@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
+import os
+import struct
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import requests
 
+from abeja.exceptions import BadRequest
 from abeja.services.testing import ServiceEmulator
 
 HANDLERS = Path(__file__).parent / "runtime_handlers"
@@ -41,7 +42,7 @@ MULTIPART = (
     b'--XyZ\r\nContent-Disposition: form-data; name="label"\r\n\r\ncat\r\n'
     b'--XyZ\r\nContent-Disposition: attachment; filename="notes.txt"\r\n\r\nx\r\n--XyZ--\r\n'
 )
-LARGE = hashlib.sha256(b"seed").digest() * (6 << 20 // 32)
+LARGE = hashlib.sha256(b"seed").digest() * ((6 << 20) // 32)  # 6 MiB
 
 
 @dataclass
@@ -144,16 +145,21 @@ def _same_ids(headers: dict[str, str], service_id: str) -> dict[str, str]:
     return {name: value.replace(service_id, "<service>") for name, value in headers.items()}
 
 
+def _add_differential(emulator: ServiceEmulator) -> None:
+    emulator.add_deployment(
+        "3333333333333",
+        {"ver-differential": "differential:handler"},
+        source=HANDLERS,
+        environment={"USER_VARIABLE": "from the deployment"},
+    )
+
+
 def _target(runtime: str, python: str | None) -> Iterator[Target]:
     extra: dict[str, Any] = {"runtime_python": python} if python else {}
-    with ServiceEmulator(runtime=runtime, ready_delay=3600, **extra) as emulator:  # type: ignore[arg-type]
-        emulator.add_deployment(
-            "3333333333333",
-            {"ver-differential": "differential:handler"},
-            source=HANDLERS,
-            environment={"USER_VARIABLE": "from the deployment"},
-        )
+    with ServiceEmulator(runtime=runtime, **extra) as emulator:  # type: ignore[arg-type]
+        _add_differential(emulator)
         with emulator.client() as client:
+            emulator.ready_delay = 3600
             waiting = client.services.create("3333333333333", version_id="ver-differential")
             emulator.ready_delay = 0
             ready = client.services.create("3333333333333", version_id="ver-differential")
@@ -182,3 +188,108 @@ def test_both_runtime_modes_answer_byte_for_byte_alike(
     theirs = real.send(case)
     ours = in_process.send(case)
     assert ours == theirs
+
+
+def _logs_after(target: Target, case: Case) -> list[str]:
+    service_id = target.ready
+    before = len(target.emulator.logs_of(service_id))
+    target.send(case)
+    return target.emulator.logs_of(service_id)[before:]
+
+
+def test_handler_output_reaches_the_service_log_in_both_modes(
+    real: Target, in_process: Target
+) -> None:
+    expected = [
+        "printed",
+        "to stderr",
+        "DEBUG differential debug line",
+        "INFO differential info line",
+        "WARNING differential warning line",
+    ]
+    for target in (real, in_process):
+        lines = _logs_after(target, Case("logs", case="logs", body=b"{}"))
+        assert [line for line in lines if line in expected] == expected, target.emulator.runtime
+        assert any("UserWarning: careful" in line for line in lines)
+        failed = _logs_after(target, Case("raises", case="raises", body=b"{}"))
+        assert "ERROR: unexpected error occurred in user model." in failed
+        assert failed[failed.index("ERROR: unexpected error occurred in user model.") + 1] == (
+            "Traceback (most recent call last):"
+        )
+        assert "RuntimeError: model exploded" in failed
+
+
+def test_an_image_classification_handler_runs_alike_in_both_modes(
+    real: Target, in_process: Target
+) -> None:
+    for target in (real, in_process):
+        target.emulator.add_deployment(
+            "4444444444444", {"ver-image": "image_classification:handler"}, source=HANDLERS
+        )
+    png = IMAGE[:8] + b"\x00\x00\x00\rIHDR" + struct.pack(">II", 224, 168) + IMAGE[24:]
+    multipart = (
+        b'--B\r\nContent-Disposition: form-data; name="image"; filename="cat.png"\r\n'
+        b"Content-Type: image/png\r\n\r\n" + png + b"\r\n--B--\r\n"
+    )
+    answers = []
+    for target in (real, in_process):
+        with target.emulator.client() as client:
+            service = client.services.create("4444444444444", version_id="ver-image")
+            direct = service.predict(data=png, content_type="image/png")
+            parts = service.predict(data=multipart, content_type="multipart/form-data; boundary=B")
+            with pytest.raises(BadRequest) as wrong:
+                service.predict(data=b"GIF89a", content_type="image/gif")
+        assert direct.status_code == 200 and parts.json() == direct.json()
+        assert sorted(r["label"] for r in direct.json()["result"]) == ["bird", "cat", "dog"]
+        assert wrong.value.error_description == "not a PNG image"
+        assert "Start predict handler." in target.emulator.logs_of(service.service_id)
+        answers.append((direct.content, parts.content))
+    assert answers[0] == answers[1]
+
+
+def _pid(target: Target, service_id: str) -> int:
+    headers = {
+        "Authorization": f"Bearer {target.emulator.auth_token}",
+        "X-Case": "pid",
+        "Content-Type": "application/json",
+    }
+    answer = requests.post(target.url(service_id), data=b"{}", headers=headers, timeout=60)
+    return int(answer.json()["pid"])
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_each_instance_is_a_runtime_process_that_ends_with_its_service() -> None:
+    python = _runtime_python()
+    with ServiceEmulator(runtime="abejaruntime", runtime_python=python) as emulator:
+        _add_differential(emulator)
+        target = Target(emulator, "", "")
+        client = emulator.client()
+        service = client.services.create(
+            "3333333333333", version_id="ver-differential", instance_number=2
+        )
+        first = _pid(target, service.service_id)
+        assert first != os.getpid() and _pid(target, service.service_id) == first
+        service.stop()
+        assert not _running(first)
+        service.start()
+        second = _pid(target, service.service_id)
+        assert second != first
+    assert not _running(second)  # the emulator's stop ends them all
+
+
+def test_the_real_runtime_mode_refuses_what_it_cannot_run() -> None:
+    python = _runtime_python()
+    emulator = ServiceEmulator(runtime="abejaruntime", runtime_python=python)
+    with pytest.raises(ValueError, match="module-level function"):
+        emulator.add_deployment("5", {"v": lambda request, context: {}})
+    with pytest.raises(ValueError, match="in-process"):
+        ServiceEmulator(runtime="docker")  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="cannot import abejaruntime"):
+        ServiceEmulator(runtime="abejaruntime", runtime_python="/bin/false")

@@ -84,6 +84,8 @@ def _answer(case, request, context):
     if case == "environment":
         content = {name: os.environ.get(name) for name in ENVIRONMENT}
         return {"content_type": "application/json", "content": {"env": content, "context": context}}
+    if case == "pid":
+        return {"content_type": "application/json", "content": {"pid": os.getpid()}}
     if case == "raises":
         raise RuntimeError("model exploded")
     if case == "not-a-dict":
