@@ -1,0 +1,5 @@
+"""``python -m abeja.services.cli``: the ``abeja-services`` command."""
+
+from . import run
+
+run()

@@ -1,0 +1,142 @@
+"""Commands on a service's data: ``logs`` (``--follow``, ``--since``) and ``predict``."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import sys
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from ._main import Options, cli, pass_options
+
+_AGO = re.compile(r"(\d+)([smhd])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def since_time(value: str | None) -> datetime | None:
+    """``10m``, ``2h``, ``1d`` ago, or an ISO 8601 time (UTC when no zone is given)."""
+    if value is None:
+        return None
+    match = _AGO.fullmatch(value)
+    if match:
+        delta = timedelta(**{_UNITS[match[2]]: int(match[1])})
+        return datetime.now(timezone.utc) - delta
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"expected 10m, 2h, 1d or an ISO 8601 time, got {value!r}", param_hint="--since"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+@cli.command()
+@click.argument("deployment_id")
+@click.argument("service_id")
+@click.option("--since", metavar="10m|2h|ISO-TIME", help="Only events after this.")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new events (Ctrl-C ends).")
+@click.option("--limit", type=int, help="At most this many events (before following).")
+@click.option(
+    "--interval", type=float, default=1.0, show_default=True, help="Seconds between polls."
+)
+@pass_options
+def logs(
+    options: Options,
+    deployment_id: str,
+    service_id: str,
+    since: str | None,
+    follow: bool,
+    limit: int | None,
+    interval: float,
+) -> None:
+    """Print a service's log, oldest first; one JSON object per line with --output json."""
+    services = options.client().services
+    stop = threading.Event()
+    interrupted: list[int] = []
+
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        interrupted.append(signum)
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt) if follow else None
+    try:
+        start = since_time(since)
+        # The forward token is taken before the walk back: nothing logged meanwhile is lost.
+        forward = services.logs(deployment_id, service_id, start_time=start).next_forward_token
+        backlog = list(services.iter_logs(deployment_id, service_id, start_time=start, limit=limit))
+        seen = set()
+        for event in reversed(backlog):  # the walk goes newest first
+            _print_event(event.timestamp, event.message, options.output)
+            seen.add((event.timestamp, event.message))
+        while follow and not stop.wait(interval):
+            page = services.logs(deployment_id, service_id, next_forward_token=forward)
+            for event in sorted(page.events, key=lambda e: e.timestamp):
+                if (event.timestamp, event.message) not in seen:
+                    seen.add((event.timestamp, event.message))
+                    _print_event(event.timestamp, event.message, options.output)
+            forward = page.next_forward_token or forward
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        raise click.exceptions.Abort()
+
+
+def _print_event(timestamp: datetime, message: str, output: str) -> None:
+    if output == "json":
+        click.echo(json.dumps({"timestamp": timestamp.isoformat(), "message": message}))
+    else:
+        click.echo(f"{timestamp.isoformat()}  {message}")
+    sys.stdout.flush()
+
+
+@cli.command()
+@click.argument("deployment_id")
+@click.argument("service_id")
+@click.option("--json", "json_text", metavar="JSON", help="A JSON body, e.g. '{\"x\": 1}'.")
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Send a file (its content type guessed from its name).",
+)
+@click.option("--content-type", help="The body's content type (default: guessed).")
+@pass_options
+def predict(
+    options: Options,
+    deployment_id: str,
+    service_id: str,
+    json_text: str | None,
+    file: Path | None,
+    content_type: str | None,
+) -> None:
+    """Send a prediction: --json, --file, or the body on stdin. Prints the answer."""
+    if json_text is not None and file is not None:
+        raise click.UsageError("give --json or --file, not both")
+    services = options.client().services
+    if json_text is not None:
+        try:
+            payload = json.loads(json_text)
+        except ValueError as error:
+            raise click.BadParameter(f"not JSON: {error}", param_hint="--json") from None
+        answer = services.predict(deployment_id, service_id, json=payload)
+    elif file is not None:
+        answer = services.predict(deployment_id, service_id, data=file, content_type=content_type)
+    else:
+        if sys.stdin.isatty():
+            raise click.UsageError("give --json, --file, or a body on stdin")
+        body = sys.stdin.buffer.read()
+        answer = services.predict(
+            deployment_id, service_id, data=body, content_type=content_type or "application/json"
+        )
+    if answer.content_type and "json" in answer.content_type:
+        click.echo(answer.text)
+    else:
+        sys.stdout.buffer.write(answer.content)
+        sys.stdout.flush()

@@ -1,0 +1,69 @@
+"""What the command line prints: JSON by default, a table for people, progress on a TTY."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import click
+from pydantic import BaseModel
+
+TABLE_COLUMNS = ("service_id", "status", "instance_number", "model_version", "created_at")
+
+
+def plain(value: object) -> Any:
+    """A JSON value for a model, a list of models or anything JSON already."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_none=False)
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
+
+
+def emit(value: object, output: str) -> None:
+    """Print ``value`` as JSON (``output="json"``) or as a table."""
+    data = plain(value)
+    if output == "json":
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    if isinstance(data, Mapping) and isinstance(data.get("entries"), list):
+        data = data["entries"]
+    if isinstance(data, list) and all(isinstance(row, Mapping) for row in data):
+        _rows(data)
+    elif isinstance(data, Mapping):
+        width = max((len(str(key)) for key in data), default=0)
+        for key, item in data.items():
+            click.echo(f"{str(key).ljust(width)}  {_cell(item)}")
+    else:
+        click.echo(_cell(data))
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return "" if value is None else str(value)
+
+
+def _rows(rows: Sequence[Mapping[str, Any]]) -> None:
+    columns = [c for c in TABLE_COLUMNS if any(c in row for row in rows)]
+    if not columns:
+        columns = sorted({key for row in rows for key in row})
+    table = [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max([len(c)] + [len(line[i]) for line in table]) for i, c in enumerate(columns)]
+    click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for line in table:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
+
+
+def progress(text: str) -> None:
+    """A progress line on stderr, rewritten in place; nothing when stderr is not a TTY."""
+    if sys.stderr.isatty():
+        click.echo(f"\r\033[K{text}", nl=False, err=True)
+
+
+def end_progress() -> None:
+    """End the progress line (a newline on a TTY)."""
+    if sys.stderr.isatty():
+        click.echo("", err=True)
