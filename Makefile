@@ -8,7 +8,7 @@ PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d.%d" % sys.version_info[:
 RUNTIME := $(VENV)/.runtime-$(PYVER)
 DEV := $(VENV)/.dev-$(PYVER)
 
-.PHONY: install lint typecheck pytest dist test demo bench reliability clean
+.PHONY: install lint typecheck pytest dist docs test demo bench reliability clean
 
 $(RUNTIME): pyproject.toml
 	@if [ ! -x $(PY) ] || [ "$$($(PY) -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')" != "$(PYVER)" ]; then \
@@ -41,7 +41,12 @@ dist: install
 	$(PY) -m build --outdir dist . > /dev/null
 	$(VENV)/bin/twine check --strict dist/*
 
-test: lint typecheck pytest dist
+# The docs site (mkdocs-material, API reference from the docstrings); --strict fails on any
+# warning, such as a broken link or a docstring that does not render.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir site
+
+test: lint typecheck pytest dist docs
 
 # The reliability suite alone, printing its figures (docs: README "Reliability").
 reliability: install
@@ -55,4 +60,4 @@ bench: install
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache
+	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache site

@@ -1,0 +1,48 @@
+"""Every Python block of the README and of the docs site runs as written, against the
+emulator (its variables in the environment, as ServiceClient() reads them)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from abeja.services.testing import ServiceEmulator
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+BLOCKS = [
+    (f"{page.name}#{number}", block)
+    for page in PAGES
+    for number, block in enumerate(
+        re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.DOTALL)
+    )
+]
+
+
+def test_the_docs_have_their_examples() -> None:
+    assert sum(name.startswith("README") for name, _ in BLOCKS) >= 3
+    assert sum(name.startswith("workflows") for name, _ in BLOCKS) >= 5
+
+
+@pytest.mark.parametrize("block", [b for _, b in BLOCKS], ids=[n for n, _ in BLOCKS])
+def test_a_docs_example_runs_as_written(
+    block: str, emulator: ServiceEmulator, tmp_path: Path
+) -> None:
+    (tmp_path / "cat.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    # A block that defines tests is run as a test module, with the installed pytest plugin.
+    (tmp_path / "test_example.py").write_text(block)
+    command = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "test_example.py"]
+    done = subprocess.run(
+        [sys.executable, *(command if "def test_" in block else ["-c", block])],
+        cwd=tmp_path,
+        env={**os.environ, **emulator.env()},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
