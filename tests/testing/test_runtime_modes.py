@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import requests
 
-from abeja.exceptions import BadRequest
+from abeja.exceptions import BadRequest, ServiceUnavailable
 from abeja.services.testing import ServiceEmulator
 
 HANDLERS = Path(__file__).parent / "runtime_handlers"
@@ -293,3 +293,17 @@ def test_the_real_runtime_mode_refuses_what_it_cannot_run() -> None:
         ServiceEmulator(runtime="docker")  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="cannot import abejaruntime"):
         ServiceEmulator(runtime="abejaruntime", runtime_python="/bin/false")
+
+
+def test_a_runtime_that_cannot_start_is_a_503_and_a_log_line(tmp_path: Path) -> None:
+    python = _runtime_python()
+    source = tmp_path / "gone"
+    source.mkdir()
+    with ServiceEmulator(runtime="abejaruntime", runtime_python=python) as emulator:
+        emulator.add_deployment("6", {"v": "predict:handler"}, source=source)
+        source.rmdir()
+        with emulator.client(max_retries=0) as client:
+            service = client.services.create("6", version_id="v")
+            with pytest.raises(ServiceUnavailable, match=": service unavailable"):
+                service.predict(json={})
+        assert any("could not start" in line for line in emulator.logs_of(service.service_id))

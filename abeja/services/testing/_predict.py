@@ -7,14 +7,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
-from ._proxy import ProxyAnswer, ProxyRequest, RuntimeReply, http_answer, proxy_request
+from ._proxy import (
+    UNAVAILABLE,
+    ProxyAnswer,
+    ProxyRequest,
+    RuntimeReply,
+    http_answer,
+    proxy_request,
+    status_answer,
+)
 from ._records import ServiceRecord
 from ._runtime import call_in_process, service_environment
 from ._runtime_process import RuntimeProcesses, RuntimeUnavailable
 from ._state import READY, EmulatorState
 from ._wire import Request, Response
-
-UNAVAILABLE = "service unavailable"
 
 
 def serve_prediction(
@@ -37,7 +43,7 @@ def serve_prediction(
         user_environment = state.environment(record)
         environment = service_environment(identity, user_environment, record.version.handler)
     if not ready:
-        return ProxyAnswer(503, UNAVAILABLE).response()
+        return status_answer(503, UNAVAILABLE)
     try:
         proxied = proxy_request(request)
     except ProxyAnswer as answer:

@@ -28,6 +28,9 @@ from ._wire import Request, Response
 PROXY_VERSION = "2.6.5"
 """The proxy version whose behaviour this is (sent in ``X-Abeja-Sys-Meta-Proxy-Version``)."""
 
+UNAVAILABLE = "service unavailable"
+"""The proxy's message when the runtime is not ready (or could not start)."""
+
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _MEDIA_TYPE = re.compile(rf"\s*({_TOKEN})/({_TOKEN})\s*(;.*)?", re.DOTALL)
 _NOT_PASSED = frozenset({"authorization", "host"})

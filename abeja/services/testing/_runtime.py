@@ -17,7 +17,7 @@ from ._capture import captured
 from ._convert import convert
 from ._handler_request import Content, PredictRequest
 from ._handlers import Handler, HandlerSpec
-from ._proxy import ProxyRequest, RuntimeReply, reply_problem
+from ._proxy import UNAVAILABLE, ProxyRequest, RuntimeReply, reply_problem
 
 UNEXPECTED = "unexpected error occurred"
 """The runtime's message for a handler that raised (the traceback goes to the log only)."""
@@ -84,7 +84,7 @@ def call_in_process(
                 handler = load()
             except Exception:  # noqa: BLE001 - the runtime would not start: the proxy says 503
                 _log_traceback(log, "ERROR: failed to setup model")
-                return RuntimeReply(503, error_message="service unavailable")
+                return RuntimeReply(503, error_message=UNAVAILABLE)
             try:
                 answer = handler(predict_request, context)
                 result = convert(answer)

@@ -66,15 +66,19 @@ class RuntimeProcess:
         variables.update(environment)
         variables["ABEJA_IPC_PATH"] = self.socket_path
         variables["PYTHONUNBUFFERED"] = "1"
-        self._process = subprocess.Popen(
-            [python, "-m", "abejaruntime36.run"],
-            cwd=source,
-            env=variables,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # a Ctrl-C meant for the host is not the runtime's
-        )
+        try:
+            self._process = subprocess.Popen(
+                [python, "-m", "abejaruntime36.run"],
+                cwd=source,
+                env=variables,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # a Ctrl-C meant for the host is not the runtime's
+            )
+        except OSError as error:  # no interpreter, or the source directory is gone
+            shutil.rmtree(self._folder, ignore_errors=True)
+            raise RuntimeUnavailable(f"the runtime could not start: {error}") from None
         assert self._process.stdout is not None
         self._reader = threading.Thread(
             target=_forward_lines, args=(self._process.stdout, log), daemon=True
