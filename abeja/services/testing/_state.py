@@ -7,6 +7,7 @@ log paging) and owns seeding and reset.
 
 from __future__ import annotations
 
+import bisect
 import secrets
 import threading
 from collections.abc import Callable, Mapping
@@ -166,8 +167,9 @@ class EmulatorState:
 
     def log(self, record: ServiceRecord, message: str, *, at: float | None = None) -> None:
         """Append a line to a service's log."""
-        with self.lock:
-            record.logs.append(LogLine(self.clock() if at is None else at, message))
+        line = LogLine(self.clock() if at is None else at, message)
+        with self.lock:  # in time order, as the platform's log is, whenever it was added
+            bisect.insort_right(record.logs, line, key=lambda logged: logged.timestamp)
 
     def environment(self, record: ServiceRecord) -> dict[str, str]:
         """The deployment's environment with the service's on top (what a handler sees)."""
