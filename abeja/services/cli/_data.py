@@ -13,6 +13,7 @@ from types import FrameType
 
 import click
 
+from ..models import LogEvent
 from ._main import Options, cli, pass_options
 
 _AGO = re.compile(r"(\d+)([smhd])")
@@ -67,25 +68,39 @@ def logs(
     previous = signal.signal(signal.SIGINT, on_interrupt) if follow else None
     try:
         start = since_time(since)
-        # The forward token is taken before the walk back: nothing logged meanwhile is lost.
-        forward = services.logs(deployment_id, service_id, start_time=start).next_forward_token
+        # Taken before the walk back, so that nothing logged meanwhile is missed.
+        forward = (
+            services.logs(deployment_id, service_id, start_time=start).next_forward_token
+            if follow
+            else None
+        )
         backlog = list(services.iter_logs(deployment_id, service_id, start_time=start, limit=limit))
-        seen = set()
         for event in reversed(backlog):  # the walk goes newest first
             _print_event(event.timestamp, event.message, options.output)
-            seen.add((event.timestamp, event.message))
-        while follow and not stop.wait(interval):
-            page = services.logs(deployment_id, service_id, next_forward_token=forward)
-            for event in sorted(page.events, key=lambda e: e.timestamp):
-                if (event.timestamp, event.message) not in seen:
-                    seen.add((event.timestamp, event.message))
-                    _print_event(event.timestamp, event.message, options.output)
-            forward = page.next_forward_token or forward
+        if follow:
+            recent = {(e.timestamp, e.message) for e in backlog}
+            while not stop.wait(interval):
+                page = services.logs(deployment_id, service_id, next_forward_token=forward)
+                recent = _print_new(page.events, recent, options.output)
+                forward = page.next_forward_token or forward
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
     if interrupted:
         raise click.exceptions.Abort()
+
+
+def _print_new(
+    events: list[LogEvent], recent: set[tuple[datetime, str]], output: str
+) -> set[tuple[datetime, str]]:
+    """Print the events not printed yet, oldest first; returns what the next poll must
+    not print again (the events of the newest timestamp: pages can overlap there)."""
+    for event in sorted(events, key=lambda e: e.timestamp):
+        if (event.timestamp, event.message) not in recent:
+            _print_event(event.timestamp, event.message, output)
+    keys = recent | {(e.timestamp, e.message) for e in events}
+    newest = max((stamp for stamp, _ in keys), default=None)
+    return {key for key in keys if key[0] == newest}
 
 
 def _print_event(timestamp: datetime, message: str, output: str) -> None:

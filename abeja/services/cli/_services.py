@@ -78,7 +78,9 @@ def create(
         instance_type=instance_type or C.DEFAULT_INSTANCE_TYPE,
     )
     if wait:
-        service = _wait(options, deployment_id, service.service_id, "ready", wait_timeout)
+        service = (
+            _wait(options, deployment_id, service.service_id, "ready", wait_timeout) or service
+        )
     emit(service, options.output)
 
 
@@ -134,22 +136,20 @@ _action("stop", "Stop a service.")
 
 def _wait(
     options: Options, deployment_id: str, service_id: str, state: str, timeout: float
-) -> Service:
+) -> Service | None:
+    """Wait for ``state``; the service as last seen (None once deleted)."""
     services = options.client().services
     started = time.monotonic()
 
     def show(service: Service) -> None:
         progress(f"{service.service_id}: {service.status} ({time.monotonic() - started:.0f} s)")
 
-    waiters = {
-        "ready": services.wait_until_ready,
-        "stopped": services.wait_until_stopped,
-    }
     try:
         if state == "deleted":
             services.wait_until_deleted(deployment_id, service_id, timeout=timeout)
-            return Service(service_id=service_id, deployment_id=deployment_id)
-        return waiters[state](deployment_id, service_id, timeout=timeout, on_status=show)
+            return None
+        until = services.wait_until_ready if state == "ready" else services.wait_until_stopped
+        return until(deployment_id, service_id, timeout=timeout, on_status=show)
     finally:
         end_progress()
 
@@ -171,7 +171,4 @@ def wait(
 ) -> None:
     """Wait until a service is READY, STOPPED or deleted (a progress line on a terminal)."""
     service = _wait(options, deployment_id, service_id, state, wait_timeout)
-    if state == "deleted":
-        emit({"service_id": service_id, "status": "DELETED"}, options.output)
-    else:
-        emit(service, options.output)
+    emit(service or {"service_id": service_id, "status": "DELETED"}, options.output)
