@@ -1,20 +1,16 @@
 """Handler answers to HTTP, case by case and byte for byte against the platform runtime's
-own converter (abejaruntime 1.1.1, run in its own cached virtualenv)."""
+own converter (abejaruntime 1.1.1, installed by the dev extra)."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from abeja.services.testing._convert import convert
 
-from ..abeja_sdk import CACHE
+from .abejaruntime import runtime_python
 
 CASES_SOURCE = """
 import array, datetime, http
@@ -91,33 +87,15 @@ def _ours() -> list[Any]:
     return out
 
 
-@pytest.fixture(scope="module")
-def runtime_python() -> Path:
-    if sys.version_info >= (3, 13):
-        pytest.skip("abejaruntime 1.1.1 imports cgi, which Python 3.13 removed")
-    venv = CACHE.parent / f"abejaruntime-py{sys.version_info[0]}{sys.version_info[1]}"
-    python = venv / "bin" / "python"
-    if not (venv / ".complete").exists():
-        shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "abejaruntime==1.1.1"],
-            check=True,
-            timeout=600,
-        )
-        (venv / ".complete").touch()
-    return python
-
-
 def test_the_cases_cover_the_runtimes_rules() -> None:
     namespace: dict[str, Any] = {}
     exec(CASES_SOURCE, namespace)  # noqa: S102
     assert len(namespace["CASES"]) >= 25
 
 
-def test_conversion_is_the_runtimes_byte_for_byte(runtime_python: Path, tmp_path: Path) -> None:
+def test_conversion_is_the_runtimes_byte_for_byte(tmp_path: Path) -> None:
     done = subprocess.run(
-        [str(runtime_python), "-c", RUNTIME_SCRIPT],
+        [runtime_python(), "-c", RUNTIME_SCRIPT],
         input=CASES_SOURCE,
         capture_output=True,
         text=True,

@@ -8,10 +8,8 @@ import on Python 3.13, where this module skips).
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import struct
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,8 @@ import requests
 
 from abeja.exceptions import BadRequest, ServiceUnavailable
 from abeja.services.testing import ServiceEmulator
+
+from .abejaruntime import runtime_python
 
 HANDLERS = Path(__file__).parent / "runtime_handlers"
 COMPARED_HEADERS = (
@@ -98,14 +98,6 @@ CASES = [
 ]
 
 
-def _runtime_python() -> str:
-    if sys.version_info >= (3, 13):
-        pytest.skip("abejaruntime 1.1.1 imports cgi, which Python 3.13 removed")
-    if importlib.util.find_spec("abejaruntime36") is None:
-        pytest.skip("abejaruntime is not installed (pip install 'abeja-services[runtime]')")
-    return sys.executable
-
-
 @dataclass
 class Target:
     """An emulator in one runtime mode, with a READY service and a not-ready one."""
@@ -168,7 +160,7 @@ def _target(runtime: str, python: str | None) -> Iterator[Target]:
 
 @pytest.fixture(scope="module")
 def real() -> Iterator[Target]:
-    yield from _target("abejaruntime", _runtime_python())
+    yield from _target("abejaruntime", runtime_python())
 
 
 @pytest.fixture(scope="module")
@@ -266,7 +258,7 @@ def _running(pid: int) -> bool:
 
 
 def test_each_instance_is_a_runtime_process_that_ends_with_its_service() -> None:
-    python = _runtime_python()
+    python = runtime_python()
     with ServiceEmulator(runtime="abejaruntime", runtime_python=python) as emulator:
         _add_differential(emulator)
         target = Target(emulator, "", "")
@@ -285,7 +277,7 @@ def test_each_instance_is_a_runtime_process_that_ends_with_its_service() -> None
 
 
 def test_the_real_runtime_mode_refuses_what_it_cannot_run() -> None:
-    python = _runtime_python()
+    python = runtime_python()
     emulator = ServiceEmulator(runtime="abejaruntime", runtime_python=python)
     with pytest.raises(ValueError, match="module-level function"):
         emulator.add_deployment("5", {"v": lambda request, context: {}})
@@ -296,7 +288,7 @@ def test_the_real_runtime_mode_refuses_what_it_cannot_run() -> None:
 
 
 def test_a_runtime_that_cannot_start_is_a_503_and_a_log_line(tmp_path: Path) -> None:
-    python = _runtime_python()
+    python = runtime_python()
     source = tmp_path / "gone"
     source.mkdir()
     with ServiceEmulator(runtime="abejaruntime", runtime_python=python) as emulator:
