@@ -6,13 +6,17 @@ replacement of abeja-sdk's client, returning plain dicts.
 
 from ._client import ServiceClient
 from ._compat import APIClient
-from ._raw import RawResponse, RawServices
+from ._endpoint_resources import Endpoints
+from ._raw import RawEndpoints, RawResponse, RawServices
 from ._resources import Services
 from ._response import HTTPResponse
+from ._rollouts import Rollouts
 from ._version import __version__
 from .models import (
     ActionResult,
     CreateServiceRequest,
+    Endpoint,
+    EndpointList,
     LogEvent,
     LogPage,
     PredictResponse,
@@ -21,17 +25,27 @@ from .models import (
     ServiceStatus,
     UpdateServicePayload,
 )
+from .rollout_report import RolloutEvent, RolloutInterrupted, RolloutReport, RolloutStep
 
 __all__ = [
     "APIClient",
     "ActionResult",
     "CreateServiceRequest",
+    "Endpoint",
+    "EndpointList",
+    "Endpoints",
     "HTTPResponse",
     "LogEvent",
     "LogPage",
     "PredictResponse",
+    "RawEndpoints",
     "RawResponse",
     "RawServices",
+    "RolloutEvent",
+    "RolloutInterrupted",
+    "RolloutReport",
+    "RolloutStep",
+    "Rollouts",
     "Service",
     "ServiceClient",
     "ServiceList",

@@ -14,14 +14,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import _constants as C
+from ._constants import DEFAULT_ALIAS
 from ._status import FAILED_STATUSES
 from .errors import ServiceNotBoundError
 
 if TYPE_CHECKING:
     from ._bodies import DataBody
+    from ._endpoint_resources import Endpoints
     from ._resources import Services
     from ._response import PredictResponse
-    from .models import ActionResult, LogEvent, LogPage, Service, UpdateServicePayload
+    from .models import (
+        ActionResult,
+        Endpoint,
+        LogEvent,
+        LogPage,
+        Service,
+        UpdateServicePayload,
+    )
 
 
 class BoundService:
@@ -188,6 +197,69 @@ class BoundService:
         return self._bound().predict(
             self.deployment_id,
             self.service_id,
+            json=json,
+            data=data,
+            content_type=content_type,
+            timeout=timeout,
+        )
+
+
+class BoundEndpoint:
+    """Mixin of :class:`Endpoint`: the calls an endpoint fetched through a client can make.
+
+    Each forwards to the ``Endpoints`` method of the same name with the endpoint's
+    deployment and id (``tests/test_bound.py`` keeps the signatures equal).
+    """
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        endpoint_id: str
+
+    def _bound(self) -> tuple[Endpoints, str]:
+        endpoints: Endpoints | None = getattr(self, "_endpoints", None)
+        if endpoints is None:
+            raise ServiceNotBoundError(
+                f"Endpoint {self.endpoint_id!r} was built by hand and has no client; "
+                "get it from ServiceClient.endpoints to call the API"
+            )
+        deployment_id: str = getattr(self, "_deployment_id")  # noqa: B009 - a slot
+        return endpoints, deployment_id
+
+    @property
+    def deployment_id(self) -> str:
+        """The deployment this endpoint belongs to."""
+        return self._bound()[1]
+
+    def refresh(self) -> Endpoint:
+        """Fetch this endpoint again; returns a new bound ``Endpoint``."""
+        endpoints, deployment_id = self._bound()
+        return endpoints.get(deployment_id, self.endpoint_id)
+
+    def switch_to(self, service: str | Service) -> Endpoint:
+        """Point this endpoint at ``service`` (a ``Service`` or its id) and read it back."""
+        endpoints, deployment_id = self._bound()
+        return endpoints.switch(deployment_id, self.endpoint_id, service)
+
+    def delete(self) -> ActionResult:
+        """Delete this endpoint (the service it points at stays)."""
+        endpoints, deployment_id = self._bound()
+        return endpoints.delete(deployment_id, self.endpoint_id)
+
+    def predict(
+        self,
+        *,
+        json: object = None,
+        data: DataBody | Path | None = None,
+        content_type: str | None = None,
+        timeout: float | None = None,
+    ) -> PredictResponse:
+        """Send a prediction through this endpoint's route (as ``Endpoints.predict``)."""
+        endpoints, deployment_id = self._bound()
+        alias = getattr(self, "custom_alias", None) or self.endpoint_id
+        return endpoints.predict(
+            deployment_id,
+            endpoint=None if alias == DEFAULT_ALIAS else alias,
             json=json,
             data=data,
             content_type=content_type,

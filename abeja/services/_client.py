@@ -10,8 +10,10 @@ from types import TracebackType
 import requests
 
 from ._config import load_settings, resolve_organization_id
-from ._endpoints import Endpoints
+from ._endpoint_resources import Endpoints
 from ._resources import Services
+from ._rollouts import Rollouts
+from ._routes import Routes
 from ._transport import Transport, refuse_pickling
 from ._types import Clock, Sleep
 
@@ -74,13 +76,19 @@ class ServiceClient:
         self._organization_id = resolve_organization_id(organization_id, os.environ)
         clock = clock if clock is not None else time.monotonic
         self._transport = Transport(self._settings, session=session, sleep=sleep, clock=clock)
-        self.services = Services(
-            Endpoints(self._transport, self._settings),
-            self._organization_id,
+        self._attach(
+            Routes(self._transport, self._settings),
             clock=clock,
             sleep=sleep if sleep is not None else time.sleep,
         )
+
+    def _attach(self, routes: Routes, *, clock: Clock, sleep: Sleep) -> None:
+        self.services = Services(routes, self._organization_id, clock=clock, sleep=sleep)
         """Service operations: ``create``, ``get``, ``list``, ``update``, ``delete``, ..."""
+        self.endpoints = Endpoints(routes, self.services._organization)
+        """Endpoint operations: ``create``, ``get``, ``list``, ``update``, ``switch``, ..."""
+        self.rollouts = Rollouts(self.services, self.endpoints)
+        """Guarded releases of a new version behind an endpoint: ``run`` and ``rollback``."""
 
     @property
     def organization_id(self) -> str | None:
@@ -134,9 +142,8 @@ class ServiceClient:
         copy._transport = self._transport.with_options(
             timeout=timeout, max_retries=max_retries, deadline=deadline, extra_headers=extra_headers
         )
-        copy.services = Services(
-            Endpoints(copy._transport, self._settings),
-            copy._organization_id,
+        copy._attach(
+            Routes(copy._transport, self._settings),
             clock=self.services._clock,
             sleep=self.services._sleep,
         )

@@ -17,8 +17,8 @@ import requests
 
 from . import _constants as C
 from ._config import load_settings
-from ._endpoints import Endpoints
 from ._response import service_list_content, validated_object
+from ._routes import Routes
 from ._transport import Transport, encode_json, refuse_pickling
 from ._types import Sleep
 from .models import (
@@ -106,7 +106,7 @@ class APIClient:
         )
         self._auth = settings.auth
         self._transport = Transport(settings, sleep=sleep)
-        self._endpoints = Endpoints(self._transport, settings)
+        self._routes = Routes(self._transport, settings)
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -155,7 +155,7 @@ class APIClient:
         )
         # abeja-sdk sends the environment as given (numbers too); so does a drop-in.
         passed = None if environment is None else {"environment": _json_object(environment)}
-        response = self._endpoints.create_service(organization_id, deployment_id, body, passed)
+        response = self._routes.create_service(organization_id, deployment_id, body, passed)
         return validated_object(Service, response)
 
     def get_service(
@@ -163,12 +163,12 @@ class APIClient:
     ) -> dict[str, Any]:
         """Get a service. ``GET .../services/<s>``."""
         return validated_object(
-            Service, self._endpoints.get_service(organization_id, deployment_id, service_id)
+            Service, self._routes.get_service(organization_id, deployment_id, service_id)
         )
 
     def get_services(self, organization_id: str, deployment_id: str) -> dict[str, Any]:
         """List the services of a deployment: ``{"entries": [...]}``. ``GET .../services``."""
-        response = self._endpoints.list_services(organization_id, deployment_id)
+        response = self._routes.list_services(organization_id, deployment_id)
         return validated_object(ServiceList, response, service_list_content(response))
 
     def list_services(self, organization_id: str, deployment_id: str) -> dict[str, Any]:
@@ -195,7 +195,7 @@ class APIClient:
         passed = _json_object({k: v for k, v in (payload or {}).items() if k not in known})
         if not body.to_json() and not {k: v for k, v in passed.items() if v is not None}:
             raise ValueError("nothing to update: payload has no field to change")
-        response = self._endpoints.update_service(
+        response = self._routes.update_service(
             organization_id, deployment_id, service_id, body, passed
         )
         return validated_object(Service, response)
@@ -205,7 +205,7 @@ class APIClient:
     ) -> dict[str, Any]:
         """Delete a service. ``DELETE .../services/<s>``."""
         return validated_object(
-            ActionResult, self._endpoints.delete_service(organization_id, deployment_id, service_id)
+            ActionResult, self._routes.delete_service(organization_id, deployment_id, service_id)
         )
 
     def start_service(
@@ -213,7 +213,7 @@ class APIClient:
     ) -> dict[str, Any]:
         """Start a service. ``POST .../services/<s>/start``."""
         return validated_object(
-            ActionResult, self._endpoints.start_service(organization_id, deployment_id, service_id)
+            ActionResult, self._routes.start_service(organization_id, deployment_id, service_id)
         )
 
     def stop_service(
@@ -221,7 +221,7 @@ class APIClient:
     ) -> dict[str, Any]:
         """Stop a service. ``POST .../services/<s>/stop``."""
         return validated_object(
-            ActionResult, self._endpoints.stop_service(organization_id, deployment_id, service_id)
+            ActionResult, self._routes.stop_service(organization_id, deployment_id, service_id)
         )
 
     def get_service_recent_logs(
@@ -238,7 +238,7 @@ class APIClient:
 
         ``start_time``/``end_time`` are sent in UTC (naive datetimes are taken as UTC).
         """
-        response = self._endpoints.recent_logs(
+        response = self._routes.recent_logs(
             organization_id,
             deployment_id,
             service_id,
@@ -263,7 +263,7 @@ class APIClient:
         ``json`` goes as ``application/json``; ``data`` with its ``content_type``,
         ``application/octet-stream`` when none is given.
         """
-        response = self._endpoints.request_service(
+        response = self._routes.request_service(
             organization_id,
             deployment_id,
             service_id,

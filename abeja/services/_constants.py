@@ -85,3 +85,17 @@ LOG_POLL_INTERVAL = 2.0
 # A log walk asks for at most this many pages (a server that always hands a new token
 # would otherwise be walked forever); per call with iter_logs(max_pages=...).
 MAX_LOG_PAGES = 10_000
+
+# Endpoints: abeja-sdk's and abejacli's alias when none is given; predictions sent to the
+# deployment's own route (no alias in the path) reach the endpoint of this name.
+DEFAULT_ALIAS = "default"
+
+# Rollouts (a release of a new version behind an endpoint).
+# The whole run: creating a service and waiting for READY dominates it.
+ROLLOUT_DEADLINE = 1800.0
+# Seconds the new service serves traffic under watch before the old one is retired.
+ROLLOUT_BAKE = 60.0
+# How often the bake replays the smoke requests through the endpoint and reads the logs.
+ROLLOUT_BAKE_INTERVAL = 5.0
+# Log lines that count as errors during the bake (case-sensitive, anywhere in the line).
+ROLLOUT_ERROR_MARKERS = ("Traceback (most recent call last)", "ERROR", "Error:", "CRITICAL")

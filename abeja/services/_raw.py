@@ -9,14 +9,16 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from ._response import HTTPResponse, HTTPView, PredictResponse
 
 if TYPE_CHECKING:
+    from ._endpoint_resources import Endpoints
     from ._resources import Services
 
 _T = TypeVar("_T")
 
 # The calls whose HTTP answer with_raw_response can show (one request each).
-_RAW_CALLS = frozenset(
+_RAW_SERVICE_CALLS = frozenset(
     {"create", "get", "list", "update", "delete", "start", "stop", "logs", "predict"}
 )
+_RAW_ENDPOINT_CALLS = frozenset({"create", "get", "list", "update", "delete", "predict"})
 
 
 @dataclass(frozen=True)
@@ -34,22 +36,18 @@ class RawResponse(HTTPView, Generic[_T]):
         return self.http.elapsed
 
 
-class RawServices:
-    """``services.with_raw_response``: each call returns a :class:`RawResponse`.
+class _RawCalls:
+    """A manager's calls, each returning a :class:`RawResponse`."""
 
-    .. code-block:: python
+    _calls: frozenset[str] = frozenset()
 
-        raw = client.services.with_raw_response.get(deployment_id, service_id)
-        raw.status_code, raw.request_id, raw.elapsed, raw.parsed.status
-    """
-
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(self, manager: object) -> None:
+        self._manager = manager
 
     def __getattr__(self, name: str) -> Callable[..., RawResponse[Any]]:
-        if name not in _RAW_CALLS:
-            raise AttributeError(f"with_raw_response has no {name!r}: one of {sorted(_RAW_CALLS)}")
-        call = getattr(self._services, name)
+        if name not in self._calls:
+            raise AttributeError(f"with_raw_response has no {name!r}: one of {sorted(self._calls)}")
+        call = getattr(self._manager, name)
 
         def raw(*args: Any, **kwargs: Any) -> RawResponse[Any]:
             result = call(*args, **kwargs)
@@ -58,3 +56,27 @@ class RawServices:
 
         raw.__doc__ = call.__doc__
         return raw
+
+
+class RawServices(_RawCalls):
+    """``services.with_raw_response``: each call returns a :class:`RawResponse`.
+
+    .. code-block:: python
+
+        raw = client.services.with_raw_response.get(deployment_id, service_id)
+        raw.status_code, raw.request_id, raw.elapsed, raw.parsed.status
+    """
+
+    _calls = _RAW_SERVICE_CALLS
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
+
+
+class RawEndpoints(_RawCalls):
+    """``endpoints.with_raw_response``: each call returns a :class:`RawResponse`."""
+
+    _calls = _RAW_ENDPOINT_CALLS
+
+    def __init__(self, endpoints: Endpoints) -> None:
+        super().__init__(endpoints)

@@ -12,9 +12,9 @@ from typing import TypeVar
 from . import _constants as C
 from . import _waiters
 from ._bodies import DataBody
-from ._endpoints import Endpoints, log_query
 from ._raw import RawServices
 from ._response import HTTPResponse, PredictResponse, decode_model, service_list_content
+from ._routes import Routes, log_query
 from ._status import FAILED_STATUSES, ServiceStatus
 from ._types import Clock, Sleep
 from ._validation import check_path_id
@@ -46,13 +46,13 @@ class Services:
 
     def __init__(
         self,
-        endpoints: Endpoints,
+        routes: Routes,
         organization_id: str | None,
         *,
         clock: Clock,
         sleep: Sleep,
     ) -> None:
-        self._endpoints = endpoints
+        self._routes = routes
         self._organization_id = organization_id
         self._clock = clock
         self._sleep = sleep
@@ -100,17 +100,17 @@ class Services:
             enable_autoscale=enable_autoscale,
             record_channel_id=record_channel_id,
         )
-        response = self._endpoints.create_service(self._organization(), deployment_id, body)
+        response = self._routes.create_service(self._organization(), deployment_id, body)
         return _parse(Service, response)._bind(self)
 
     def get(self, deployment_id: str, service_id: str) -> Service:
         """Fetch one service."""
-        response = self._endpoints.get_service(self._organization(), deployment_id, service_id)
+        response = self._routes.get_service(self._organization(), deployment_id, service_id)
         return _parse(Service, response)._bind(self)
 
     def list(self, deployment_id: str) -> ServiceList:
         """List the services of a deployment."""
-        response = self._endpoints.list_services(self._organization(), deployment_id)
+        response = self._routes.list_services(self._organization(), deployment_id)
         services = _parse(ServiceList, response, service_list_content(response))
         for service in services.entries:
             service._bind(self)
@@ -146,24 +146,24 @@ class Services:
             payload = UpdateServicePayload.model_validate(given)
         if not payload.to_json():
             raise ValueError("nothing to update: give at least one field")
-        response = self._endpoints.update_service(
+        response = self._routes.update_service(
             self._organization(), deployment_id, service_id, payload
         )
         return _parse(Service, response)._bind(self)
 
     def delete(self, deployment_id: str, service_id: str) -> ActionResult:
         """Delete a service."""
-        response = self._endpoints.delete_service(self._organization(), deployment_id, service_id)
+        response = self._routes.delete_service(self._organization(), deployment_id, service_id)
         return _parse(ActionResult, response)
 
     def start(self, deployment_id: str, service_id: str) -> ActionResult:
         """Start a stopped service (``BadRequest`` if it is already running)."""
-        response = self._endpoints.start_service(self._organization(), deployment_id, service_id)
+        response = self._routes.start_service(self._organization(), deployment_id, service_id)
         return _parse(ActionResult, response)
 
     def stop(self, deployment_id: str, service_id: str) -> ActionResult:
         """Stop a running service (``BadRequest`` if it is not running)."""
-        response = self._endpoints.stop_service(self._organization(), deployment_id, service_id)
+        response = self._routes.stop_service(self._organization(), deployment_id, service_id)
         return _parse(ActionResult, response)
 
     def logs(
@@ -177,7 +177,7 @@ class Services:
         next_backward_token: str | None = None,
     ) -> LogPage:
         """One page of recent logs, newest first; times are sent in UTC."""
-        response = self._endpoints.recent_logs(
+        response = self._routes.recent_logs(
             self._organization(),
             deployment_id,
             service_id,
@@ -203,7 +203,7 @@ class Services:
         Files and paths are streamed; a path's content type is guessed from its name.
         Retried only when the request cannot have reached the model (see the retry policy).
         """
-        response = self._endpoints.request_service(
+        response = self._routes.request_service(
             self._organization(),
             deployment_id,
             service_id,
@@ -273,7 +273,7 @@ class Services:
         check_path_id("service_id", service_id)
 
         def fetch(seconds: float) -> Service:
-            with self._endpoints.within(seconds):
+            with self._routes.within(seconds):
                 return self.get(deployment_id, service_id)
 
         return _waiters.StatusWaiter(
@@ -338,7 +338,7 @@ class Services:
 
         def fetch(forward: str | None, backward: str | None) -> LogPage:
             left = None if timeout is None else timeout - (self._clock() - started)
-            with contextlib.nullcontext() if left is None else self._endpoints.within(left):
+            with contextlib.nullcontext() if left is None else self._routes.within(left):
                 return self.logs(
                     deployment_id,
                     service_id,

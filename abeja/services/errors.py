@@ -24,6 +24,7 @@ The tree::
     ├── ServiceNotBoundError         a hand-built Service has no client to call
     ├── ServiceFailedError           a waited-for service entered a failed state
     ├── WaitTimeoutError             a wait reached its deadline (also a TimeoutError)
+    ├── RolloutError                 a rollout check failed, or the run cannot go on
     └── UnsupportedURI, InvalidDataFormat, ResourceNotFound, InvalidPathException,
         EtagHashNotMatch             abeja-sdk's, for its other clients (never raised here)
 
@@ -59,6 +60,7 @@ __all__ = [
     "MethodNotAllowed",
     "NotFound",
     "ResponseTooLargeError",
+    "RolloutError",
     "ServiceFailedError",
     "ServiceNotBoundError",
     "ServiceUnavailable",
@@ -239,6 +241,11 @@ class WaitTimeoutError(Error, TimeoutError):
     def __init__(self, message: str, service: Service | None) -> None:
         super().__init__(message)
         self.service = service
+
+
+class RolloutError(Error):
+    """A rollout's check failed (a smoke request, the bake's thresholds), or the run cannot
+    go on (an endpoint that points at no service, a rollback target that is not READY)."""
 
 
 class UnsupportedURI(Error):

@@ -19,11 +19,12 @@ from pydantic import model_validator as _model_validator
 from typing_extensions import Self
 
 from . import _constants as C
-from ._bound import BoundService
+from ._bound import BoundEndpoint, BoundService
 from ._response import HTTPResponse, PredictResponse
 from ._status import ServiceStatus
 
 if TYPE_CHECKING:
+    from ._endpoint_resources import Endpoints
     from ._resources import Services
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "AwareDatetime",
     "HTTPResponse",
     "CreateServiceRequest",
+    "Endpoint",
+    "EndpointList",
     "LogEvent",
     "LogPage",
     "PredictResponse",
@@ -196,6 +199,45 @@ class ActionResult(_Response):
 
     message: str = ""
     """What the server did."""
+
+
+class Endpoint(_Response, BoundEndpoint):
+    """A deployment's endpoint: a named alias (``custom_alias``) pointing at one service.
+
+    Predictions sent to the endpoint reach that service; switching it is all at once.
+    """
+
+    endpoint_id: str
+    """The endpoint's id, such as ``pnt-abc1111111111111``."""
+    custom_alias: str | None = None
+    """Its name in the deployment, ``default`` for the deployment's own route."""
+    service_id: str | None = None
+    """The service it points at."""
+
+    # The manager and the deployment an Endpoint came from (the API's answer does not say
+    # which deployment); slots, as for Service.
+    __slots__ = ("_endpoints", "_deployment_id")
+
+    def _bind(self, endpoints: Endpoints, deployment_id: str) -> Endpoint:
+        object.__setattr__(self, "_endpoints", endpoints)
+        object.__setattr__(self, "_deployment_id", deployment_id)
+        return self
+
+
+class EndpointList(_Response):
+    """The endpoints of a deployment; iterable and sized."""
+
+    entries: list[Endpoint] = Field(default_factory=list)
+    """The endpoints."""
+
+    def __iter__(self) -> Iterator[Endpoint]:  # type: ignore[override]
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __getitem__(self, index: int) -> Endpoint:
+        return self.entries[index]
 
 
 class _Request(BaseModel):

@@ -15,12 +15,18 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 
 from ._control import Control
+from ._endpoint_state import EndpointState
 from ._faults import Fault, Faults
 from ._predict import serve_prediction
 from ._recorder import Recorder, ServedRequest
 from ._records import ApiError, bad_request
 from ._runtime_process import RuntimeProcesses
-from ._schema import create_arguments, update_arguments
+from ._schema import (
+    create_arguments,
+    endpoint_create_arguments,
+    endpoint_update_arguments,
+    update_arguments,
+)
 from ._state import EmulatorState
 from ._wire import Request, Response, error, json_response
 
@@ -28,6 +34,8 @@ _ID = r"([^/]+)"
 # Every method reaches the proxy's side, which answers those the runtime is not given.
 _ANY_METHOD = dict.fromkeys(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"), "predict")
 _SERVICES = rf"/organizations/{_ID}/deployments/{_ID}/services"
+_ENDPOINTS = rf"/organizations/{_ID}/deployments/{_ID}/endpoints"
+_ANY_METHOD_ENDPOINT = dict.fromkeys(_ANY_METHOD, "predict_endpoint")
 # (path pattern, {method: route}); the first pattern that matches the path decides.
 _ROUTE_TABLE: list[tuple[re.Pattern[str], dict[str, str]]] = [
     (re.compile(rf"{_SERVICES}/?"), {"GET": "list", "POST": "create"}),
@@ -35,11 +43,19 @@ _ROUTE_TABLE: list[tuple[re.Pattern[str], dict[str, str]]] = [
     (re.compile(rf"{_SERVICES}/{_ID}/start"), {"POST": "start"}),
     (re.compile(rf"{_SERVICES}/{_ID}/stop"), {"POST": "stop"}),
     (re.compile(rf"{_SERVICES}/{_ID}/recentlogs"), {"GET": "logs"}),
-    # The predict host's route with the organization as a path prefix (service_url_template).
+    (re.compile(rf"{_ENDPOINTS}/?"), {"GET": "list_endpoints", "POST": "create_endpoint"}),
+    (
+        re.compile(rf"{_ENDPOINTS}/{_ID}"),
+        {"GET": "get_endpoint", "PATCH": "update_endpoint", "DELETE": "delete_endpoint"},
+    ),
+    # The predict host's routes with the organization as a path prefix (service_url_template):
+    # a service's own, then an endpoint's (the deployment's default, or an alias).
     (re.compile(rf"/o/{_ID}/deployments/{_ID}/services/{_ID}/?"), _ANY_METHOD),
+    (re.compile(rf"/o/{_ID}/deployments/{_ID}(?:/{_ID})?/?"), _ANY_METHOD_ENDPOINT),
 ]
-# The real predict host's route: the organization is the first label of the Host header.
+# The real predict host's routes: the organization is the first label of the Host header.
 _PREDICT_HOSTED = re.compile(rf"/deployments/{_ID}/services/{_ID}/?")
+_ENDPOINT_HOSTED = re.compile(rf"/deployments/{_ID}(?:/{_ID})?/?")
 
 _HTML_502 = (
     b"<html><head><title>502 Bad Gateway</title></head><body>"
@@ -132,6 +148,21 @@ class App:
             "logs": self._logs,
             "predict": lambda r, a: serve_prediction(s, self.runtimes, r, *a),
         }
+        self.endpoints = e = EndpointState(state)
+        self._routes.update({
+            "create_endpoint": lambda r, a: json_response(
+                e.create(*a, **endpoint_create_arguments(_json_body(r)))
+            ),
+            "list_endpoints": lambda r, a: json_response(e.list(*a)),
+            "get_endpoint": lambda r, a: json_response(e.get(*a)),
+            "update_endpoint": lambda r, a: json_response(
+                e.update(*a, **endpoint_update_arguments(_json_body(r)))
+            ),
+            "delete_endpoint": lambda r, a: json_response(e.delete(*a)),
+            "predict_endpoint": lambda r, a: serve_prediction(
+                s, self.runtimes, r, a[0], a[1], e.target(*a)
+            ),
+        })  # fmt: skip
 
     def _retire(self, args: tuple[str, ...], answer: Response) -> Response:
         """A stopped, deleted or changed service's runtime processes end."""
@@ -175,10 +206,14 @@ class App:
             match = pattern.fullmatch(path)
             if match:
                 return methods.get(request.method, "method_not_allowed"), match.groups()
-        match = _PREDICT_HOSTED.fullmatch(path)
-        if match:
-            host = request.headers.get("Host", "").split(":", 1)[0]
-            return "predict", (host.split(".", 1)[0], *match.groups())
+        for route, pattern in (
+            ("predict", _PREDICT_HOSTED),
+            ("predict_endpoint", _ENDPOINT_HOSTED),
+        ):
+            match = pattern.fullmatch(path)
+            if match:
+                host = request.headers.get("Host", "").split(":", 1)[0]
+                return route, (host.split(".", 1)[0], *match.groups())
         return "not_found", ()
 
     def _answer(

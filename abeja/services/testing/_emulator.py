@@ -308,7 +308,9 @@ class ServiceEmulator:
         """Make the next ``times`` requests to ``route`` misbehave (see :class:`Fault`).
 
         Routes: ``create``, ``list``, ``get``, ``update``, ``delete``, ``start``,
-        ``stop``, ``logs``, ``predict`` or ``*``. A ``delay`` (and a ``trickle``) is cut
+        ``stop``, ``logs``, ``predict``; ``create_endpoint``, ``list_endpoints``,
+        ``get_endpoint``, ``update_endpoint``, ``delete_endpoint``, ``predict_endpoint``
+        (through an endpoint's route); or ``*``. A ``delay`` (and a ``trickle``) is cut
         short by :meth:`reset`. ``after=True`` lets the route act before the fault
         answers; ``trickle``, ``truncate``, ``gzip``, ``pad`` and ``informational``
         spoil the answer's shape.

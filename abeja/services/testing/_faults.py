@@ -5,8 +5,24 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-ROUTES = ("create", "list", "get", "update", "delete", "start", "stop", "logs", "predict")
-"""Route names faults and counters use; ``"*"`` matches them all."""
+ROUTES = (
+    "create",
+    "list",
+    "get",
+    "update",
+    "delete",
+    "start",
+    "stop",
+    "logs",
+    "predict",
+    "create_endpoint",
+    "list_endpoints",
+    "get_endpoint",
+    "update_endpoint",
+    "delete_endpoint",
+    "predict_endpoint",
+)
+"""Route names faults and counters use (services', then endpoints'); ``"*"`` matches them all."""
 
 
 @dataclass

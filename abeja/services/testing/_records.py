@@ -120,11 +120,39 @@ class Instances:
 
 
 @dataclass
+class EndpointRecord:
+    """An endpoint: a named alias of a deployment, pointing at one of its services."""
+
+    endpoint_id: str
+    custom_alias: str
+    service_id: str
+
+    def to_json(self) -> dict[str, str]:
+        """As the Endpoints API answers it."""
+        return {
+            "endpoint_id": self.endpoint_id,
+            "custom_alias": self.custom_alias,
+            "service_id": self.service_id,
+        }
+
+
+@dataclass
 class Deployment:
-    """A deployment: its versions, its environment and its services."""
+    """A deployment: its versions, its environment, its services and its endpoints."""
 
     organization_id: str
     deployment_id: str
     versions: dict[str, Version] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
     services: dict[str, ServiceRecord] = field(default_factory=dict)
+    endpoints: dict[str, EndpointRecord] = field(default_factory=dict)
+    """By endpoint id, in the order they were created."""
+
+    def endpoint(self, name: str) -> EndpointRecord:
+        """An endpoint by id or alias, or a 404."""
+        found = self.endpoints.get(name) or next(
+            (e for e in self.endpoints.values() if e.custom_alias == name), None
+        )
+        if found is None:
+            raise not_found(f"endpoint {name} not found")
+        return found

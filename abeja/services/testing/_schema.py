@@ -66,3 +66,22 @@ def create_arguments(body: object) -> dict[str, Any]:
 def update_arguments(body: object) -> dict[str, Any]:
     """The body of ``PATCH .../services/<s>`` as ``EmulatorState.update`` arguments."""
     return _check(body, UPDATE_FIELDS)
+
+
+ENDPOINT_CREATE_FIELDS: dict[str, _Kind] = {"service_id": str, "custom_alias": str}
+
+
+def endpoint_create_arguments(body: object) -> dict[str, Any]:
+    """The body of ``POST .../endpoints``: ``service_id`` and an optional ``custom_alias``."""
+    fields = _check(body, ENDPOINT_CREATE_FIELDS)
+    if "service_id" not in fields:
+        raise bad_request("service_id is required")
+    return fields
+
+
+def endpoint_update_arguments(body: object) -> dict[str, Any]:
+    """The body of ``PATCH .../endpoints/<e>``: ``service_id``."""
+    fields = _check(body, {"service_id": str})
+    if "service_id" not in fields:
+        raise bad_request("service_id is required")
+    return fields

@@ -310,7 +310,14 @@ class EmulatorState:
         """Remove a service."""
         with self.lock:
             self.service(organization_id, deployment_id, service_id)
-            del self.deployment(organization_id, deployment_id).services[service_id]
+            deployment = self.deployment(organization_id, deployment_id)
+            for endpoint in deployment.endpoints.values():
+                if endpoint.service_id == service_id:
+                    raise bad_request(
+                        f"service {service_id} is the target of endpoint {endpoint.custom_alias} "
+                        f"({endpoint.endpoint_id}): switch or delete the endpoint first"
+                    )
+            del deployment.services[service_id]
             return {"message": f"{service_id} deleted"}
 
     def start(self, organization_id: str, deployment_id: str, service_id: str) -> dict[str, Any]:

@@ -27,8 +27,8 @@ from ._validation import (
 from .models import CreateServiceRequest, UpdateServicePayload
 
 
-class Endpoints:
-    """One method per Service API endpoint, returning the raw (2xx) HTTP answer."""
+class Routes:
+    """One method per API route (Service API and Endpoints API), returning the raw (2xx) answer."""
 
     def __init__(self, transport: Transport, settings: Settings) -> None:
         self._transport = transport
@@ -154,6 +154,83 @@ class Endpoints:
         service = check_path_id("service_id", service_id)
         base = self.predict_base_url(organization_id)
         url = f"{base}/deployments/{deployment}/services/{service}"
+        return self._predict(url, json, data, content_type, timeout)
+
+    # The Endpoints API: a deployment's named aliases, each pointing at one service.
+
+    def _endpoints_url(self, organization_id: str, deployment_id: str) -> str:
+        return (
+            f"{self._api_url}/organizations/{check_organization_id(organization_id)}"
+            f"/deployments/{check_path_id('deployment_id', deployment_id)}/endpoints"
+        )
+
+    def _endpoint_url(self, organization_id: str, deployment_id: str, endpoint: str) -> str:
+        name = check_path_id("endpoint", endpoint)
+        return f"{self._endpoints_url(organization_id, deployment_id)}/{name}"
+
+    def create_endpoint(
+        self, organization_id: str, deployment_id: str, service_id: str, custom_alias: str
+    ) -> HTTPResponse:
+        """``POST .../deployments/<d>/endpoints`` ``{"service_id", "custom_alias"}``."""
+        body = {
+            "service_id": check_path_id("service_id", service_id),
+            "custom_alias": check_path_id("custom_alias", custom_alias),
+        }
+        url = self._endpoints_url(organization_id, deployment_id)
+        return self._transport.request("POST", url, json_body=body)
+
+    def list_endpoints(self, organization_id: str, deployment_id: str) -> HTTPResponse:
+        """``GET .../deployments/<d>/endpoints``."""
+        return self._transport.request("GET", self._endpoints_url(organization_id, deployment_id))
+
+    def get_endpoint(self, organization_id: str, deployment_id: str, endpoint: str) -> HTTPResponse:
+        """``GET .../endpoints/<endpoint id or alias>``."""
+        url = self._endpoint_url(organization_id, deployment_id, endpoint)
+        return self._transport.request("GET", url)
+
+    def update_endpoint(
+        self, organization_id: str, deployment_id: str, endpoint: str, service_id: str
+    ) -> HTTPResponse:
+        """``PATCH .../endpoints/<endpoint>`` ``{"service_id"}`` (idempotent: retried)."""
+        url = self._endpoint_url(organization_id, deployment_id, endpoint)
+        body = {"service_id": check_path_id("service_id", service_id)}
+        return self._transport.request("PATCH", url, json_body=body)
+
+    def delete_endpoint(
+        self, organization_id: str, deployment_id: str, endpoint: str
+    ) -> HTTPResponse:
+        """``DELETE .../endpoints/<endpoint>``."""
+        url = self._endpoint_url(organization_id, deployment_id, endpoint)
+        return self._transport.request("DELETE", url)
+
+    def request_endpoint(
+        self,
+        organization_id: str,
+        deployment_id: str,
+        endpoint: str | None,
+        *,
+        json: object = None,
+        data: DataBody | Path | None = None,
+        content_type: str | None = None,
+        timeout: float | None = None,
+    ) -> HTTPResponse:
+        """A prediction through an endpoint: ``POST https://<o>.<api host>/deployments/<d>``
+        for the default endpoint, ``.../deployments/<d>/<alias>`` for another."""
+        deployment = check_path_id("deployment_id", deployment_id)
+        base = self.predict_base_url(organization_id)
+        url = f"{base}/deployments/{deployment}"
+        if endpoint is not None:
+            url += "/" + check_path_id("endpoint", endpoint)
+        return self._predict(url, json, data, content_type, timeout)
+
+    def _predict(
+        self,
+        url: str,
+        json: object,
+        data: DataBody | Path | None,
+        content_type: str | None,
+        timeout: float | None,
+    ) -> HTTPResponse:
         if timeout is not None:
             timeout = check_timeout("timeout", timeout)
         with open_predict_body(json, data, content_type) as body:

@@ -1,0 +1,137 @@
+"""The typed ``Endpoints`` manager: a deployment's aliases, each pointing at one service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import _constants as C
+from ._bodies import DataBody
+from ._raw import RawEndpoints
+from ._response import HTTPResponse, PredictResponse, decode_model
+from ._routes import Routes
+from .errors import InvalidResponseError
+from .models import ActionResult, Endpoint, EndpointList
+
+if TYPE_CHECKING:
+    from .models import Service
+
+
+def _service_id(service: str | Service) -> str:
+    return service if isinstance(service, str) else service.service_id
+
+
+class Endpoints:
+    """Create, inspect, switch, delete and predict through a deployment's endpoints.
+
+    Reached as ``ServiceClient(...).endpoints``. An endpoint is a named alias
+    (``custom_alias``, ``"default"`` unless given) that points at one service of the
+    deployment; predictions sent to it reach that service. Every method sends one request
+    (plus the retries the policy allows: ``update`` is a PATCH and idempotent, ``create``
+    and ``predict`` are POSTs, sent again only when they provably did not arrive).
+    """
+
+    def __init__(self, routes: Routes, organization: Callable[[], str]) -> None:
+        self._routes = routes
+        self._organization = organization
+
+    @property
+    def with_raw_response(self) -> RawEndpoints:
+        """The same calls, returning the HTTP answer beside the model."""
+        return RawEndpoints(self)
+
+    def _one(self, response: HTTPResponse, deployment_id: str) -> Endpoint:
+        return decode_model(Endpoint, response)._from(response)._bind(self, deployment_id)
+
+    def create(
+        self,
+        deployment_id: str,
+        *,
+        service_id: str | Service,
+        custom_alias: str = C.DEFAULT_ALIAS,
+    ) -> Endpoint:
+        """Create an endpoint named ``custom_alias`` pointing at ``service_id``.
+
+        Raises:
+            BadRequest: the alias exists already, or the service is not in the deployment.
+        """
+        response = self._routes.create_endpoint(
+            self._organization(), deployment_id, _service_id(service_id), custom_alias
+        )
+        return self._one(response, deployment_id)
+
+    def get(self, deployment_id: str, endpoint: str) -> Endpoint:
+        """Fetch one endpoint by its id (``pnt-...``) or its alias."""
+        response = self._routes.get_endpoint(self._organization(), deployment_id, endpoint)
+        return self._one(response, deployment_id)
+
+    def list(self, deployment_id: str) -> EndpointList:
+        """List the endpoints of a deployment."""
+        response = self._routes.list_endpoints(self._organization(), deployment_id)
+        endpoints = decode_model(EndpointList, response)._from(response)
+        for endpoint in endpoints.entries:
+            endpoint._bind(self, deployment_id)
+        return endpoints
+
+    def update(
+        self, deployment_id: str, endpoint: str, *, service_id: str | Service
+    ) -> ActionResult:
+        """Point ``endpoint`` (id or alias) at ``service_id``; the switch is all at once."""
+        response = self._routes.update_endpoint(
+            self._organization(), deployment_id, endpoint, _service_id(service_id)
+        )
+        return decode_model(ActionResult, response)._from(response)
+
+    def switch(self, deployment_id: str, endpoint: str, service: str | Service) -> Endpoint:
+        """Point ``endpoint`` at ``service``, then read it back; returns the endpoint as read.
+
+        Raises:
+            InvalidResponseError: the read-back does not point at ``service`` (the switch
+                did not take).
+        """
+        target = _service_id(service)
+        self.update(deployment_id, endpoint, service_id=target)
+        response = self._routes.get_endpoint(self._organization(), deployment_id, endpoint)
+        current = self._one(response, deployment_id)
+        if current.service_id != target:
+            raise InvalidResponseError(
+                f"endpoint {endpoint} points at {current.service_id} after being switched "
+                f"to {target}",
+                status_code=response.status_code,
+                url=response.url,
+            )
+        return current
+
+    def delete(self, deployment_id: str, endpoint: str) -> ActionResult:
+        """Delete an endpoint (the service it points at stays)."""
+        response = self._routes.delete_endpoint(self._organization(), deployment_id, endpoint)
+        return decode_model(ActionResult, response)._from(response)
+
+    def predict(
+        self,
+        deployment_id: str,
+        *,
+        endpoint: str | None = None,
+        json: object = None,
+        data: DataBody | Path | None = None,
+        content_type: str | None = None,
+        timeout: float | None = None,
+    ) -> PredictResponse:
+        """Send a prediction through an endpoint, as the deployment's users do.
+
+        ``endpoint=None`` uses the deployment's own route
+        (``POST https://<o>.api.abeja.io/deployments/<d>``, the ``default`` endpoint); an
+        alias goes to ``.../deployments/<d>/<alias>`` (a route inferred from a public
+        sample, see the docs). Bodies as in ``services.predict``.
+        """
+        response = self._routes.request_endpoint(
+            self._organization(),
+            deployment_id,
+            endpoint,
+            json=json,
+            data=data,
+            content_type=content_type,
+            timeout=timeout,
+        )
+        return PredictResponse(response)

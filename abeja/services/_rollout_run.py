@@ -1,0 +1,380 @@
+"""One rollout run: its steps (each acts, checks, and pushes its undo), the report built as it
+goes, the run's deadline, and the unwinding on failure."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from . import _constants as C
+from ._endpoint_resources import Endpoints
+from ._resources import Services
+from ._response import PredictResponse
+from .errors import APIConnectionError, BadRequest, Error, HttpError, RolloutError
+from .models import Service
+from .rollout_report import (
+    RolloutEvent,
+    RolloutInterrupted,
+    RolloutReport,
+    RolloutStep,
+    StepName,
+)
+
+Breach = RolloutError
+"""A check failed or the run cannot go on: unwind (or, before any change, raise)."""
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def describe(error: BaseException) -> str:
+    """One line for a report: the SDK's message, or a foreign error's type and text."""
+    if isinstance(error, (KeyboardInterrupt, RolloutInterrupted)):
+        return "interrupted (Ctrl-C)"
+    text = str(error).splitlines()[0] if str(error) else ""
+    return text if isinstance(error, Error) else f"{type(error).__name__}: {text}"
+
+
+class Run:
+    """The state of one run: the report, the undo stack and the deadline."""
+
+    def __init__(
+        self,
+        services: Services,
+        endpoints: Endpoints,
+        deployment_id: str,
+        endpoint: str,
+        version_id: str | None,
+        *,
+        deadline: float,
+        on_event: Callable[[RolloutEvent], object] | None,
+    ) -> None:
+        self.services = services
+        self.endpoints = endpoints
+        self.deployment_id = deployment_id
+        self.endpoint = endpoint
+        self.clock = services._clock
+        self.sleep = services._sleep
+        self._on_event = on_event
+        self._started = self.clock()
+        self._deadline_at = self._started + deadline
+        self._undo: list[Callable[[], None]] = []
+        self._committed = False
+        self.alias: str | None = None
+        self.report = RolloutReport(
+            outcome="completed",
+            deployment_id=deployment_id,
+            endpoint=endpoint,
+            version_id=version_id,
+            started_at=_now(),
+        )
+
+    # -- time, events, steps --------------------------------------------------------------
+
+    def elapsed(self) -> float:
+        """Seconds since the run started."""
+        return self.clock() - self._started
+
+    def remaining(self) -> float:
+        """Seconds left before the run's deadline; a Breach once it has passed."""
+        left = self._deadline_at - self.clock()
+        if left <= 0:
+            raise Breach("the rollout's deadline passed")
+        return left
+
+    def within(self) -> contextlib.AbstractContextManager[None]:
+        """Calls inside end by the run's deadline."""
+        return self.services._routes.within(self.remaining())
+
+    def emit(
+        self,
+        step: StepName,
+        state: Any,
+        message: str,
+        figures: Mapping[str, bool | int | float | str | None] | None = None,
+    ) -> None:
+        """Tell ``on_event``."""
+        if self._on_event is not None:
+            self._on_event(RolloutEvent(step, state, message, self.elapsed(), dict(figures or {})))
+
+    @contextlib.contextmanager
+    def step(self, name: StepName, message: str) -> Iterator[RolloutStep]:
+        """A step of the report: timed, announced, marked failed if its body raises."""
+        step = RolloutStep(name=name, status="ok", started_at=_now())
+        self.report.steps.append(step)
+        started = self.clock()
+        self.emit(name, "started", message)
+        try:
+            yield step
+        except BaseException as error:
+            step.status = "failed"
+            step.detail = step.detail or describe(error)
+            raise
+        finally:
+            step.seconds = round(self.clock() - started, 6)
+            self.emit(name, step.status, step.detail or message, step.figures)
+
+    def note(self, name: StepName, status: Any, detail: str) -> None:
+        """A step that took no time: skipped, or planned in a dry run."""
+        self.report.steps.append(
+            RolloutStep(name=name, status=status, started_at=_now(), detail=detail)
+        )
+        self.emit(name, status, detail)
+
+    # -- the run --------------------------------------------------------------------------
+
+    def execute(self, body: Callable[[], None], *, rolling_back: bool = False) -> RolloutReport:
+        """Run ``body``; on failure unwind the undo stack and report why.
+
+        A failure before anything changed is raised as it is (nothing to report back).
+        """
+        try:
+            body()
+        except KeyboardInterrupt as interrupt:
+            if self._committed:  # the new version serves: only retiring was cut short
+                self.report.reason = "interrupted (Ctrl-C) while retiring the old service"
+            else:
+                self._unwind(interrupt)
+            raise RolloutInterrupted(self._finish()) from None
+        except Exception as error:  # noqa: BLE001 - any failure rolls back, then is reported
+            if not self._undo:
+                raise
+            self._unwind(error)
+        else:
+            if rolling_back:
+                self.report.outcome = "rolled_back"
+        return self._finish()
+
+    def _finish(self) -> RolloutReport:
+        self.report.seconds = round(self.elapsed(), 6)
+        return self.report
+
+    def _unwind(self, cause: BaseException) -> None:
+        self.report.outcome = "rolled_back"
+        self.report.reason = describe(cause)
+        undo, self._undo = self._undo, []
+        for action in reversed(undo):
+            try:
+                action()
+            except Exception as error:  # noqa: BLE001 - the next undo step still runs
+                self.report.outcome = "rollback_failed"
+                self.report.reason += f"; then {describe(error)}"
+
+    # -- the steps ------------------------------------------------------------------------
+
+    def inspect(self) -> Service:
+        """Read the endpoint and the service it points at."""
+        with self.step("inspect", f"reading endpoint {self.endpoint}") as step:
+            with self.within():
+                endpoint = self.endpoints.get(self.deployment_id, self.endpoint)
+                if endpoint.service_id is None:
+                    raise Breach(f"endpoint {self.endpoint} points at no service")
+                current = self.services.get(self.deployment_id, endpoint.service_id)
+            self.alias = endpoint.custom_alias or endpoint.endpoint_id
+            self.report.old_service_id = current.service_id
+            step.figures.update(
+                endpoint_id=endpoint.endpoint_id,
+                service_id=current.service_id,
+                status=str(current.status),
+                model_version=current.model_version,
+            )
+            step.detail = f"endpoint {self.alias} points at {current.service_id}"
+        return current
+
+    def create(self, current: Service, overrides: Mapping[str, Any], cleanup: str) -> Service:
+        """Create the new service (once: an ambiguous create is resolved by listing)."""
+        version = self.report.version_id
+        assert version is not None
+        arguments = _copied_settings(current, overrides)
+        with self.step("create", f"creating a service for {version}") as step:
+            with self.within():
+                before = {s.service_id for s in self.services.list(self.deployment_id)}
+                try:
+                    new = self.services.create(self.deployment_id, version_id=version, **arguments)
+                except (HttpError, APIConnectionError) as error:
+                    if not error.may_have_applied:
+                        raise
+                    new = self._created_since(before, version, error)
+            self.report.new_service_id = new.service_id
+            self._undo.append(lambda: self.clean_up(new.service_id, cleanup))
+            step.figures.update(service_id=new.service_id, **_figures(arguments))
+            step.detail = f"created {new.service_id}"
+        return new
+
+    def _created_since(self, before: set[str], version: str, error: Error) -> Service:
+        found = [
+            s
+            for s in self.services.list(self.deployment_id)
+            if s.service_id not in before and s.model_version_id == version
+        ]
+        if not found:
+            raise error  # it was not created: nothing changed
+        if len(found) > 1:
+            ids = ", ".join(s.service_id for s in found)
+            raise Breach(
+                f"the create may have applied and {len(found)} new services appeared: {ids}"
+            )
+        return found[0]
+
+    def wait_ready(self, new: Service) -> None:
+        """Wait until the new service is READY, within the run's deadline."""
+        with self.step("wait", f"waiting for {new.service_id} to be READY") as step:
+            ready = self.services.wait_until_ready(
+                self.deployment_id,
+                new.service_id,
+                timeout=self.remaining(),
+                on_status=lambda s: self.emit("wait", "progress", f"{s.service_id} is {s.status}"),
+            )
+            step.detail = f"{ready.service_id} is READY"
+
+    def predict_checked(
+        self, service_id: str, request: Mapping[str, Any], check: Callable[[PredictResponse], bool]
+    ) -> PredictResponse:
+        """One smoke request to a service; a Breach if it fails or ``check`` refuses it."""
+        with self.within():
+            answer = self.services.predict(self.deployment_id, service_id, **request)
+        if not check(answer):
+            raise Breach(f"the check refused the answer of {service_id} ({answer.status_code})")
+        return answer
+
+    def smoke(
+        self,
+        new: Service,
+        requests: list[dict[str, Any]],
+        check: Callable[[PredictResponse], bool],
+    ) -> None:
+        """Every smoke request to the new service directly."""
+        if not requests:
+            self.note("smoke", "skipped", "no smoke requests given")
+            return
+        with self.step("smoke", f"{len(requests)} smoke request(s) to {new.service_id}") as step:
+            for number, request in enumerate(requests, 1):
+                step.figures["requests"] = number
+                try:
+                    self.predict_checked(new.service_id, request, check)
+                except Error as error:
+                    step.detail = f"smoke request {number} failed: {describe(error)}"
+                    raise
+            step.detail = f"{len(requests)} smoke request(s) passed"
+
+    def shadow(
+        self,
+        new: Service,
+        current: Service,
+        requests: list[dict[str, Any]],
+        compare: Callable[[PredictResponse, PredictResponse], bool],
+    ) -> None:
+        """The smoke requests to both services, answers compared."""
+        with self.step("shadow", f"comparing {new.service_id} with {current.service_id}") as step:
+            for number, request in enumerate(requests, 1):
+                step.figures["requests"] = number
+                with self.within():
+                    mine = self.services.predict(self.deployment_id, new.service_id, **request)
+                    theirs = self.services.predict(
+                        self.deployment_id, current.service_id, **request
+                    )
+                if not compare(mine, theirs):
+                    step.detail = f"request {number}: the answers differ"
+                    raise Breach(step.detail)
+            step.detail = f"{len(requests)} answer(s) compared"
+
+    def switch(self, new: Service, current: Service) -> None:
+        """Point the endpoint at the new service and read it back."""
+        with self.step("switch", f"switching {self.alias} to {new.service_id}") as step:
+            # Pushed before acting: a PATCH that fails may still have applied.
+            self._undo.append(lambda: self.restore(current.service_id))
+            with self.within():
+                self.endpoints.switch(self.deployment_id, self.endpoint, new.service_id)
+            step.detail = f"{self.alias} points at {new.service_id} (read back)"
+
+    def restore(self, service_id: str) -> None:
+        """Point the endpoint back at ``service_id`` (unless it still does) and confirm it."""
+        with self.step("restore", f"switching {self.endpoint} back to {service_id}") as step:
+            current = self.endpoints.get(self.deployment_id, self.endpoint)
+            if current.service_id == service_id:
+                step.detail = f"{self.endpoint} still points at {service_id}"
+                return
+            try:
+                self.endpoints.switch(self.deployment_id, self.endpoint, service_id)
+            except Error:
+                # A PATCH answered with an error may still have applied: what counts is
+                # where the endpoint points now.
+                if self.endpoints.get(self.deployment_id, self.endpoint).service_id != service_id:
+                    raise
+            step.detail = f"{self.endpoint} points at {service_id} again (read back)"
+
+    def clean_up(self, service_id: str, how: str) -> None:
+        """The new service after a rollback: deleted, stopped or kept."""
+        if how == "keep":
+            self.note("cleanup", "skipped", f"{service_id} kept (cleanup=keep)")
+            return
+        with self.step("cleanup", f"{how} {service_id}") as step:
+            _retire(self.services, self.deployment_id, service_id, how)
+            step.detail = f"{service_id} {'deleted' if how == 'delete' else 'stopped'}"
+
+    def retire(self, current: Service, how: str) -> None:
+        """The old service, once the run has succeeded (a failure here is only reported)."""
+        # The new version serves and passed the bake: nothing is rolled back from here on.
+        self._undo.clear()
+        self._committed = True
+        if how == "keep":
+            self.note("retire", "skipped", f"{current.service_id} kept (retire=keep)")
+            return
+        with contextlib.suppress(Error), self.step("retire", f"{how} {current.service_id}") as step:
+            try:
+                _retire(self.services, self.deployment_id, current.service_id, how)
+            except Error as error:
+                self.report.reason = f"the old service was not retired: {describe(error)}"
+                raise
+            step.detail = f"{current.service_id} {'deleted' if how == 'delete' else 'stopped'}"
+
+    def plan(self, current: Service, requests: list[dict[str, Any]], shadow: bool,
+             bake: Any, retire: str) -> None:  # fmt: skip
+        """What a run would do, as planned steps; nothing is changed."""
+        self.report.outcome = "planned"
+        version = self.report.version_id
+        settings = _figures(_copied_settings(current, {}))
+        self.note("create", "planned", f"create a service for {version} with {settings}")
+        self.note("wait", "planned", "wait until it is READY")
+        self.note("smoke", "planned", f"send {len(requests)} smoke request(s) to it")
+        if shadow:
+            self.note("shadow", "planned", f"compare its answers with {current.service_id}")
+        self.note("switch", "planned", f"switch {self.alias} from {current.service_id} to it")
+        self.note("bake", "planned", bake.describe())
+        self.note("retire", "planned", f"{retire} {current.service_id}")
+
+
+def _copied_settings(current: Service, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The new service's scaling and environment: the current one's unless given."""
+    number = overrides.get("instance_number")
+    arguments: dict[str, Any] = {
+        "instance_type": overrides.get("instance_type")
+        or current.instance_type
+        or C.DEFAULT_INSTANCE_TYPE,
+        "instance_number": number or current.instance_number or 1,
+        "environment": overrides.get("environment") or dict(current.user_env_vars) or None,
+    }
+    if number is None:  # the scaling bounds go with the number they were set for
+        arguments["min_instance_number"] = current.min_instance_number
+        arguments["max_instance_number"] = current.max_instance_number
+        arguments["enable_autoscale"] = current.enable_autoscale
+    return arguments
+
+
+def _figures(arguments: Mapping[str, Any]) -> dict[str, bool | int | float | str | None]:
+    return {k: v for k, v in arguments.items() if isinstance(v, (int, float, str))}
+
+
+def _retire(services: Services, deployment_id: str, service_id: str, how: str) -> None:
+    if how == "delete":
+        services.delete(deployment_id, service_id)
+        return
+    try:
+        services.stop(deployment_id, service_id)
+    except BadRequest:
+        # Not running (stopped or failed already): nothing is serving, which is the aim.
+        if services.get(deployment_id, service_id).status in ("READY", "IN_PROGRESS"):
+            raise

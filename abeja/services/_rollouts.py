@@ -1,0 +1,237 @@
+"""Guarded rollouts: a new version behind an endpoint, checked, baked, or rolled back.
+
+A run is a small saga. Each step acts and checks; a step with a side effect pushes its undo
+before acting, and any failure (a breach, an error, the deadline, Ctrl-C) unwinds the undo
+stack: the endpoint goes back to the old service (confirmed by reading it) and the new
+service is cleaned up. The old service is touched only once the run has succeeded. Every
+side effect goes through the typed managers; time and sleep are the client's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal
+
+from . import _constants as C
+from ._bake import Bake, BakeLimits
+from ._endpoint_resources import Endpoints
+from ._resources import Services
+from ._response import PredictResponse
+from ._rollout_run import Breach, Run
+from ._validation import check_path_id, check_timeout
+from .rollout_report import RolloutEvent, RolloutReport
+
+Check = Callable[[PredictResponse], bool]
+Compare = Callable[[PredictResponse, PredictResponse], bool]
+Retire = Literal["keep", "stop", "delete"]
+_SMOKE_KEYS = frozenset({"json", "data", "content_type", "timeout"})
+
+
+def _ok(response: PredictResponse) -> bool:
+    return 200 <= response.status_code < 300
+
+
+def _same(new: PredictResponse, old: PredictResponse) -> bool:
+    return new.status_code == old.status_code and new.content == old.content
+
+
+def _check_smoke(smoke: Sequence[Mapping[str, object]]) -> list[dict[str, object]]:
+    if isinstance(smoke, (str, bytes, Mapping)):
+        raise TypeError("smoke must be a list of predict() keyword arguments")
+    checked = []
+    for number, request in enumerate(smoke, 1):
+        if not isinstance(request, Mapping):
+            raise TypeError(f"smoke request {number} must be a dict of predict() arguments")
+        unknown = set(request) - _SMOKE_KEYS
+        if unknown:
+            raise ValueError(
+                f"smoke request {number}: unknown {sorted(unknown)}; use {sorted(_SMOKE_KEYS)}"
+            )
+        checked.append(dict(request))
+    return checked
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def _seconds(name: str, value: float, *, zero: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise ValueError(f"{name} must be a number of seconds")
+    if zero and value == 0:
+        return 0.0
+    return check_timeout(name, value)
+
+
+class Rollouts:
+    """Release a new version behind an endpoint, with checks and automatic rollback.
+
+    Reached as ``ServiceClient(...).rollouts``.
+    """
+
+    def __init__(self, services: Services, endpoints: Endpoints) -> None:
+        self._services = services
+        self._endpoints = endpoints
+
+    def run(
+        self,
+        deployment_id: str,
+        *,
+        version_id: str,
+        endpoint: str = C.DEFAULT_ALIAS,
+        smoke: Sequence[Mapping[str, object]] = (),
+        check: Check | None = None,
+        shadow: bool = False,
+        compare: Compare | None = None,
+        bake: float = C.ROLLOUT_BAKE,
+        bake_interval: float = C.ROLLOUT_BAKE_INTERVAL,
+        max_errors: int = 0,
+        max_error_rate: float | None = None,
+        max_p95_latency: float | None = None,
+        max_log_errors: int = 0,
+        retire: Retire = "stop",
+        cleanup: Retire = "delete",
+        deadline: float = C.ROLLOUT_DEADLINE,
+        instance_type: str | None = None,
+        instance_number: int | None = None,
+        environment: dict[str, str] | None = None,
+        plan: bool = False,
+        on_event: Callable[[RolloutEvent], object] | None = None,
+    ) -> RolloutReport:
+        """Put ``version_id`` behind ``endpoint``, or leave the old service serving.
+
+        The run: reads the endpoint and the service it points at; creates one service for
+        the version (scaling and environment copied from the current one unless given) and
+        waits until it is READY; sends each ``smoke`` request (``predict()`` keyword
+        arguments) to it and requires ``check(answer)`` (default: a 2xx); with
+        ``shadow=True`` sends them to the current service too and requires
+        ``compare(new, old)`` (default: same status and body); switches the endpoint and
+        reads it back; for ``bake`` seconds replays the smoke requests through the endpoint
+        every ``bake_interval`` seconds and reads the new service's logs, breaching on more
+        than ``max_errors`` failed requests, an error rate above ``max_error_rate``, a p95
+        latency above ``max_p95_latency`` seconds, more than ``max_log_errors`` error lines
+        (tracebacks, ``ERROR``) or the service leaving READY; then retires the old service
+        (``retire``: keep, stop or delete).
+
+        On any breach, error, the ``deadline`` (seconds for the whole run) or Ctrl-C, the
+        endpoint is switched back to the old service and confirmed, and the new service is
+        cleaned up (``cleanup``: delete, stop or keep); the report says why. A run never
+        creates two services (a create that may have applied is resolved by listing), never
+        points the endpoint at a service that is not READY or failed its checks, and never
+        touches the old service before it has succeeded. ``plan=True`` reads, reports what
+        it would do, and changes nothing. ``on_event`` is called with each
+        :class:`RolloutEvent`.
+
+        Returns:
+            The report: ``outcome`` is ``completed``, ``rolled_back`` or ``planned``.
+
+        Raises:
+            ValueError, TypeError: a bad argument (nothing is sent).
+            abeja.exceptions.Error: a failure before anything was changed (such as an
+                endpoint that does not exist).
+            RolloutInterrupted: Ctrl-C; raised once rolled back, with the ``report``.
+        """
+        check_path_id("deployment_id", deployment_id)
+        check_path_id("version_id", version_id)
+        check_path_id("endpoint", endpoint)
+        requests = _check_smoke(smoke)
+        limits = BakeLimits.checked(
+            seconds=_seconds("bake", bake, zero=True),
+            interval=_seconds("bake_interval", bake_interval),
+            max_errors=max_errors,
+            max_error_rate=max_error_rate,
+            max_p95_latency=max_p95_latency,
+            max_log_errors=max_log_errors,
+        )
+        _choice("retire", retire, ("keep", "stop", "delete"))
+        _choice("cleanup", cleanup, ("keep", "stop", "delete"))
+        deadline = _seconds("deadline", deadline)
+        run = Run(
+            self._services,
+            self._endpoints,
+            deployment_id,
+            endpoint,
+            version_id,
+            deadline=deadline,
+            on_event=on_event,
+        )
+
+        def body() -> None:
+            current = run.inspect()
+            overrides = {
+                "instance_type": instance_type,
+                "instance_number": instance_number,
+                "environment": environment,
+            }
+            if plan:
+                run.plan(current, requests, shadow, limits, retire)
+                return
+            new = run.create(current, overrides, cleanup)
+            run.wait_ready(new)
+            run.smoke(new, requests, check or _ok)
+            if shadow:
+                run.shadow(new, current, requests, compare or _same)
+            run.switch(new, current)
+            Bake(run, new, requests, check or _ok, limits).execute()
+            run.retire(current, retire)
+
+        return run.execute(body)
+
+    def rollback(
+        self,
+        deployment_id: str,
+        *,
+        endpoint: str = C.DEFAULT_ALIAS,
+        to_service_id: str | None = None,
+        report: RolloutReport | None = None,
+        cleanup: Retire = "keep",
+        on_event: Callable[[RolloutEvent], object] | None = None,
+    ) -> RolloutReport:
+        """Point ``endpoint`` back at the old service: ``to_service_id``, or a report's
+        ``old_service_id`` (after a run that was killed, say).
+
+        The target must be READY (it is never switched to otherwise); the switch is read
+        back. With a report, its new service is then cleaned up (``cleanup``: keep, stop or
+        delete; kept by default, for a look at its logs).
+        """
+        if (to_service_id is None) == (report is None):
+            raise ValueError("give to_service_id= or report=, one of them")
+        if report is not None:
+            if not isinstance(report, RolloutReport):
+                raise TypeError("report must be a RolloutReport")
+            if report.old_service_id is None:
+                raise ValueError("the report names no old service to go back to")
+            deployment_id, endpoint = report.deployment_id, report.endpoint
+            to_service_id = report.old_service_id
+        assert to_service_id is not None
+        check_path_id("deployment_id", deployment_id)
+        check_path_id("endpoint", endpoint)
+        check_path_id("to_service_id", to_service_id)
+        _choice("cleanup", cleanup, ("keep", "stop", "delete"))
+        run = Run(
+            self._services,
+            self._endpoints,
+            deployment_id,
+            endpoint,
+            None,
+            deadline=C.DEFAULT_WAIT_TIMEOUT,
+            on_event=on_event,
+        )
+        target = to_service_id
+        new_id = report.new_service_id if report is not None else None
+
+        def body() -> None:
+            current = run.inspect()
+            old = self._services.get(deployment_id, target)
+            if not old.is_ready:
+                raise Breach(f"{target} is {old.status}, not READY: not switching to it")
+            run.report.old_service_id = target
+            run.report.new_service_id = current.service_id if new_id is None else new_id
+            run.restore(target)
+            if new_id is not None and new_id != target:
+                run.clean_up(new_id, cleanup)
+
+        return run.execute(body, rolling_back=True)
