@@ -10,7 +10,15 @@ from typing import Any
 import click
 from pydantic import BaseModel
 
-TABLE_COLUMNS = ("service_id", "status", "instance_number", "model_version", "created_at")
+TABLE_COLUMNS = (
+    "endpoint_id",
+    "custom_alias",
+    "service_id",
+    "status",
+    "instance_number",
+    "model_version",
+    "created_at",
+)
 
 
 def plain(value: object) -> Any:
@@ -22,8 +30,9 @@ def plain(value: object) -> Any:
     return value
 
 
-def emit(value: object, output: str) -> None:
-    """Print ``value`` as JSON (``output="json"``) or as a table."""
+def emit(value: object, output: str, *, columns: Sequence[str] | None = None) -> None:
+    """Print ``value`` as JSON (``output="json"``) or as a table (of ``columns``, or the
+    known ones present)."""
     data = plain(value)
     if output == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -31,7 +40,7 @@ def emit(value: object, output: str) -> None:
     if isinstance(data, Mapping) and isinstance(data.get("entries"), list):
         data = data["entries"]
     if isinstance(data, list) and all(isinstance(row, Mapping) for row in data):
-        _rows(data)
+        _rows(data, columns)
     elif isinstance(data, Mapping):
         width = max((len(str(key)) for key in data), default=0)
         for key, item in data.items():
@@ -46,8 +55,8 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _rows(rows: Sequence[Mapping[str, Any]]) -> None:
-    columns = [c for c in TABLE_COLUMNS if any(c in row for row in rows)]
+def _rows(rows: Sequence[Mapping[str, Any]], given: Sequence[str] | None = None) -> None:
+    columns = list(given or [c for c in TABLE_COLUMNS if any(c in row for row in rows)])
     if not columns:
         columns = sorted({key for row in rows for key in row})
     table = [[_cell(row.get(c)) for c in columns] for row in rows]

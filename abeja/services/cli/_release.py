@@ -1,0 +1,264 @@
+"""Commands for releasing: ``endpoints ...``, ``rollout`` and ``rollback``.
+
+``rollout`` exits 0 when the new version serves, 3 when it was rolled back, 4 when the
+rollback failed too (the endpoint may still point at the new service: run ``rollback``),
+1 on an error that changed nothing, 2 on usage, 130 on Ctrl-C (after rolling back).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import _constants as C
+from .._rollouts import Retire
+from ..rollout_report import RolloutInterrupted, RolloutReport
+from ._live import LiveSteps
+from ._main import Options, cli, pass_options
+from ._output import emit
+from ._params import Finite
+
+EXIT_ROLLED_BACK = 3
+EXIT_ROLLBACK_FAILED = 4
+EXIT_INTERRUPTED = 130
+
+deployment_argument = click.argument("deployment_id")
+endpoint_argument = click.argument("endpoint")
+
+
+@cli.group()
+def endpoints() -> None:
+    """A deployment's endpoints: named aliases that each point at one service."""
+
+
+@endpoints.command("list")
+@deployment_argument
+@pass_options
+def list_endpoints(options: Options, deployment_id: str) -> None:
+    """List a deployment's endpoints."""
+    emit(options.client().endpoints.list(deployment_id), options.output)
+
+
+@endpoints.command("get")
+@deployment_argument
+@endpoint_argument
+@pass_options
+def get_endpoint(options: Options, deployment_id: str, endpoint: str) -> None:
+    """Show an endpoint (by id or alias)."""
+    emit(options.client().endpoints.get(deployment_id, endpoint), options.output)
+
+
+@endpoints.command("create")
+@deployment_argument
+@click.option("--service-id", required=True, help="The service it points at.")
+@click.option("--alias", default=C.DEFAULT_ALIAS, show_default=True, help="Its name.")
+@pass_options
+def create_endpoint(options: Options, deployment_id: str, service_id: str, alias: str) -> None:
+    """Create an endpoint pointing at a service."""
+    endpoint = options.client().endpoints.create(
+        deployment_id, service_id=service_id, custom_alias=alias
+    )
+    emit(endpoint, options.output)
+
+
+@endpoints.command("update")
+@deployment_argument
+@endpoint_argument
+@click.option("--service-id", required=True, help="The service to point at.")
+@pass_options
+def update_endpoint(options: Options, deployment_id: str, endpoint: str, service_id: str) -> None:
+    """Point an endpoint at another service (all at once), and read it back.
+
+    For a guarded switch, with checks and automatic rollback, use `rollout`.
+    """
+    emit(options.client().endpoints.switch(deployment_id, endpoint, service_id), options.output)
+
+
+@endpoints.command("delete")
+@deployment_argument
+@endpoint_argument
+@pass_options
+def delete_endpoint(options: Options, deployment_id: str, endpoint: str) -> None:
+    """Delete an endpoint (its service stays)."""
+    emit(options.client().endpoints.delete(deployment_id, endpoint), options.output)
+
+
+def _smoke(jsons: tuple[str, ...], files: tuple[Path, ...]) -> list[dict[str, Any]]:
+    requests: list[dict[str, Any]] = []
+    for text in jsons:
+        try:
+            requests.append({"json": json.loads(text)})
+        except (ValueError, RecursionError):
+            raise click.BadParameter(
+                f"not JSON: {text[:60]!r}", param_hint="--smoke-json"
+            ) from None
+    requests.extend({"data": path} for path in files)
+    return requests
+
+
+def _finish(context: click.Context, report: RolloutReport, output: str) -> None:
+    _print_report(report, output)
+    if report.outcome == "rolled_back":
+        context.exit(EXIT_ROLLED_BACK)
+    if report.outcome == "rollback_failed":
+        click.echo(
+            "error: the rollback failed too; the endpoint may still point at "
+            f"{report.new_service_id}: run `abeja-services rollback {report.deployment_id} "
+            f"--to {report.old_service_id} --endpoint {report.endpoint}`",
+            err=True,
+        )
+        context.exit(EXIT_ROLLBACK_FAILED)
+
+
+def _print_report(report: RolloutReport, output: str) -> None:
+    if output == "json":
+        click.echo(report.model_dump_json(indent=2))
+        return
+    rows = [
+        {"step": s.name, "status": s.status, "seconds": f"{s.seconds:.1f}", "detail": s.detail}
+        for s in report.steps
+    ]
+    emit(rows, "table", columns=("step", "status", "seconds", "detail"))
+    click.echo(f"outcome: {report.outcome}" + (f" ({report.reason})" if report.reason else ""))
+
+
+@cli.command()
+@deployment_argument
+@click.option("--version", "version_id", required=True, metavar="VERSION_ID",
+              help="The deployment version to release.")  # fmt: skip
+@click.option("--endpoint", default=C.DEFAULT_ALIAS, show_default=True, help="Alias or id.")
+@click.option("--smoke-json", multiple=True, metavar="JSON", help="A JSON request; repeatable.")
+@click.option("--smoke-file", multiple=True, metavar="FILE", help="A file to send; repeatable.",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path))  # fmt: skip
+@click.option("--shadow", is_flag=True, help="Also send the smoke requests to the current "
+              "service and require the same answers.")  # fmt: skip
+@click.option("--bake", type=Finite(0, 86_400), default=C.ROLLOUT_BAKE,
+              show_default=True, metavar="SECONDS",
+              help="Watch the new service this long.")  # fmt: skip
+@click.option("--bake-interval", type=Finite(0, 3600, above_low=True),
+              default=C.ROLLOUT_BAKE_INTERVAL,
+              show_default=True, metavar="SECONDS")  # fmt: skip
+@click.option("--max-errors", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--max-error-rate", type=Finite(0, 1), metavar="RATE")
+@click.option("--max-p95-latency", type=Finite(0, 86_400), metavar="SECONDS")
+@click.option("--max-log-errors", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--retire", type=click.Choice(["keep", "stop", "delete"]), default="stop",
+              show_default=True, help="What becomes of the old service on success.")  # fmt: skip
+@click.option("--cleanup", type=click.Choice(["keep", "stop", "delete"]), default="delete",
+              show_default=True, help="What becomes of the new service on rollback.")  # fmt: skip
+@click.option("--deadline", type=Finite(0, 86_400, above_low=True),
+              default=C.ROLLOUT_DEADLINE,
+              show_default=True, metavar="SECONDS", help="For the whole run.")  # fmt: skip
+@click.option("--plan", is_flag=True, help="Say what would be done; change nothing.")
+@pass_options
+def rollout(
+    options: Options,
+    deployment_id: str,
+    version_id: str,
+    endpoint: str,
+    smoke_json: tuple[str, ...],
+    smoke_file: tuple[Path, ...],
+    shadow: bool,
+    bake: float,
+    bake_interval: float,
+    max_errors: int,
+    max_error_rate: float | None,
+    max_p95_latency: float | None,
+    max_log_errors: int,
+    retire: Retire,
+    cleanup: Retire,
+    deadline: float,
+    plan: bool,
+) -> None:
+    """Release a version behind an endpoint: new service, checks, switch, bake, retire.
+
+    On any failed check, error, the deadline or Ctrl-C the endpoint is switched back to
+    the old service. Exit status: 0 completed, 3 rolled back, 4 the rollback failed too,
+    1 an error that changed nothing, 2 usage, 130 interrupted (rolled back first).
+
+    \b
+    Example:
+      abeja-services rollout 1234567890123 --version ver-abc --smoke-json '{"text": "hi"}'
+    """
+    context = click.get_current_context()
+    smoke = _smoke(smoke_json, smoke_file)
+    live = LiveSteps()
+    try:
+        report = options.client().rollouts.run(
+            deployment_id,
+            version_id=version_id,
+            endpoint=endpoint,
+            smoke=smoke,
+            shadow=shadow,
+            bake=bake,
+            bake_interval=bake_interval,
+            max_errors=max_errors,
+            max_error_rate=max_error_rate,
+            max_p95_latency=max_p95_latency,
+            max_log_errors=max_log_errors,
+            retire=retire,
+            cleanup=cleanup,
+            deadline=deadline,
+            plan=plan,
+            on_event=live.show,
+        )
+    except RolloutInterrupted as interrupted:
+        live.close()
+        _print_report(interrupted.report, options.output)
+        click.echo("interrupted: rolled back", err=True)
+        context.exit(EXIT_INTERRUPTED)
+    finally:
+        live.close()
+    _finish(context, report, options.output)
+
+
+@cli.command()
+@deployment_argument
+@click.option("--to", "to_service_id", metavar="SERVICE_ID",
+              help="The service to point the endpoint at (as before the rollout).")  # fmt: skip
+@click.option("--report", "report_file", metavar="FILE",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A rollout's JSON report: go back to its old service.")  # fmt: skip
+@click.option("--endpoint", default=C.DEFAULT_ALIAS, show_default=True, help="Alias or id.")
+@click.option("--cleanup", type=click.Choice(["keep", "stop", "delete"]), default="keep",
+              show_default=True,
+              help="With --report: what becomes of its new service.")  # fmt: skip
+@pass_options
+def rollback(
+    options: Options,
+    deployment_id: str,
+    to_service_id: str | None,
+    report_file: Path | None,
+    endpoint: str,
+    cleanup: Retire,
+) -> None:
+    """Point an endpoint back at the service it served before a rollout (which must be READY).
+
+    \b
+    Example:
+      abeja-services rollback 1234567890123 --to ser-abc1111111111111
+    """
+    if (to_service_id is None) == (report_file is None):
+        raise click.UsageError("give --to SERVICE_ID or --report FILE")
+    report = None
+    if report_file is not None:
+        try:
+            report = RolloutReport.model_validate_json(report_file.read_bytes())
+        except ValueError:
+            raise click.BadParameter("not a rollout report", param_hint="--report") from None
+    live = LiveSteps()
+    try:
+        done = options.client().rollouts.rollback(
+            deployment_id,
+            endpoint=endpoint,
+            to_service_id=to_service_id,
+            report=report,
+            cleanup=cleanup,
+            on_event=live.show,
+        )
+    finally:
+        live.close()
+    _print_report(done, options.output)
