@@ -121,9 +121,7 @@ def test_a_rolled_back_rollout_exits_3(
     assert "outcome: rolled_back" in failed.stdout
     assert "smoke: FAILED" in failed.stderr
     assert _target(client, emulator) == old.service_id
-    assert [s.service_id for s in client.services.list(emulator.deployment_id)] == [
-        old.service_id
-    ]
+    assert [s.service_id for s in client.services.list(emulator.deployment_id)] == [old.service_id]
 
 
 def test_a_plan_changes_nothing(
@@ -219,9 +217,7 @@ def test_rollback_from_a_saved_report(
                "--cleanup", "delete")  # fmt: skip
     assert back.returncode == 0, back.stderr
     assert _target(client, emulator) == old.service_id
-    assert [s.service_id for s in client.services.list(emulator.deployment_id)] == [
-        old.service_id
-    ]
+    assert [s.service_id for s in client.services.list(emulator.deployment_id)] == [old.service_id]
     usage = run(emulator, "rollback", emulator.deployment_id)
     assert usage.returncode == 2 and "--to" in usage.stderr
 
@@ -237,9 +233,7 @@ def test_ctrl_c_during_the_bake_rolls_back_and_exits_130(
     assert "restore: done" in stderr and "Traceback" not in stderr
     assert json.loads(stdout)["outcome"] == "rolled_back"
     assert _target(client, emulator) == old.service_id
-    assert [s.service_id for s in client.services.list(emulator.deployment_id)] == [
-        old.service_id
-    ]
+    assert [s.service_id for s in client.services.list(emulator.deployment_id)] == [old.service_id]
 
 
 def test_in_a_terminal_the_step_line_shows_elapsed_time_as_it_goes(

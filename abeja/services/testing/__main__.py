@@ -143,6 +143,9 @@ def _serve(emulator: ServiceEmulator, args: argparse.Namespace) -> int:
     extra = {k: v for k, v in emulator.abeja_sdk_env().items() if k not in emulator.env()}
     for name, value in extra.items():
         print(f"#   export {name}={shlex.quote(value)}", flush=True)
+    print("# abejacli 2.2.8 (the `abeja` command), in its process only:", flush=True)
+    for name, value in emulator.abejacli_env().items():
+        print(f"#   export {name}={shlex.quote(value)}", flush=True)
     deployments = args.deployment or [(emulator.deployment_id, [emulator.version_id])]
     for deployment_id, versions in deployments:
         print(f"# deployment {deployment_id}: versions {', '.join(versions)}", flush=True)

@@ -164,6 +164,22 @@ class ServiceEmulator:
         """
         return {**self.env(), "HTTP_PROXY": self.url, "NO_PROXY": ""}
 
+    def abejacli_env(self) -> dict[str, str]:
+        """What abejacli 2.2.8 (the ``abeja`` command) needs to work against the emulator.
+
+        abejacli reads ``ABEJA_CLI_ORGANIZATION``, ``PLATFORM_AUTH_TOKEN`` and
+        ``ABEJA_API_URL``; its ``check-endpoint-*`` commands send predictions to
+        ``http://<organization>.<API host>``, reached through the emulator as an HTTP proxy
+        (as for abeja-sdk).
+        """
+        return {
+            "ABEJA_CLI_ORGANIZATION": self.organization_id,
+            "PLATFORM_AUTH_TOKEN": self.auth_token,
+            "ABEJA_API_URL": self.url,
+            "HTTP_PROXY": self.url,
+            "NO_PROXY": "",
+        }
+
     def client(self, **kwargs: Any) -> ServiceClient:
         """A ``ServiceClient`` pointed here; keyword arguments override the defaults."""
         options: dict[str, Any] = {

@@ -1,0 +1,89 @@
+"""abejacli 2.2.8, the platform's own command line, installed from its registry wheel into a
+cached virtualenv (.cache/, gitignored) and run as a user runs it, against the emulator.
+
+abejacli needs Python < 3.12: the virtualenv is made with this interpreter when it can,
+else with a python3.11 or python3.10 found on the machine; with none, the tests skip and
+say why.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from abeja.services.testing import ServiceEmulator
+
+from .abeja_sdk import CACHE, registry_wheel
+
+CLI = "abejacli==2.2.8"
+VENV = CACHE.parent / "abejacli-2.2.8"
+
+# abejacli sleeps 15 s before creating or updating an endpoint; the driver takes that
+# sleep away (and only that: abejacli's own module, not ours or requests'), then runs it.
+DRIVER = """
+import sys, time
+import abejacli.run
+abejacli.run.time = type("NoSleep", (), {"sleep": staticmethod(lambda s: None),
+                                          "time": staticmethod(time.time)})
+sys.argv[0] = "abeja"
+abejacli.run.main()
+"""
+
+
+def _interpreter() -> str | None:
+    if sys.version_info < (3, 12):
+        return sys.executable
+    for name in ("python3.11", "python3.10"):
+        found = shutil.which(name)
+        if found:
+            return found
+    for folder in sorted((Path.home() / ".pyenv" / "versions").glob("3.1[01].*")):
+        if (folder / "bin" / "python").exists():
+            return str(folder / "bin" / "python")
+    return None
+
+
+def abejacli_python() -> Path:
+    """The cached virtualenv's interpreter with abejacli installed (built on first use)."""
+    python = VENV / "bin" / "python"
+    if (VENV / ".complete").exists():
+        return python
+    base = _interpreter()
+    if base is None:
+        pytest.skip("abejacli 2.2.8 needs Python < 3.12 and none was found on this machine")
+    shutil.rmtree(VENV, ignore_errors=True)
+    subprocess.run([base, "-m", "venv", str(VENV)], check=True, timeout=300)
+    wheel = registry_wheel(CLI, "abejacli-2.2.8-*.whl")
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
+        check=True,
+        timeout=600,
+    )
+    (VENV / ".complete").touch()
+    return python
+
+
+def abejacli_env(emulator: ServiceEmulator, home: Path) -> dict[str, str]:
+    """What points abejacli at the emulator (as ``emulator.abejacli_env()`` prints it)."""
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("ABEJA", "PLATFORM_"))}
+    return {**keep, "HOME": str(home), **emulator.abejacli_env()}
+
+
+def run_abejacli(
+    emulator: ServiceEmulator, home: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """``abeja <args>``, as a user with only the emulator's printed variables runs it."""
+    return subprocess.run(
+        [str(abejacli_python()), "-c", DRIVER, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=abejacli_env(emulator, home),
+        cwd=home,
+        check=False,
+    )
