@@ -45,3 +45,35 @@ def test_every_bound_call_is_checked() -> None:
     public = {name for name in vars(BoundService) if callable(getattr(BoundService, name))}
     public = {name for name in public if not name.startswith("_")}
     assert public == set(FORWARDERS)
+
+
+# An Endpoint's calls mirror the Endpoints manager, minus the deployment and endpoint ids.
+ENDPOINT_FORWARDERS = {"refresh": "get", "switch_to": "switch", "delete": "delete"}
+
+
+@pytest.mark.parametrize(("bound", "manager"), sorted(ENDPOINT_FORWARDERS.items()))
+def test_bound_endpoint_signature_equals_the_manager_minus_the_ids(
+    bound: str, manager: str
+) -> None:
+    from abeja.services import Endpoint, Endpoints
+
+    mine = list(inspect.signature(getattr(Endpoint, bound)).parameters.values())
+    theirs = list(inspect.signature(getattr(Endpoints, manager)).parameters.values())
+    assert [p.name for p in theirs[:3]] == ["self", "deployment_id", "endpoint"]
+    assert [p.name for p in mine[1:]] == [p.name for p in theirs[3:]]
+    assert [p.annotation for p in mine[1:]] == [p.annotation for p in theirs[3:]]
+
+
+def test_bound_endpoint_predict_takes_the_managers_body_arguments() -> None:
+    from abeja.services import Endpoint, Endpoints
+
+    mine = list(inspect.signature(Endpoint.predict).parameters.values())[1:]
+    theirs = list(inspect.signature(Endpoints.predict).parameters.values())[2:]
+    assert _shape(mine) == _shape([p for p in theirs if p.name != "endpoint"])
+
+
+def test_every_bound_endpoint_call_is_checked() -> None:
+    from abeja.services._bound import BoundEndpoint
+
+    public = {n for n, v in vars(BoundEndpoint).items() if callable(v) and not n.startswith("_")}
+    assert public == {*ENDPOINT_FORWARDERS, "predict"}

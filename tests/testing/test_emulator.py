@@ -571,8 +571,11 @@ def test_command_line_loads_a_handler_from_the_current_directory_and_prints_the_
     process = _command("--handler", "my_model:handler", "--deployment", "4545=ver-m", cwd=tmp_path)
     try:
         assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(9)]
+        lines: list[str] = []
+        while len(lines) < 30 and not lines[-1:] == ["# deployment 4545: versions ver-m\n"]:
+            lines.append(process.stdout.readline())
         assert "# deployment 4545: versions ver-m\n" in lines
+        assert any(line.startswith("#   export ABEJA_CLI_ORGANIZATION=") for line in lines)
         assert any(line.startswith("#   export HTTP_PROXY=http://127.0.0.1:") for line in lines)
     finally:
         process.terminate()
