@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from ._validation import check_content_type
+
 DataBody = bytes | str | IO[bytes] | Iterable[bytes]
 """What ``predict(data=...)`` takes besides a ``pathlib.Path``."""
 
@@ -52,8 +54,10 @@ def check_predict_body(json: object, data: object, content_type: object) -> None
     """Raise before anything is opened or sent when the arguments cannot make a body."""
     if json is not None and data is not None:
         raise ValueError("give json= or data=, not both")
-    if content_type is not None and not isinstance(content_type, str):
-        raise TypeError(f"content_type must be a string, not {type(content_type).__name__}")
+    if content_type is not None:
+        if not isinstance(content_type, str):
+            raise TypeError(f"content_type must be a string, not {type(content_type).__name__}")
+        check_content_type(content_type)
     if data is not None:
         check_data(data)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -53,6 +54,28 @@ class Settings:
     """The largest prediction answer read (decompressed)."""
 
 
+# The variables each credential part is read from, in CREDENTIAL_KEYS' order.
+_CREDENTIAL_VARIABLES = (
+    C.ENV_AUTH_TOKEN,
+    C.ENV_USER_ID,
+    C.ENV_PERSONAL_ACCESS_TOKEN,
+    C.ENV_DATASOURCE_ID,
+    C.ENV_DATASOURCE_SECRET,
+)
+
+
+def _credential_part(source: str, value: str) -> str:
+    """A credential part without surrounding white space (a token read from a file keeps its
+    newline); any other control character or non-ASCII refuses it, naming only ``source``."""
+    stripped = value.strip()
+    if not stripped.isascii() or not stripped.isprintable():
+        raise ValueError(
+            f"{source} holds a control character or a non-ASCII character: it cannot be sent "
+            "in a header (the value is not shown)"
+        )
+    return stripped
+
+
 def _basic(user: str, secret: str) -> Auth:
     token = base64.b64encode(f"{user}:{secret}".encode()).decode("ascii")
     return Auth("Basic", f"Basic {token}")
@@ -77,9 +100,15 @@ def resolve_auth(credential: Mapping[str, str] | None, environ: Mapping[str, str
             "datasource_id": environ.get(C.ENV_DATASOURCE_ID),
             "datasource_secret": environ.get(C.ENV_DATASOURCE_SECRET),
         }
+    names = (
+        {k: f"credential[{k!r}]" for k in CREDENTIAL_KEYS}
+        if credential is not None
+        else dict(zip(CREDENTIAL_KEYS, _CREDENTIAL_VARIABLES, strict=True))
+    )
     for key, value in source.items():
         if value is not None and not isinstance(value, str):
             raise TypeError(f"credential value for {key!r} must be a string")
+        source[key] = None if value is None else _credential_part(names[key], value)
     auth_token = source["auth_token"]
     if auth_token:
         return Auth("Bearer", f"Bearer {auth_token}")
@@ -151,7 +180,20 @@ def check_base_url(name: str, value: object) -> str:
         raise ValueError(f"{name} must be an http(s) URL with a host, got {value!r}")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise ValueError(f"{name} must not carry a query, a fragment or a user name")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    host = parts.netloc.rsplit("@", 1)[-1]
+    if port == 0 or (":" in host.rsplit("]", 1)[-1] and port is None):
+        raise ValueError(f"{name} has an invalid port (1 to 65535), got {value!r}")
+    if not _HOST.fullmatch(parts.hostname):
+        raise ValueError(f"{name} has an invalid host name, got {value!r}")
     return value.rstrip("/")
+
+
+# A DNS name (labels of letters, digits, '-', '_') or an IPv4/IPv6 address.
+_HOST = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?|[0-9A-Fa-f:.]+")
 
 
 def resolve_organization_id(value: str | None, environ: Mapping[str, str]) -> str | None:

@@ -25,6 +25,9 @@ ENV_CA_BUNDLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
 # Platform ids are 13-20 characters; a cap keeps absurd input out of URLs and logs.
 MAX_ID_LENGTH = 128
+# The longest timeout, deadline or wait accepted (a week): finite, and small enough for every
+# clock and socket call (a larger value made sockets raise OverflowError at each call).
+MAX_SECONDS = 7 * 24 * 3600.0
 
 # Every call ends within this many seconds, all attempts, waits and slow bodies included
 # (plus at most one second); per client with ServiceClient(deadline=...).

@@ -23,7 +23,8 @@ class AttemptFailed(Exception):
     def __init__(self, kind: str, message: str, *, sent: bool) -> None:
         super().__init__(kind, message, sent)
         self.kind = kind
-        """``connect``, ``tls``, ``timeout``, ``dropped``, ``informational`` or ``deadline``."""
+        """``connect``, ``tls``, ``timeout``, ``dropped``, ``informational``, ``deadline`` or
+        ``local`` (the request could not be sent: never retried)."""
         self.message = message
         self.sent = sent
 
@@ -59,6 +60,16 @@ def past_deadline(failure: AttemptFailed, limits: Limits) -> AttemptFailed:
             "deadline", f"the call's deadline passed ({failure.message})", sent=failure.sent
         )
     return failure
+
+
+def _wrapped(error: BaseException) -> BaseException | None:
+    """The error ``error`` wraps: its ``reason``, ``original_error`` (urllib3's ProxyError)
+    or the first exception among its arguments."""
+    for name in ("reason", "original_error"):
+        inner = getattr(error, name, None)
+        if isinstance(inner, BaseException):
+            return inner
+    return next((arg for arg in error.args if isinstance(arg, BaseException)), None)
 
 
 def _reason(error: BaseException) -> str:
@@ -97,6 +108,19 @@ def _forget(error: BaseException) -> None:
         pending += [arg for arg in current.args if isinstance(arg, BaseException)]
 
 
+# What the network stack raises (requests, urllib3, http.client, sockets, TLS), and what
+# http.client raises for a request it refuses to write (a bad header value, a body it
+# cannot encode). Anything else, a signal handler's exception say, is not a failure of the
+# attempt and propagates unchanged.
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    urllib3.exceptions.HTTPError,
+    requests.exceptions.RequestException,
+    http.client.HTTPException,
+)
+LOCAL_ERRORS: tuple[type[BaseException], ...] = (ValueError, OverflowError, TypeError)
+
+
 def classify(error: BaseException, *, reading: bool = False) -> AttemptFailed:
     """What a foreign exception means for the retry policy (the message names no header)."""
     try:
@@ -106,18 +130,16 @@ def classify(error: BaseException, *, reading: bool = False) -> AttemptFailed:
 
 
 def _kind_of(error: BaseException, reading: bool) -> AttemptFailed:
+    if isinstance(error, LOCAL_ERRORS) and not isinstance(error, NETWORK_ERRORS):
+        # Raised before the request was written; its text may quote a header (a credential).
+        return AttemptFailed(
+            "local", f"the request could not be sent ({type(error).__name__})", sent=False
+        )
     chain: list[BaseException] = []
     current: BaseException | None = error
     while current is not None and len(chain) < 8:
         chain.append(current)
-        nxt = getattr(current, "reason", None)
-        if not isinstance(nxt, BaseException):
-            nxt = (
-                current.args[0]
-                if current.args and isinstance(current.args[0], BaseException)
-                else None
-            )
-        current = nxt
+        current = _wrapped(current)
     kinds = tuple(type(e) for e in chain)
     text = _reason(error)
 
@@ -129,6 +151,7 @@ def _kind_of(error: BaseException, reading: bool) -> AttemptFailed:
     if not reading and has(
         urllib3.exceptions.NewConnectionError, requests.exceptions.ConnectTimeout
     ):
+        # Through a proxy too: a ProxyError wrapping a failed connection sent nothing.
         return AttemptFailed("connect", f"could not connect: {text}", sent=False)
     if not reading and has(urllib3.exceptions.ConnectTimeoutError):
         return AttemptFailed("timeout", f"timed out connecting: {text}", sent=False)

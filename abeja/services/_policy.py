@@ -87,7 +87,7 @@ def worth_retrying(outcome: Outcome, idempotent: bool) -> bool:
     """Whether another attempt may help, and cannot apply a write twice."""
     failure = outcome.failure
     if failure is not None:
-        if not isinstance(failure, AttemptFailed) or failure.kind in ("tls", "deadline"):
+        if not isinstance(failure, AttemptFailed) or failure.kind in ("tls", "deadline", "local"):
             return False
         return idempotent or not failure.sent
     response = outcome.response

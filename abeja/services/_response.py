@@ -297,7 +297,7 @@ class PredictResponse(HTTPView):
                 charset = value.strip('"')
         try:
             return self.content.decode(charset, "replace")
-        except LookupError:
+        except (LookupError, UnicodeError):  # unknown, or a codec that is not for text (idna)
             return self.content.decode("utf-8", "replace")
 
     @property

@@ -8,14 +8,19 @@ With the transport, the only module that touches requests and urllib3. Two paths
 - watched: through ``Session.request``, so instrumentation (OpenTelemetry, ddtrace),
   mocks (``responses``, ``requests-mock``), hooks, default headers and proxies all act.
 
-Either way the body is read with ``read1`` in chunks: each ``recv`` waits at most until
-the deadline, the decompressed size is capped, and a 1xx taken as the answer is refused.
-Every failure becomes an :class:`AttemptFailed` saying whether the request may have
-reached the server.
+Either way the client's own connections (``_connection``) end every phase by the
+deadline, the body is read with ``read1`` in chunks, the decompressed size is capped, and a
+1xx taken as the answer is refused. Every failure of the network stack becomes an
+:class:`AttemptFailed` saying whether the request may have reached the server; any other
+exception (a signal handler's) propagates unchanged.
+
+A forked child never uses its parent's pooled sockets (the pools are dropped at the first
+call after the fork), and a client closed while calls run closes what they opened.
 """
 
 from __future__ import annotations
 
+import os
 import types
 import weakref
 from collections.abc import Mapping
@@ -25,10 +30,31 @@ import requests.adapters
 import requests.sessions
 import urllib3
 
-from ._failures import AttemptFailed, Limits, classify, past_deadline
+from . import errors as exc
+from ._connection import Adapter, current_limits
+from ._failures import (
+    LOCAL_ERRORS as LOCAL,
+)
+from ._failures import (
+    NETWORK_ERRORS,
+    AttemptFailed,
+    Limits,
+    classify,
+    past_deadline,
+)
 from ._reading import read_answer
-from ._resolver import Resolver
 from ._response import HTTPResponse
+
+# Bumped in a child after os.fork(): a sender made before it drops its pools then.
+_forks = 0
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 def _is_original(function: object, module: types.ModuleType) -> bool:
@@ -71,11 +97,11 @@ class Sender:
     def __init__(self, session: requests.Session, *, owns_session: bool) -> None:
         self.session = session
         self.owns_session = owns_session
-        self.resolver = Resolver()
-        # Per origin: its host and port, and the pool requests gave for it (looking it up
-        # costs a URL parse, a pool key and a stat of the CA path on every call).
-        # Weakly: a pool the manager drops must be free to go (and close its sockets).
-        self._origins: dict[str, tuple[str, int]] = {}
+        self.closed = False
+        self._forks = _forks
+        # Per origin, the pool requests gave for it (looking it up costs a URL parse, a pool
+        # key and a stat of the CA path on every call). Weakly: a pool the manager drops
+        # must be free to go (and close its sockets).
         self._pools: dict[tuple[str, int], weakref.ref[urllib3.HTTPConnectionPool]] = {}
         self.fast_sends = 0
         """How many attempts took the fast path (tests and benchmarks read it)."""
@@ -89,7 +115,7 @@ class Sender:
         if not requests_unpatched():
             return None
         adapter = session.get_adapter(url)
-        if type(adapter) is not requests.adapters.HTTPAdapter or "send" in vars(adapter):
+        if type(adapter) is not Adapter or "send" in vars(adapter):
             return None
         return adapter
 
@@ -106,17 +132,35 @@ class Sender:
 
         ``origin`` is ``scheme://host[:port]`` of the prepared URL, ``path`` the rest.
         """
-        url = prepared.url or ""
+        if self.closed:
+            raise exc.Error("this client is closed")
+        if self._forks != _forks:
+            self._after_fork()
         remaining = limits.remaining()
         if remaining <= 0:
             raise AttemptFailed("deadline", "the call's deadline passed", sent=False)
-        seconds = min(limits.timeout, remaining)
-        host_port = self._origins.get(origin)
-        if host_port is None:
-            parts = urllib3.util.parse_url(origin)
-            host_port = self._origins[origin] = (parts.host or "", parts.port or 0)
-        if not proxies:  # through a proxy, the proxy resolves the name
-            self.resolver.check(*host_port, limits)
+        token = current_limits.set(limits)
+        try:
+            seconds = min(limits.timeout, remaining)
+            return self._send(prepared, origin, path, proxies, limits, seconds)
+        finally:
+            current_limits.reset(token)
+            self._close_if_closed()
+
+    def _close_if_closed(self) -> None:
+        if self.closed:  # closed while a call ran: what it opened is closed too
+            self.close()
+
+    def _send(
+        self,
+        prepared: requests.PreparedRequest,
+        origin: str,
+        path: str,
+        proxies: Mapping[str, str],
+        limits: Limits,
+        seconds: float,
+    ) -> HTTPResponse:
+        url = prepared.url or ""
         adapter = self._fast_adapter(url, proxies)
         if adapter is not None:
             raw = self._send_fast(adapter, prepared, path, seconds, limits, (origin, id(adapter)))
@@ -124,6 +168,15 @@ class Sender:
             return read_answer(raw, url, str(prepared.method), limits, prepared)
         response = self._send_watched(prepared, proxies, seconds, limits)
         return read_answer(response.raw, url, str(prepared.method), limits, prepared, response)
+
+    def _after_fork(self) -> None:
+        """In a forked child: the parent's pooled sockets are never used (nor closed: they
+        are the parent's too); fresh pools are made on demand."""
+        self._forks = _forks
+        self._pools.clear()
+        for adapter in {id(a): a for a in self.session.adapters.values()}.values():
+            if isinstance(adapter, Adapter):
+                adapter.forget_pools()
 
     def _send_fast(
         self,
@@ -148,7 +201,7 @@ class Sender:
                 timeout=urllib3.Timeout(connect=seconds, read=seconds),
                 chunked="Content-Length" not in prepared.headers and prepared.body is not None,
             )
-        except Exception as error:  # noqa: BLE001 - every failure is classified, none escapes
+        except NETWORK_ERRORS + LOCAL as error:
             raise past_deadline(classify(error), limits) from None
 
     def _pool(
@@ -160,6 +213,8 @@ class Sender:
         known = self._pools.get(key)
         pool = None if known is None else known()
         if pool is None or pool.pool is None:  # new, dropped or closed since
+            if self.closed:
+                raise exc.Error("this client is closed")
             session = self.session
             verify = True if session.verify is None else session.verify
             found = adapter.get_connection_with_tls_context(prepared, verify, None, session.cert)
@@ -169,12 +224,16 @@ class Sender:
         return pool
 
     def close(self) -> None:
-        """Close the pools this sender used (urllib3's manager only forgets them)."""
+        """Close the pools this sender used (urllib3's manager only forgets them); calls
+        still running close theirs when they end."""
+        self.closed = True
         for known in list(self._pools.values()):
             pool = known()
             if pool is not None:
                 pool.close()
         self._pools.clear()
+        if self.owns_session:
+            self.session.close()
 
     def _send_watched(
         self,
@@ -195,5 +254,5 @@ class Sender:
                 stream=True,
                 allow_redirects=False,
             )
-        except Exception as error:  # noqa: BLE001 - instrumentation and mocks raise anything
+        except NETWORK_ERRORS + LOCAL as error:  # instrumentation and mocks raise these too
             raise past_deadline(classify(error), limits) from None

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import ipaddress
 import json
 import logging
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import requests
 import requests.adapters
@@ -28,6 +29,7 @@ from requests.structures import CaseInsensitiveDict
 from . import _constants as C
 from . import errors as exc
 from ._config import Settings, resolve_max_retries
+from ._connection import Adapter
 from ._failures import AttemptFailed, Limits
 from ._logging import configure_from_environment
 from ._policy import Outcome, describe, retrying, worth_retrying
@@ -124,6 +126,31 @@ def _rewinder(data: object) -> Callable[[], None] | None:
     return None
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _warn_plain_http(settings: Settings) -> None:
+    """One warning per client that sends its credential in clear beyond this machine."""
+    urls = [settings.api_url]
+    if settings.service_url_template is not None:
+        urls.append(settings.service_url_template.replace("{organization_id}", "o"))
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+            logger.warning(
+                "the credential goes over plain http:// to %s, which is not this machine: "
+                "anyone on the way can read it; use https://",
+                parts.hostname,
+            )
+            return
+
+
 def encode_json(value: object) -> bytes:
     """A JSON body; NaN, infinities and values JSON cannot hold raise before anything is sent."""
     try:
@@ -163,9 +190,7 @@ class Transport:
         owns_session = session is None
         if session is None:
             session = requests.Session()
-            adapter = requests.adapters.HTTPAdapter(
-                pool_connections=4, pool_maxsize=C.POOL_MAXSIZE, max_retries=0
-            )
+            adapter = Adapter(pool_connections=4, pool_maxsize=C.POOL_MAXSIZE, max_retries=0)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             # Proxies and CA bundle come from the environment once per client, not per call.
@@ -183,6 +208,8 @@ class Transport:
         if settings.auth is not None:
             self._headers["Authorization"] = settings.auth.header
         self._warn_no_credential = settings.auth is None
+        if settings.auth is not None:
+            _warn_plain_http(settings)
         self.closed = False
 
     def close(self) -> None:

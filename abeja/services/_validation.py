@@ -66,16 +66,30 @@ def format_log_time(name: str, value: object) -> str:
             value = value.astimezone(timezone.utc)
         except OverflowError:
             raise ValueError(f"{name} {value!r} is outside the years UTC can express") from None
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # strftime's %Y does not pad years before 1000 on every platform: written out instead.
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+        f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}Z"
+    )
 
 
 def check_timeout(name: str, value: object) -> float:
-    """A positive, finite number of seconds."""
+    """A positive, finite number of seconds, at most a week (``MAX_SECONDS``)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive, finite number of seconds, got {value!r}")
+    if not math.isfinite(value) or value <= 0 or value > C.MAX_SECONDS:
+        raise ValueError(
+            f"{name} must be a positive, finite number of seconds up to {C.MAX_SECONDS:.0f}, "
+            f"got {value!r}"
+        )
     return float(value)
+
+
+def check_wait(name: str, value: object, *, zero: bool = True) -> float:
+    """A wait's seconds: finite, 0 (when ``zero``) up to a week. No wait is infinite."""
+    if zero and value == 0 and not isinstance(value, bool):
+        return 0.0
+    return check_timeout(name, value)
 
 
 def check_headers(headers: object) -> dict[str, str]:
@@ -86,12 +100,43 @@ def check_headers(headers: object) -> dict[str, str]:
     for name, value in headers.items():
         if type(name) is not str or type(value) is not str:
             raise TypeError("extra_headers maps str names to str values")
-        if not _HEADER_NAME.fullmatch(name) or any(c in value for c in "\r\n\0"):
+        if not _HEADER_NAME.fullmatch(name) or not _HEADER_VALUE.fullmatch(value):
             raise ValueError(
-                f"invalid header {name!r}: a token name and a value without CR, LF, NUL"
+                f"invalid header {name!r}: a token name, and a value of visible ASCII, spaces "
+                "and tabs (the value is not shown)"
+            )
+        if name.lower() in _FRAMING:
+            raise ValueError(
+                f"header {name!r} is the client's to set: it frames the request on the wire"
             )
         checked[name] = value
     return checked
 
 
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# What http.client accepts in a value without raising mid-request: visible ASCII, SP, HTAB.
+_HEADER_VALUE = re.compile(r"[\x20-\x7e\t]*")
+# Headers that decide where a request ends or goes: a wrong one hangs or splits requests.
+_FRAMING = frozenset(
+    {
+        "content-length",
+        "transfer-encoding",
+        "host",
+        "connection",
+        "expect",
+        "te",
+        "trailer",
+        "upgrade",
+    }
+)
+
+
+def check_content_type(value: object) -> str:
+    """A ``content_type=`` for a prediction: one header value (no line breaks)."""
+    text = _plain("content_type", value)
+    if not text.strip() or not _HEADER_VALUE.fullmatch(text):
+        raise ValueError(
+            "invalid content_type: one header value of visible ASCII, such as 'text/csv' "
+            "(the value is not shown)"
+        )
+    return text

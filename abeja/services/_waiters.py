@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Iterator
 from . import _constants as C
 from . import errors as exc
 from ._types import Clock, Sleep
+from ._validation import check_wait
 from .models import LogEvent, LogPage, Service
 
 logger = logging.getLogger(C.LOGGER_NAME)
@@ -52,11 +53,9 @@ class StatusWaiter:
         clock: Clock,
         sleep: Sleep,
     ) -> None:
-        if timeout < 0:
-            raise ValueError("timeout must be 0 or more seconds")
+        timeout = check_wait("timeout", timeout)
         interval = C.FIRST_POLL_INTERVAL if poll_interval is None else poll_interval
-        if interval <= 0:
-            raise ValueError("poll_interval must be a positive number of seconds")
+        interval = check_wait("poll_interval", interval, zero=False)
         self._fetch = fetch
         self._timeout = timeout
         self._interval = interval
@@ -147,8 +146,9 @@ def iter_logs(
         raise ValueError("limit must be 0 or more")
     if max_pages < 1:
         raise ValueError("max_pages must be at least 1")
-    if poll_interval <= 0:
-        raise ValueError("poll_interval must be a positive number of seconds")
+    poll_interval = check_wait("poll_interval", poll_interval, zero=False)
+    if timeout is not None:
+        timeout = check_wait("timeout", timeout)
     deadline = None if timeout is None else clock() + timeout
     fetch = _bounded(fetch, max_pages, deadline, clock)
     first: list[LogPage] = []  # the walk back's first page: where following starts

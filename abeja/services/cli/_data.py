@@ -15,6 +15,7 @@ import click
 
 from ..models import LogEvent
 from ._main import Options, cli, pass_options
+from ._params import Finite
 
 _AGO = re.compile(r"(\d+)([smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -26,8 +27,10 @@ def since_time(value: str | None) -> datetime | None:
         return None
     match = _AGO.fullmatch(value)
     if match:
-        delta = timedelta(**{_UNITS[match[2]]: int(match[1])})
-        return datetime.now(timezone.utc) - delta
+        try:
+            return datetime.now(timezone.utc) - timedelta(**{_UNITS[match[2]]: int(match[1])})
+        except OverflowError:
+            raise click.BadParameter(f"{value!r} is too long ago", param_hint="--since") from None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -42,9 +45,15 @@ def since_time(value: str | None) -> datetime | None:
 @click.argument("service_id")
 @click.option("--since", metavar="10m|2h|ISO-TIME", help="Only events after this.")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new events (Ctrl-C ends).")
-@click.option("--limit", type=int, help="At most this many events (before following).")
 @click.option(
-    "--interval", type=float, default=1.0, show_default=True, help="Seconds between polls."
+    "--limit", type=click.IntRange(0), help="At most this many events (before following)."
+)
+@click.option(
+    "--interval",
+    type=Finite(0.1, 3600),
+    default=1.0,
+    show_default=True,
+    help="Seconds between polls (0.1 to 3600).",
 )
 @pass_options
 def logs(
@@ -140,6 +149,8 @@ def predict(
             payload = json.loads(json_text)
         except ValueError as error:
             raise click.BadParameter(f"not JSON: {error}", param_hint="--json") from None
+        except RecursionError:
+            raise click.BadParameter("nested too deeply", param_hint="--json") from None
         answer = services.predict(deployment_id, service_id, json=payload)
     elif file is not None:
         answer = services.predict(deployment_id, service_id, data=file, content_type=content_type)

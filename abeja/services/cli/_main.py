@@ -14,6 +14,7 @@ import click
 
 from .._client import ServiceClient
 from ..errors import Error
+from ._params import Finite
 
 EXIT_API_ERROR = 1
 EXIT_USAGE = 2
@@ -60,7 +61,10 @@ pass_options = click.make_pass_decorator(Options)
     show_default=True,
     help="JSON for programs, a table for people.",
 )
-@click.option("--timeout", type=float, metavar="SECONDS", help="Per-attempt timeout.")
+@click.option(
+    "--timeout", type=Finite(0, 86_400, above_low=True), metavar="SECONDS",
+    help="Per-attempt timeout.",
+)  # fmt: skip
 @click.version_option(package_name="abeja-services", prog_name="abeja-services")
 @click.pass_context
 def cli(

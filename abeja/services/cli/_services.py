@@ -11,6 +11,7 @@ from .. import _constants as C
 from ..models import Service
 from ._main import Options, cli, pass_options
 from ._output import emit, end_progress, progress
+from ._params import Finite
 
 deployment_argument = click.argument("deployment_id")
 service_argument = click.argument("service_id")
@@ -54,10 +55,12 @@ def get(options: Options, deployment_id: str, service_id: str) -> None:
 @deployment_argument
 @click.option("--version-id", required=True, help="The deployment version to serve.")
 @click.option("--instance-type", help=f"default: {C.DEFAULT_INSTANCE_TYPE}")
-@click.option("--instance-number", type=int, default=1, show_default=True)
+@click.option(
+    "--instance-number", type=click.IntRange(1, C.MAX_INSTANCE_NUMBER), default=1, show_default=True
+)
 @env_option
 @click.option("--wait/--no-wait", default=False, help="Wait until READY.")
-@click.option("--timeout", "wait_timeout", type=float, default=600, show_default=True)
+@click.option("--timeout", "wait_timeout", type=Finite(0, 86_400), default=600, show_default=True)
 @pass_options
 def create(
     options: Options,
@@ -87,9 +90,9 @@ def create(
 @cli.command()
 @deployment_argument
 @service_argument
-@click.option("--instance-number", type=int)
-@click.option("--min-instance-number", type=int)
-@click.option("--max-instance-number", type=int)
+@click.option("--instance-number", type=click.IntRange(1, C.MAX_INSTANCE_NUMBER))
+@click.option("--min-instance-number", type=click.IntRange(1, C.MAX_INSTANCE_NUMBER))
+@click.option("--max-instance-number", type=click.IntRange(1, C.MAX_INSTANCE_NUMBER))
 @click.option("--autoscale/--no-autoscale", default=None)
 @env_option
 @pass_options
@@ -164,7 +167,7 @@ def _wait(
     default="ready",
     show_default=True,
 )
-@click.option("--timeout", "wait_timeout", type=float, default=600, show_default=True)
+@click.option("--timeout", "wait_timeout", type=Finite(0, 86_400), default=600, show_default=True)
 @pass_options
 def wait(
     options: Options, deployment_id: str, service_id: str, state: str, wait_timeout: float

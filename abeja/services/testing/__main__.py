@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shlex
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._validation import check_path_id
 from ._handlers import HandlerSpec
@@ -45,6 +46,21 @@ def _deployment(spec: str) -> tuple[str, list[str]]:
     return deployment_id, ids
 
 
+def _bounded(kind: type[int] | type[float], low: float, high: float) -> Any:
+    """An argparse type: a finite number from ``low`` to ``high`` (a usage error otherwise)."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not from {low:g} to {high:g}")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line's options."""
     parser = argparse.ArgumentParser(
@@ -52,11 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve a local emulator of the ABEJA Platform Service API.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8080, help="port (0: any free port)")
     parser.add_argument(
-        "--ready-delay", type=float, default=1.0, help="seconds a service stays IN_PROGRESS"
+        "--port", type=_bounded(int, 0, 65535), default=8080, help="port (0: any free port)"
     )
-    parser.add_argument("--log-page-size", type=int, default=50, help="log events per page")
+    parser.add_argument(
+        "--ready-delay",
+        type=_bounded(float, 0, 86_400),
+        default=1.0,
+        help="seconds a service stays IN_PROGRESS",
+    )
+    parser.add_argument(
+        "--log-page-size", type=_bounded(int, 1, 10_000), default=50, help="log events per page"
+    )
     parser.add_argument("--auth-token", default=None, help="the Bearer token to accept")
     parser.add_argument(
         "--deployment",

@@ -52,8 +52,13 @@ def serve_prediction(
     def log(line: str) -> None:
         state.log(record, line)
 
-    with record.instances.slot() as instance:  # one request at a time per instance
-        reply = _run(runtimes, record, instance, proxied, environment, log)
+    try:
+        with record.instances.slot() as instance:  # one request at a time per instance
+            reply = _run(runtimes, record, instance, proxied, environment, log)
+    finally:
+        for part in proxied.parts:  # a multipart body's parts are files of their own
+            if part.body is not request.body:
+                part.body.close()
     elapsed = (time.perf_counter() - started) * 1000
     log(
         f"{request.method} /deployments/{deployment_id}/services/{service_id} "

@@ -13,16 +13,14 @@ decided in one place:
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import io
-import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 from urllib.parse import quote
 
+from ._multipart import MalformedMultipart, boundary_of, split_multipart
 from ._wire import Request, Response
 
 PROXY_VERSION = "2.6.5"
@@ -109,27 +107,14 @@ def _header_list(headers: Mapping[str, str]) -> list[dict[str, Any]]:
 
 
 def _split_multipart(content_type: str, body: IO[bytes]) -> list[Part]:
-    if "boundary=" not in content_type:
+    boundary = boundary_of(content_type) if "boundary=" in content_type else None
+    if boundary is None:
         raise ProxyAnswer(503, ": no multipart boundary param in Content-Type")
-    head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1")
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body.read())
-    if not message.is_multipart() or message.defects:
-        raise ProxyAnswer(400, "malformed multipart body")
-    parts = []
-    for part in message.iter_parts():
-        payload = part.get_payload(decode=True)
-        file_name = part.get_filename()
-        disposition = part.get_content_disposition()
-        form_name = part.get_param("name", header="content-disposition")
-        parts.append(
-            Part(
-                io.BytesIO(payload if isinstance(payload, bytes) else b""),
-                content_type=str(part["Content-Type"]) if part["Content-Type"] else None,
-                file_name=posixpath.basename(file_name) if file_name else None,
-                form_name=str(form_name) if form_name and disposition == "form-data" else None,
-            )
-        )
-    return parts
+    try:
+        parts = split_multipart(body, boundary)  # part by part, from disk: bounded memory
+    except MalformedMultipart:
+        raise ProxyAnswer(400, "malformed multipart body") from None
+    return [Part(p.body, p.content_type, p.file_name, p.form_name) for p in parts]
 
 
 @dataclass

@@ -1,0 +1,183 @@
+"""The client's own connections: every phase of an attempt bounded by the call's deadline.
+
+urllib3 and http.client give a socket one timeout per phase (connect, then read), and each
+``recv`` or ``send`` may wait that long again: header lines trickled, an endless stream of
+``100 Continue`` or a server that reads an upload slowly could hold a call many times past
+its deadline. Here the socket is wrapped so that before every blocking operation its
+timeout is clipped to what is left of the current attempt's deadline (a context variable
+the sender sets), and the host name is resolved once, bounded, with the connection made to
+the address found (urllib3 would resolve it again, unbounded).
+
+Only the real network path comes here: ``responses``, requests-mock and other adapters that
+answer without a socket never resolve a name.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import io
+import ipaddress
+import socket
+from typing import Any
+
+import requests.adapters
+import urllib3
+import urllib3.connection
+import urllib3.connectionpool
+import urllib3.exceptions
+
+from ._failures import AttemptFailed, Limits
+from ._resolver import Resolver
+
+current_limits: contextvars.ContextVar[Limits | None] = contextvars.ContextVar(
+    "abeja_services_limits", default=None
+)
+"""The limits of the attempt under way in this context (None outside one)."""
+
+RESOLVER = Resolver()
+
+
+class DeadlineSocket:
+    """A socket (plain or TLS) whose every blocking call ends by the attempt's deadline."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._base = sock.gettimeout()
+
+    def _clip(self) -> None:
+        limits = current_limits.get()
+        if limits is None:
+            return
+        left = limits.remaining()
+        if left <= 0:
+            raise TimeoutError("the call's deadline passed")
+        wanted = left if self._base is None or left < self._base else self._base
+        if self._sock.gettimeout() != wanted:
+            self._sock.settimeout(wanted)
+
+    def settimeout(self, value: float | None) -> None:
+        """The per-operation timeout urllib3 asks for (clipped further by the deadline)."""
+        self._base = value
+        self._sock.settimeout(value)
+
+    def gettimeout(self) -> float | None:
+        """The per-operation timeout asked for."""
+        return self._base
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        """As ``socket.recv_into``, ending by the deadline."""
+        self._clip()
+        return self._sock.recv_into(buffer, nbytes, flags)
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        """As ``socket.recv``, ending by the deadline."""
+        self._clip()
+        return self._sock.recv(bufsize, flags)
+
+    def send(self, data: Any, flags: int = 0) -> int:
+        """As ``socket.send``, ending by the deadline."""
+        self._clip()
+        return self._sock.send(data, flags)
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        """As ``socket.sendall``: the whole of ``data`` within the deadline (a slow reader)."""
+        view = memoryview(data).cast("B")
+        while view:
+            self._clip()
+            sent = self._sock.send(view[: 1 << 16], flags)
+            view = view[sent:]
+
+    def makefile(self, mode: str = "r", buffering: int | None = None, **_: Any) -> Any:
+        """A buffered reader (or writer) over this socket, as http.client asks for."""
+        raw = socket.SocketIO(self, "rb" if "r" in mode else "wb")  # type: ignore[arg-type]
+        self._sock._io_refs += 1  # type: ignore[attr-defined]
+        size = io.DEFAULT_BUFFER_SIZE if buffering in (None, -1) else buffering
+        return io.BufferedReader(raw, size) if "r" in mode else io.BufferedWriter(raw, size)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+class _Connecting:
+    """What the client's HTTP and HTTPS connections add to urllib3's."""
+
+    _dns_host: str
+    port: int
+    sock: Any
+
+    def _new_conn(self) -> socket.socket:
+        host = self._dns_host
+        limits = current_limits.get()
+        if limits is not None and host and host != "localhost" and not _is_address(host):
+            try:
+                address = RESOLVER.resolve(host, self.port, limits)
+            except AttemptFailed as failure:
+                raise urllib3.exceptions.NewConnectionError(
+                    self,  # type: ignore[arg-type]  # a mixin of urllib3's HTTPConnection
+                    failure.message,
+                ) from None
+            self._dns_host = address  # connect to what was resolved, within the deadline
+            try:
+                return super()._new_conn()  # type: ignore[misc, no-any-return]
+            finally:
+                self._dns_host = host
+        return super()._new_conn()  # type: ignore[misc, no-any-return]
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        if not isinstance(self.sock, DeadlineSocket):
+            self.sock = DeadlineSocket(self.sock)
+
+
+class HTTPConnection(_Connecting, urllib3.connection.HTTPConnection):
+    """urllib3's HTTP connection, bounded by the deadline in every phase."""
+
+
+class HTTPSConnection(_Connecting, urllib3.connection.HTTPSConnection):
+    """urllib3's HTTPS connection, bounded by the deadline in every phase."""
+
+
+class HTTPConnectionPool(urllib3.connectionpool.HTTPConnectionPool):
+    """A pool of :class:`HTTPConnection`."""
+
+    ConnectionCls = HTTPConnection
+
+
+class HTTPSConnectionPool(urllib3.connectionpool.HTTPSConnectionPool):
+    """A pool of :class:`HTTPSConnection`."""
+
+    ConnectionCls = HTTPSConnection
+
+
+_POOLS = {"http": HTTPConnectionPool, "https": HTTPSConnectionPool}
+
+
+class Adapter(requests.adapters.HTTPAdapter):
+    """requests' adapter, with pools of the client's own connections (direct and proxied)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """As requests', then the pool classes swapped for ours."""
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_POOLS)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> urllib3.PoolManager:
+        """As requests', then the pool classes swapped for ours."""
+        manager: urllib3.PoolManager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = dict(_POOLS)
+        return manager
+
+    def forget_pools(self) -> None:
+        """Drop every pool without closing its sockets (a forked child's: the parent's)."""
+        settings = vars(self)  # requests keeps them as private attributes
+        self.init_poolmanager(
+            settings["_pool_connections"], settings["_pool_maxsize"], settings["_pool_block"]
+        )
+        self.proxy_manager = {}
