@@ -221,9 +221,11 @@ def test_a_post_through_a_proxy_that_is_down_was_not_sent_and_is_retried(
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("NO_PROXY", "")
     sleeps: list[float] = []
-    with _client("http://api.example.test", sleep=sleeps.append, max_retries=2) as client:
-        with pytest.raises(APIConnectionError) as raised:
-            client.services.start(DEP, SID)
+    with (
+        _client("http://api.example.test", sleep=sleeps.append, max_retries=2) as client,
+        pytest.raises(APIConnectionError) as raised,
+    ):
+        client.services.start(DEP, SID)
     assert raised.value.may_have_applied is False
     assert len(sleeps) == 2  # not sent, so sent again: twice
 

@@ -572,7 +572,7 @@ def test_command_line_loads_a_handler_from_the_current_directory_and_prints_the_
     try:
         assert process.stdout is not None
         lines: list[str] = []
-        while len(lines) < 30 and not lines[-1:] == ["# deployment 4545: versions ver-m\n"]:
+        while len(lines) < 30 and lines[-1:] != ["# deployment 4545: versions ver-m\n"]:
             lines.append(process.stdout.readline())
         assert "# deployment 4545: versions ver-m\n" in lines
         assert any(line.startswith("#   export ABEJA_CLI_ORGANIZATION=") for line in lines)
