@@ -43,6 +43,13 @@ class RemoteEmulator:
         first = self.process.stdout.readline()
         self.url = first.rsplit(" ", 1)[-1].strip()
         self.control = requests.Session()
+        for line in iter(self.process.stdout.readline, ""):
+            if line.startswith("# control plane"):  # the secret control requests carry
+                secret = line.split("X-Abeja-Emulator-Secret: ", 1)[1].split()[0]
+                self.control.headers.update(
+                    {"X-Abeja-Emulator-Secret": secret, "Content-Type": "application/json"}
+                )
+                break
 
     def fault(self, spec: dict[str, object]) -> None:
         self.control.post(f"{self.url}/_emulator/faults", json=spec, timeout=10)

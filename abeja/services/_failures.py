@@ -119,6 +119,17 @@ NETWORK_ERRORS: tuple[type[BaseException], ...] = (
     http.client.HTTPException,
 )
 LOCAL_ERRORS: tuple[type[BaseException], ...] = (ValueError, OverflowError, TypeError)
+# requests' and urllib3's own refusals of a request they will not write (they are also
+# OSError or HTTPError subclasses, so they are named here).
+_REFUSED: tuple[type[BaseException], ...] = (
+    requests.exceptions.InvalidHeader,
+    requests.exceptions.InvalidURL,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidJSONError,
+    requests.exceptions.URLRequired,
+    urllib3.exceptions.LocationValueError,
+)
 
 
 def classify(error: BaseException, *, reading: bool = False) -> AttemptFailed:
@@ -130,7 +141,9 @@ def classify(error: BaseException, *, reading: bool = False) -> AttemptFailed:
 
 
 def _kind_of(error: BaseException, reading: bool) -> AttemptFailed:
-    if isinstance(error, LOCAL_ERRORS) and not isinstance(error, NETWORK_ERRORS):
+    if isinstance(error, _REFUSED) or (
+        isinstance(error, LOCAL_ERRORS) and not isinstance(error, NETWORK_ERRORS)
+    ):
         # Raised before the request was written; its text may quote a header (a credential).
         return AttemptFailed(
             "local", f"the request could not be sent ({type(error).__name__})", sent=False

@@ -32,14 +32,17 @@ def _environment(emulator: ServiceEmulator | None) -> dict[str, str]:
 
 
 def run(
-    emulator: ServiceEmulator | None, *args: str, stdin: bytes | None = None
+    emulator: ServiceEmulator | None,
+    *args: str,
+    stdin: bytes | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*COMMAND, *args],
         input=stdin.decode() if stdin is not None else None,
         capture_output=True,
         text=True,
-        env=_environment(emulator),
+        env={**_environment(emulator), **(env or {})},
         timeout=60,
         check=False,
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import requests
+from requests import Session
 
 from abeja.exceptions import BadRequest, InternalServerError, ServiceUnavailable
 from abeja.services import ServiceClient
@@ -396,7 +397,9 @@ def test_logs_filtered_by_time(raw: Raw, emulator: ServiceEmulator) -> None:
 
 def test_faults_through_the_control_endpoint(raw: Raw, emulator: ServiceEmulator) -> None:
     control = f"{emulator.url}/_emulator"
-    added = requests.post(
+    plane = Session()  # every control request carries the emulator's secret, as JSON
+    plane.headers.update(emulator.control_headers())
+    added = plane.post(
         f"{control}/faults", json={"route": "list", "status": 429, "retry_after": "3", "times": 2}
     )
     assert added.status_code == 200
@@ -404,23 +407,23 @@ def test_faults_through_the_control_endpoint(raw: Raw, emulator: ServiceEmulator
     assert first.status_code == 429 and first.headers["Retry-After"] == "3"
     assert raw("GET").status_code == 429
     assert raw("GET").status_code == 200
-    requests.post(f"{control}/faults", json={"route": "list", "status": 502, "html": True})
+    plane.post(f"{control}/faults", json={"route": "list", "status": 502, "html": True})
     html = raw("GET")
     assert html.status_code == 502 and html.headers["Content-Type"] == "text/html"
-    assert requests.get(f"{control}/counters").json() == {"list": 4}
-    served = requests.get(f"{control}/requests").json()["requests"]
+    assert plane.get(f"{control}/counters").json() == {"list": 4}
+    served = plane.get(f"{control}/requests").json()["requests"]
     assert [s["status"] for s in served] == [429, 429, 200, 502]
-    requests.post(f"{control}/faults", json={"route": "list", "status": 500, "times": None})
-    requests.delete(f"{control}/faults")
+    plane.post(f"{control}/faults", json={"route": "list", "status": 500, "times": None})
+    plane.delete(f"{control}/faults")
     assert raw("GET").status_code == 200
-    assert requests.post(f"{control}/faults", json={"route": "nope"}).status_code == 400
-    assert requests.post(f"{control}/faults", json={"bogus": 1}).status_code == 400
-    requests.post(f"{control}/deployments", json={"deployment_id": "888", "versions": ["ver-x"]})
+    assert plane.post(f"{control}/faults", json={"route": "nope"}).status_code == 400
+    assert plane.post(f"{control}/faults", json={"bogus": 1}).status_code == 400
+    plane.post(f"{control}/deployments", json={"deployment_id": "888", "versions": ["ver-x"]})
     assert emulator.deployment_versions("888") == ["ver-x"]
     sid = raw.create()["service_id"]
-    assert requests.post(f"{control}/services/{sid}/fail").status_code == 200
+    assert plane.post(f"{control}/services/{sid}/fail").status_code == 200
     assert raw("GET", f"/{sid}").json()["status"] == "FAILED"
-    requests.post(f"{control}/reset")
+    plane.post(f"{control}/reset")
     assert raw("GET").json() == {"entries": []}
 
 

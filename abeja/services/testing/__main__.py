@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._validation import check_path_id
+from ._control import SECRET_HEADER
 from ._handlers import HandlerSpec
 
 if TYPE_CHECKING:
@@ -82,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--auth-token", default=None, help="the Bearer token to accept")
     parser.add_argument(
+        "--control-secret",
+        default=os.environ.get("ABEJA_EMULATOR_SECRET") or None,
+        help="the secret control requests must send (default: $ABEJA_EMULATOR_SECRET, or a "
+        "random one, printed)",
+    )
+    parser.add_argument(
         "--deployment",
         action="append",
         type=_deployment,
@@ -134,6 +141,7 @@ def _emulator(args: argparse.Namespace) -> ServiceEmulator:
         auth_token=args.auth_token or DEFAULT_AUTH_TOKEN,
         seed=not args.deployment,
         runtime=args.runtime,
+        control_secret=args.control_secret,
     )
     source = os.getcwd()
     if args.handler is not None and not args.deployment:
@@ -169,6 +177,11 @@ def _serve(emulator: ServiceEmulator, args: argparse.Namespace) -> int:
     print("# abejacli 2.2.8 (the `abeja` command), in its process only:", flush=True)
     for name, value in emulator.abejacli_env().items():
         print(f"#   export {name}={shlex.quote(value)}", flush=True)
+    print(
+        f"# control plane (/_emulator/...): send {SECRET_HEADER}: {emulator.control_secret}"
+        " with Content-Type: application/json",
+        flush=True,
+    )
     deployments = args.deployment or [(emulator.deployment_id, [emulator.version_id])]
     for deployment_id, versions in deployments:
         print(f"# deployment {deployment_id}: versions {', '.join(versions)}", flush=True)

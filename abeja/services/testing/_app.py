@@ -125,6 +125,7 @@ class App:
         auth_token: str,
         users: Mapping[str, str],
         default_organization: str,
+        control_secret: str,
         runtimes: RuntimeProcesses | None = None,
     ) -> None:
         self.state = state
@@ -133,7 +134,9 @@ class App:
         self.recorder = Recorder()
         self.auth_token = auth_token
         self.users = dict(users)
-        self.control = Control(state, self.faults, self.recorder, self.reset, default_organization)
+        self.control = Control(
+            state, self.faults, self.recorder, self.reset, default_organization, control_secret
+        )
         s = state
         self._routes: dict[str, Route] = {
             "create": lambda r, a: json_response(s.create(*a, **create_arguments(_json_body(r)))),

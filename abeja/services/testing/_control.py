@@ -2,15 +2,24 @@
 
 For tests in another process (or another language) that cannot hold the
 ``ServiceEmulator`` object. Control requests are neither counted nor logged.
+
+Only the developer's own programs may use it: every control request must carry the
+emulator's secret in ``X-Abeja-Emulator-Secret`` and a loopback ``Host``, and a request
+with a body must be ``application/json``. A web page the developer opens can send none of
+these across origins without a CORS preflight, which the emulator never grants, so it
+cannot reset the emulator or inject faults into a test run.
 """
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .._validation import check_organization_id, check_path_id
 from ._faults import Fault, Faults
 from ._handlers import HandlerSpec
 from ._recorder import Recorder
@@ -19,6 +28,19 @@ from ._state import EmulatorState
 from ._wire import Request, Response, error, json_response
 
 _FAIL = re.compile(r"/_emulator/services/([^/]+)/fail")
+SECRET_HEADER = "X-Abeja-Emulator-Secret"
+"""The header that carries the emulator's control secret."""
+
+
+def _loopback(host_header: str) -> bool:
+    host = host_header.strip()
+    host = host[1 : host.index("]")] if host.startswith("[") and "]" in host else host.split(":")[0]
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass
@@ -30,9 +52,25 @@ class Control:
     recorder: Recorder
     reset: Callable[[], None]
     default_organization: str
+    secret: str
+
+    def refusal(self, request: Request) -> Response | None:
+        """Why a control request is refused (None when it may go on)."""
+        if not _loopback(request.headers.get("Host", "")):
+            return error(403, "forbidden", "the control plane answers loopback hosts only")
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            return error(403, "forbidden", f"missing or wrong {SECRET_HEADER} header")
+        media = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if request.method != "GET" and media != "application/json":
+            return error(415, "unsupported_media_type", "control requests are application/json")
+        return None
 
     def handle(self, request: Request) -> Response:
-        """Answer one control request."""
+        """Answer one control request (never by dropping the connection)."""
+        refused = self.refusal(request)
+        if refused is not None:
+            return refused
         key = (request.method, request.path)
         try:
             if key == ("POST", "/_emulator/faults"):
@@ -59,6 +97,8 @@ class Control:
                 return json_response({"message": "failed"})
         except ApiError as failure:
             return error(failure.status, failure.error, failure.description)
+        except (TypeError, ValueError, KeyError) as problem:
+            return error(400, "bad_request", f"invalid control request: {problem}")
         return error(404, "not_found", f"no control route {request.method} {request.path}")
 
     def _body(self, request: Request) -> object:
@@ -80,12 +120,33 @@ class Control:
 
     def _add_deployment(self, request: Request) -> Response:
         spec = self._body(request)
-        if not isinstance(spec, dict) or not isinstance(spec.get("deployment_id"), str):
-            return error(400, "bad_request", "give deployment_id, versions, environment")
+        usage = "give {deployment_id, versions: [...], environment: {...}, organization_id}"
+        if not isinstance(spec, dict) or set(spec) - {
+            "deployment_id",
+            "versions",
+            "environment",
+            "organization_id",
+        }:
+            return error(400, "bad_request", usage)
+        try:
+            deployment_id = check_path_id("deployment_id", spec.get("deployment_id"))
+            organization = spec.get("organization_id") or self.default_organization
+            versions = spec.get("versions") or []
+            environment = spec.get("environment") or {}
+            if not isinstance(versions, list):
+                raise ValueError("versions must be a list of version ids")
+            ids = [check_path_id("version_id", v) for v in versions]
+            if not isinstance(environment, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in environment.items()
+            ):
+                raise ValueError("environment must map strings to strings")
+            check_organization_id(organization)
+        except (TypeError, ValueError) as problem:
+            return error(400, "bad_request", f"{problem}; {usage}")
         self.state.add_deployment(
-            spec["deployment_id"],
-            organization_id=str(spec.get("organization_id") or self.default_organization),
-            versions={v: HandlerSpec.of(None) for v in spec.get("versions") or []},
-            environment=spec.get("environment") or {},
+            deployment_id,
+            organization_id=organization,
+            versions={v: HandlerSpec.of(None) for v in ids},
+            environment=environment,
         )
         return json_response({"message": "deployment added"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import secrets
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -10,6 +12,7 @@ from typing import Any, Literal
 
 from .._client import ServiceClient
 from ._app import App
+from ._control import SECRET_HEADER
 from ._faults import Fault
 from ._handlers import Handler, HandlerSpec
 from ._recorder import ServedRequest
@@ -21,6 +24,22 @@ from ._state import EmulatorState, EpochClock, Seed
 DEFAULT_AUTH_TOKEN = "emulator-token"
 DEFAULT_USER_ID = "1234567890123"
 DEFAULT_PERSONAL_ACCESS_TOKEN = "emulator-personal-access-token"
+
+
+def _check_ready_delay(seconds: object) -> float:
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError("ready_delay must be a number of seconds")
+    if not math.isfinite(seconds) or not 0 <= seconds <= 86_400:
+        raise ValueError("ready_delay must be a finite number of seconds from 0 to 86400")
+    return float(seconds)
+
+
+def _check_log_page_size(size: object) -> int:
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise TypeError("log_page_size must be a whole number")
+    if not 1 <= size <= 10_000:
+        raise ValueError("log_page_size must be from 1 to 10000")
+    return size
 
 
 class ServiceEmulator:
@@ -62,7 +81,13 @@ class ServiceEmulator:
         seed: bool = True,
         runtime: Literal["in-process", "abejaruntime"] = "in-process",
         runtime_python: str | None = None,
+        control_secret: str | None = None,
     ) -> None:
+        ready_delay = _check_ready_delay(ready_delay)
+        log_page_size = _check_log_page_size(log_page_size)
+        self.control_secret = control_secret or secrets.token_urlsafe(18)
+        """The secret the control plane (``/_emulator/...``) asks for, in the
+        ``X-Abeja-Emulator-Secret`` header (see :meth:`control_headers`)."""
         defaults = Seed()
         self.runtime = runtime
         runtimes = runtime_processes(runtime, runtime_python)
@@ -87,6 +112,7 @@ class ServiceEmulator:
                 for k, v in credentials.items()
             },
             default_organization=self.organization_id,
+            control_secret=self.control_secret,
             runtimes=runtimes,
         )
         self._server = ServerThread(self._app, host, port)
@@ -198,7 +224,7 @@ class ServiceEmulator:
 
     @ready_delay.setter
     def ready_delay(self, seconds: float) -> None:
-        self._state.ready_delay = seconds
+        self._state.ready_delay = _check_ready_delay(seconds)
 
     def use_clock(self, clock: EpochClock) -> None:
         """Take time from ``clock`` (epoch seconds) until :meth:`reset`, e.g. a FakeClock's."""
@@ -211,9 +237,11 @@ class ServiceEmulator:
 
     @log_page_size.setter
     def log_page_size(self, size: int) -> None:
-        if size < 1:
-            raise ValueError("log_page_size must be at least 1")
-        self._state.log_page_size = size
+        self._state.log_page_size = _check_log_page_size(size)
+
+    def control_headers(self) -> dict[str, str]:
+        """The headers a control request (``/_emulator/...``) needs: the secret and JSON."""
+        return {SECRET_HEADER: self.control_secret, "Content-Type": "application/json"}
 
     @property
     def record_bodies(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
 
@@ -59,9 +60,60 @@ class Fault:
     pad: int = 0
     informational: int | None = None
 
+    def __post_init__(self) -> None:
+        # Checked when made (by inject() or the control plane): a bad fault is refused with
+        # a reason, never left to break the requests it would match.
+        if self.route not in (*ROUTES, "*"):
+            raise ValueError(f"unknown route {self.route!r}; one of {ROUTES} or '*'")
+        body: object = self.body
+        if isinstance(body, str):
+            self.body = body.encode()  # as JSON gives it to the control plane
+        retry_after: object = self.retry_after
+        if isinstance(retry_after, (int, float)) and not isinstance(retry_after, bool):
+            self.retry_after = str(retry_after)
+        _kind("times", self.times, int, low=1, none=True)
+        _kind("status", self.status, int, low=100, high=599, none=True)
+        _kind("informational", self.informational, int, low=100, high=199, none=True)
+        _kind("pad", self.pad, int, low=0, high=64 * 1024 * 1024)
+        for name in ("delay", "trickle"):
+            _kind(name, getattr(self, name), (int, float), low=0, high=3600)
+        for name in ("drop", "html", "after", "truncate", "gzip"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false")
+        _kind("retry_after", self.retry_after, str, none=True)
+        _kind("content_type", self.content_type, str)
+        if self.body is not None and not isinstance(self.body, bytes):
+            raise ValueError("body must be bytes (or a string over the control plane)")
+        if not isinstance(self.headers, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in self.headers.items()
+        ):
+            raise ValueError("headers must map strings to strings")
+
     def matches(self, route: str) -> bool:
         """Whether this fault still applies to a request of ``route``."""
         return self.times != 0 and self.route in ("*", route)
+
+
+def _kind(
+    name: str,
+    value: object,
+    kind: type | tuple[type, ...],
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    none: bool = False,
+) -> None:
+    if value is None and none:
+        return
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise ValueError(f"{name} must be {'a string' if kind is str else 'a number'}")
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise ValueError(f"{name} must be finite")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise ValueError(
+                f"{name} must be from {low:g} to {high if high is not None else 'any'}"
+            )
 
 
 class Faults:
@@ -73,9 +125,7 @@ class Faults:
         self._interrupt = threading.Event()
 
     def add(self, fault: Fault) -> None:
-        """Apply ``fault`` to the requests that match it."""
-        if fault.route not in (*ROUTES, "*"):
-            raise ValueError(f"unknown route {fault.route!r}; one of {ROUTES} or '*'")
+        """Apply ``fault`` (checked when it was made) to the requests that match it."""
         with self._lock:
             self._faults.append(fault)
 
