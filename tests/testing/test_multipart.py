@@ -154,6 +154,7 @@ def test_a_200_mib_multipart_upload_adds_under_32_mib_to_the_emulator(tmp_path: 
             after = _peak_kib(process.pid)
         assert json.loads(answer.content) == {"sizes": [size, 5]}
         assert (after - before) / 1024 < 32, f"+{(after - before) / 1024:.0f} MiB"
+        print(f"emulator: a 200 MiB multipart upload: peak RSS +{(after - before) / 1024:.1f} MiB")
     finally:
         process.terminate()
         process.communicate(timeout=10)
