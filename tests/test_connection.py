@@ -191,9 +191,7 @@ def test_a_slow_resolver_is_asked_once_and_its_address_is_used(
     assert error is None, error
     assert asked == ["slow-dns.test"]
     assert took < 2.5 + 1, took
-    print(
-        f"deadline per phase: a resolver answering in 1.2 s (deadline 2.5 s), asked once: {took:.2f} s"
-    )
+    print(f"deadline per phase: a resolver answering in 1.2 s, asked once: {took:.2f} s")
     assert server.received[0].headers["host"].startswith("slow-dns.test:")
 
 
