@@ -113,8 +113,9 @@ def test_a_header_value_that_http_client_would_refuse_is_refused_up_front(
     assert SECRET not in str(raised.value)
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
 def test_a_failure_that_is_not_the_network_is_not_sent_not_retried_and_names_no_value(
-    sleeps: list[float],
+    sleeps: list[float], method: str
 ) -> None:
     """Whatever slips past the checks and is refused by http.client before a byte is
     written (here: a header value a session's default headers carry) is not a transient
@@ -130,8 +131,9 @@ def test_a_failure_that_is_not_the_network_is_not_sent_not_retried_and_names_no_
             credential={"auth_token": "t"},
         ) as client,
     ):  # fmt: skip
+        call = client.services.start if method == "POST" else client.services.get
         with pytest.raises(APIConnectionError) as raised:
-            client.services.start("9999999999999", "ser-1")
+            call("9999999999999", "ser-1")
         assert server.received == []
     assert sleeps == []
     assert raised.value.may_have_applied is False
