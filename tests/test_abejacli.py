@@ -67,3 +67,73 @@ def test_abejacli_creates_describes_updates_endpoints_and_predicts_through_them(
         "get_endpoint",  # the test's own read
         "predict_endpoint",
     ]
+
+
+def test_abejacli_service_commands_work_against_the_emulator(
+    emulator: ServiceEmulator, client: ServiceClient, home: Path
+) -> None:
+    deployment = emulator.deployment_id
+    created = _json(run_abejacli(emulator, home, "model", "create-service", "-d", deployment,
+                                 "-v", emulator.version_id, "-e", "MODE:test",
+                                 "--instance-number", "2"))  # fmt: skip
+    assert isinstance(created, dict)
+    sid = created["service_id"]
+    assert created["instance_number"] == 2 and created["user_env_vars"] == {"MODE": "test"}
+
+    listed = _json(run_abejacli(emulator, home, "model", "describe-services", "-d", deployment))
+    assert isinstance(listed, dict) and [s["service_id"] for s in listed["entries"]] == [sid]
+    one = _json(run_abejacli(emulator, home, "model", "describe-services", "-d", deployment,
+                             "-s", sid))  # fmt: skip
+    assert isinstance(one, dict) and one["service_id"] == sid
+
+    emulator.add_log_line(sid, "hello from the handler")
+    logs = _json(run_abejacli(emulator, home, "model", "describe-service-logs", "-d", deployment,
+                              "-s", sid))  # fmt: skip
+    assert isinstance(logs, dict)
+    assert "hello from the handler" in [e["message"] for e in logs["events"]]
+    assert "next_token" in logs
+
+    stopped = _json(run_abejacli(emulator, home, "model", "stop-service", "-d", deployment,
+                                 "-s", sid))  # fmt: skip
+    assert stopped == {"message": f"{sid} stopped"}
+    assert client.services.get(deployment, sid).status == "STOPPED"
+    started = _json(run_abejacli(emulator, home, "model", "start-service", "-d", deployment,
+                                 "-s", sid))  # fmt: skip
+    assert started == {"message": f"{sid} started"}
+    client.services.wait_until_ready(deployment, sid, timeout=30, poll_interval=0.05)
+
+    client.endpoints.create(deployment, service_id=sid)
+    answer = _json(run_abejacli(emulator, home, "model", "check-endpoint-json", "-d", deployment,
+                                "-s", sid, "-k", "text", "-v", "hi"))  # fmt: skip
+    assert isinstance(answer, dict)
+    predicted = [r for r in emulator.requests if r.route == "predict"]
+    assert [r.path for r in predicted] == [f"/deployments/{deployment}/services/{sid}"]
+
+    client.endpoints.delete(deployment, "default")
+    deleted = _json(run_abejacli(emulator, home, "model", "delete-service", "-d", deployment,
+                                 "-s", sid))  # fmt: skip
+    assert deleted == {"message": f"{sid} deleted"}
+    assert client.services.list(deployment).entries == []
+
+
+def test_the_log_route_abejacli_reads_pages_with_next_token(
+    emulator: ServiceEmulator, client: ServiceClient, home: Path
+) -> None:
+    service = client.services.create(emulator.deployment_id, version_id=emulator.version_id)
+    emulator.log_page_size = 2
+    for number in range(5):
+        emulator.add_log_line(service.service_id, f"line {number}")
+    seen: list[str] = []
+    token: str | None = None
+    for _ in range(10):
+        args = ["model", "describe-service-logs", "-d", emulator.deployment_id,
+                "-s", service.service_id]  # fmt: skip
+        page = _json(
+            run_abejacli(emulator, home, *args, *(["--next_token", token] if token else []))
+        )
+        assert isinstance(page, dict)
+        if not page["events"]:
+            break
+        seen += [e["message"] for e in page["events"]]
+        token = page["next_token"]
+    assert [m for m in seen if m.startswith("line ")] == [f"line {n}" for n in range(4, -1, -1)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from abeja.services.testing._records import ApiError
-from abeja.services.testing._state import EmulatorState, Seed
+from abeja.services.testing._state import DEFAULT_VERSION_ID, EmulatorState, Seed
 
 
 class Clock:
@@ -138,3 +138,22 @@ def test_log_pages_end_on_the_token_they_were_given(state: EmulatorState) -> Non
     assert end["events"] == [] and end["next_backward_token"] == second["next_backward_token"]
     with pytest.raises(ApiError, match="invalid forward token"):
         state.logs(*ids, forward="f-\u0663", backward=None, start=None, end=None)
+
+
+def test_a_version_given_again_keeps_its_number_and_takes_the_new_handler() -> None:
+    """The emulator command's --handler re-adds the seeded version: it stays 0.0.1."""
+    from abeja.services.testing._handlers import HandlerSpec
+    from abeja.services.testing._state import DEFAULT_DEPLOYMENT_ID, DEFAULT_ORGANIZATION_ID
+
+    def mine(request: object, context: object) -> dict[str, object]:
+        return {}
+
+    state = EmulatorState(clock=lambda: 0.0, seed=Seed())
+    deployment = state.add_deployment(
+        DEFAULT_DEPLOYMENT_ID,
+        organization_id=DEFAULT_ORGANIZATION_ID,
+        versions={DEFAULT_VERSION_ID: HandlerSpec.of(mine), "ver-new": HandlerSpec.of(None)},
+    )
+    assert deployment.versions[DEFAULT_VERSION_ID].model_version == "0.0.1"
+    assert deployment.versions[DEFAULT_VERSION_ID].handler.function is mine
+    assert deployment.versions["ver-new"].model_version == "0.0.2"

@@ -43,6 +43,8 @@ _ROUTE_TABLE: list[tuple[re.Pattern[str], dict[str, str]]] = [
     (re.compile(rf"{_SERVICES}/{_ID}/start"), {"POST": "start"}),
     (re.compile(rf"{_SERVICES}/{_ID}/stop"), {"POST": "stop"}),
     (re.compile(rf"{_SERVICES}/{_ID}/recentlogs"), {"GET": "logs"}),
+    # abejacli 2.2.8's describe-service-logs reads here, paging with next_token.
+    (re.compile(rf"{_SERVICES}/{_ID}/logs"), {"GET": "logs"}),
     (re.compile(rf"{_ENDPOINTS}/?"), {"GET": "list_endpoints", "POST": "create_endpoint"}),
     (
         re.compile(rf"{_ENDPOINTS}/{_ID}"),
@@ -269,11 +271,14 @@ class App:
 
     def _logs(self, request: Request, args: tuple[str, ...]) -> Response:
         query = request.query
+        older = request.path.endswith("/logs")  # abejacli's route: one token, backwards
         page = self.state.logs(
             *args,
             forward=query.get("next_forward_token") or None,
-            backward=query.get("next_backward_token") or None,
+            backward=query.get("next_token" if older else "next_backward_token") or None,
             start=_parse_time("start_time", query.get("start_time")),
             end=_parse_time("end_time", query.get("end_time")),
         )
+        if older:
+            page = {"events": page["events"], "next_token": page["next_backward_token"]}
         return json_response(page)

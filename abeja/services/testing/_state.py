@@ -125,7 +125,9 @@ class EmulatorState:
             if environment:
                 deployment.environment.update(environment)
             for version_id, handler in (versions or {}).items():
-                number = f"0.0.{len(deployment.versions) + 1}"
+                known = deployment.versions.get(version_id)
+                # A version given again keeps its number: only its handler changes.
+                number = known.model_version if known else f"0.0.{len(deployment.versions) + 1}"
                 deployment.versions[version_id] = Version(version_id, number, handler)
             return deployment
 
