@@ -609,3 +609,61 @@ def test_command_line_refuses_malformed_deployments(spec: str) -> None:
         timeout=30,
     )
     assert result.returncode == 2 and "--deployment" in result.stderr
+
+
+def _served_url(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    return process.stdout.readline().split(" on ", 1)[1].strip()
+
+
+def test_the_command_imports_a_handler_in_the_services_environment_when_it_starts(
+    tmp_path: Path,
+) -> None:
+    """Module-level code sees the service's variables (as on the platform), not the shell's:
+    the command does not import the handler at start."""
+    (tmp_path / "env_model.py").write_text(
+        "import os\n"
+        "SEEN = os.environ.get('EXAMPLE_ENV')\n"
+        "def handler(request, context):\n"
+        "    return {'status_code': 200, 'content_type': 'application/json',\n"
+        "            'content': {'seen': SEEN}}\n"
+    )
+    process = _command("--handler", "env_model:handler", "--ready-delay", "0", cwd=tmp_path)
+    try:
+        url = _served_url(process)
+        with ServiceClient(
+            "1111111111111", base_url=url, credential={"auth_token": "emulator-token"},
+            service_url_template=url + "/o/{organization_id}",
+        ) as client:  # fmt: skip
+            service = client.services.create("9999999999999", version_id="ver-abc3333333333333")
+            service = service.wait_until_ready(timeout=10, poll_interval=0.05)
+            assert service.model_version == "0.0.1"  # --handler does not renumber it
+            assert service.predict(json={}).json() == {"seen": "deployment_example"}
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def test_a_handler_that_fails_to_import_fails_its_service_not_the_command(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "broken_model.py").write_text("raise RuntimeError('weights not found')\n")
+    process = _command("--handler", "broken_model:handler", "--ready-delay", "0", cwd=tmp_path)
+    try:
+        url = _served_url(process)
+        with ServiceClient(
+            "1111111111111", base_url=url, credential={"auth_token": "emulator-token"},
+            service_url_template=url + "/o/{organization_id}",
+        ) as client:  # fmt: skip
+            service = client.services.create("9999999999999", version_id="ver-abc3333333333333")
+            service = service.wait_until_ready(timeout=10, poll_interval=0.05)
+            with pytest.raises(ServiceUnavailable):
+                service.predict(json={})
+            assert service.refresh().status == "FAILED"
+            messages = [e.message for e in service.iter_logs()]
+            assert any("weights not found" in m for m in messages)
+            assert any("Traceback" in m for m in messages)
+        assert process.poll() is None  # the command still serves
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)

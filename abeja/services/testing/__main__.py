@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from .._validation import check_path_id
 from ._control import SECRET_HEADER
-from ._handlers import HandlerSpec
 
 if TYPE_CHECKING:
     from ._emulator import ServiceEmulator
@@ -23,15 +22,6 @@ def _handler(spec: str) -> str:
     if not module_name or not attribute or ":" in attribute:
         raise argparse.ArgumentTypeError(f"--handler takes module:function, got {spec!r}")
     return spec
-
-
-def _check_importable(spec: str) -> str | None:
-    """Why the handler cannot be imported from the current directory, or None."""
-    try:
-        HandlerSpec.of(spec, os.getcwd()).load()
-    except (ImportError, AttributeError, TypeError) as error:
-        return f"cannot load handler {spec!r}: {error}"
-    return None
 
 
 def _deployment(spec: str) -> tuple[str, list[str]]:
@@ -118,10 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the emulator until interrupted; prints the environment that points clients here."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.handler is not None and args.runtime == "in-process":
-        problem = _check_importable(args.handler)
-        if problem:
-            parser.error(problem)
+    # The handler is not imported here: as on the platform, each service's instance imports
+    # it in the service's environment when it starts (a failure fails that service).
     try:
         emulator = _emulator(args)
     except (RuntimeError, ValueError) as error:

@@ -59,6 +59,8 @@ def serve_prediction(
         for part in proxied.parts:  # a multipart body's parts are files of their own
             if part.body is not request.body:
                 part.body.close()
+    if reply.setup_failed:  # as an instance whose handler cannot be imported: FAILED
+        state.fail(record.service_id, "the handler could not be loaded (traceback above)")
     elapsed = (time.perf_counter() - started) * 1000
     log(
         f"{request.method} /deployments/{deployment_id}/services/{service_id} "

@@ -126,6 +126,8 @@ class RuntimeReply:
     metadata: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     error_message: str | None = None
+    setup_failed: bool = False
+    """The handler could not be loaded: the instance did not start (the service fails)."""
 
 
 def _json_kind(value: object) -> str:

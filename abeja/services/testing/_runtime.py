@@ -84,7 +84,7 @@ def call_in_process(
                 handler = load()
             except Exception:  # noqa: BLE001 - the runtime would not start: the proxy says 503
                 _log_traceback(log, "ERROR: failed to setup model")
-                return RuntimeReply(503, error_message=UNAVAILABLE)
+                return RuntimeReply(503, error_message=UNAVAILABLE, setup_failed=True)
             try:
                 answer = handler(predict_request, context)
                 result = convert(answer)
