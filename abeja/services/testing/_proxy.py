@@ -14,6 +14,7 @@ decided in one place:
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -131,10 +132,11 @@ class RuntimeReply:
 
 
 def _json_kind(value: object) -> str:
+    """How Go's encoding/json names a value it cannot store (``number 200.5``)."""
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, (int, float)):
-        return "number"
+        return f"number {json.dumps(value)}"
     if isinstance(value, str):
         return "string"
     return "array" if isinstance(value, (list, tuple)) else "object"
@@ -145,7 +147,9 @@ def reply_problem(status_code: object, metadata: object) -> str | None:
     int and a map of strings), as the message it answers with; None when it can."""
     field, wanted, value = "", "", None
     if status_code is not None and (
-        isinstance(status_code, bool) or not isinstance(status_code, int)
+        isinstance(status_code, bool)
+        or not isinstance(status_code, int)
+        or not -(2**63) <= status_code < 2**63  # Go's int
     ):
         field, wanted, value = "status_code", "int", status_code
     elif isinstance(metadata, Mapping):
@@ -161,11 +165,42 @@ def reply_problem(status_code: object, metadata: object) -> str | None:
     )
 
 
+# Parameters after the media type: "; name=token" or '; name="quoted"', empty ones allowed.
+_GO_PARAMS = re.compile(
+    rf'(?:\s*;\s*(?:{_TOKEN}\s*=\s*(?:{_TOKEN}|"(?:[^"\\]|\\.)*"))?)*\s*', re.DOTALL
+)
+
+
+def _go_media_type(value: str) -> str | None:
+    """The media type as Go's ``mime.ParseMediaType`` reads it, or None where it errs.
+
+    Go accepts a lone token (``json``: it also parses dispositions) and trailing
+    semicolons; it refuses a missing token, a slash without a subtype, anything after the
+    subtype, and a malformed parameter.
+    """
+    base, _, params = value.partition(";")
+    media = base.strip().lower()
+    if re.fullmatch(rf"{_TOKEN}(?:/{_TOKEN})?", media) is None:
+        return None
+    if params and _GO_PARAMS.fullmatch(";" + params) is None:
+        return None
+    return media
+
+
+def answerable(content_type: str) -> bool:
+    """Whether the proxy can send a reply of this content type (its ``FromResponse``):
+    one Go can parse, and not multipart (the multipart converter takes requests only)."""
+    media = _go_media_type(content_type)
+    return media is not None and media != "multipart/form-data"
+
+
 def http_answer(reply: RuntimeReply, identity: Mapping[str, str]) -> Response:
     """The HTTP answer for a runtime reply, with the proxy's headers (``identity``:
     model id and version, deployment and service ids)."""
     if reply.error_message is not None:
         return status_answer(reply.status, reply.error_message)
+    if reply.content_type is not None and not answerable(reply.content_type):
+        return status_answer(501, f"Content-Type: [{reply.content_type}] is not supported")
     headers = {"X-Abeja-Sys-Meta-Proxy-Version": PROXY_VERSION}
     headers.update(reply.metadata)
     headers.update(proxy_metadata(identity))
