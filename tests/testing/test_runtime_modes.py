@@ -60,6 +60,10 @@ class Case:
 
 CASES = [
     Case("json echo", case="echo-json", body=b'{"a": [1, 2.5, null, true], "b": "x"}'),
+    Case("membership of the request's keys", case="membership", body=b"{}"),
+    Case("numpy bool in the content", case="numpy-bool", body=b"{}"),
+    Case("numpy numbers and arrays", case="numpy-values", body=b"{}"),
+    Case("metadata as a list of pairs", case="metadata-pairs", body=b"{}"),
     Case("json described", body=b'{"a": 1}'),
     Case("json with charset", body=b"{}", content_type="application/json; charset=utf-8"),
     Case("json lines answer", case="json-lines", body=b"{}"),

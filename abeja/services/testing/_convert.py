@@ -21,6 +21,7 @@ import csv
 import datetime
 import http
 import json
+import sys
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -57,9 +58,14 @@ class _Lines:
 def _json_default(value: object) -> object:
     if isinstance(value, datetime.datetime):
         return value.isoformat()
-    tolist = getattr(value, "tolist", None)  # numpy arrays and scalars
-    if callable(tolist) and type(value).__module__.startswith("numpy"):
-        return tolist()
+    numpy = sys.modules.get("numpy")  # loaded whenever a value is one of its types
+    if numpy is not None:  # what the runtime's encoder knows: arrays, integers, floats
+        if isinstance(value, numpy.ndarray):
+            return value.tolist()
+        if isinstance(value, numpy.integer):
+            return int(value)
+        if isinstance(value, numpy.floating):
+            return float(value)
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
@@ -82,7 +88,10 @@ def convert(answer: object) -> HandlerResult:
         not isinstance(content, Iterable) or isinstance(content, (dict, str))
     ):
         content = [content]
-    headers = {str(k): str(v) for k, v in dict(answer.get("metadata") or {}).items()}
+    metadata = answer.get("metadata") or {}
+    if not isinstance(metadata, dict):  # the runtime copies it and sets a key: a dict only
+        raise TypeError(f"metadata must be a dict, not {type(metadata).__name__}")
+    headers = {str(k): str(v) for k, v in metadata.items()}
     headers["x-abeja-sys-meta-runtime-version"] = RUNTIME_VERSION
     body = _write(_mimetype(content_type), content or [])
     return HandlerResult(status, content_type, body, headers)

@@ -30,6 +30,15 @@ class _Fields(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(self._fields)
 
+    def __contains__(self, key: object) -> bool:
+        # The runtime's entities answer from their dict: 'metadata' in request is False,
+        # though request['metadata'] gives the first content's.
+        return key in self._fields
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of ``key`` in the entity's own fields (as the runtime's ``get``)."""
+        return self._fields.get(key, default)
+
     def __str__(self) -> str:
         return str(self._fields)
 

@@ -92,6 +92,27 @@ def _answer(case, request, context):
         return ["not", "a", "dict"]
     if case == "bad-status":
         return {"status_code": "teapot"}
+    if case == "membership":  # the runtime's request answers from its own fields
+        return {
+            "content_type": "application/json",
+            "content": {
+                "metadata_in_request": "metadata" in request,
+                "get_metadata": request.get("metadata", "absent"),
+                "keys": sorted(request.keys()),
+                "content_keys": sorted(request["contents"][0].keys()),
+            },
+        }
+    if case == "numpy-bool":
+        import numpy
+
+        return {"content_type": "application/json", "content": {"flag": numpy.bool_(True)}}
+    if case == "numpy-values":
+        import numpy
+
+        values = {"i": numpy.int64(3), "f": numpy.float32(0.5), "a": numpy.arange(3)}
+        return {"content_type": "application/json", "content": values}
+    if case == "metadata-pairs":
+        return {"content": {}, "metadata": [("X-Custom", "1")]}
     if case == "logs":
         print("printed")
         print("to stderr", file=sys.stderr)
