@@ -64,6 +64,7 @@ CASES = [
     Case("numpy bool in the content", case="numpy-bool", body=b"{}"),
     Case("numpy numbers and arrays", case="numpy-values", body=b"{}"),
     Case("metadata as a list of pairs", case="metadata-pairs", body=b"{}"),
+    Case("a body opened by its name", case="named-body", body=b'{"x": 1}'),
     Case("json described", body=b'{"a": 1}'),
     Case("json with charset", body=b"{}", content_type="application/json; charset=utf-8"),
     Case("json lines answer", case="json-lines", body=b"{}"),
@@ -213,6 +214,16 @@ def test_handler_output_reaches_the_service_log_in_both_modes(
             "Traceback (most recent call last):"
         )
         assert "RuntimeError: model exploded" in failed
+
+
+def test_a_logger_with_its_own_handler_is_logged_once_in_both_modes(
+    real: Target, in_process: Target
+) -> None:
+    """As object-detection's template logs: its own StreamHandler, propagating to root."""
+    for target in (real, in_process):
+        lines = _logs_after(target, Case("own logger", case="own-logger", body=b"{}"))
+        own = [line for line in lines if "own line" in line]
+        assert own == ["INFO differential-own own line"], (target.emulator.runtime, lines)
 
 
 def test_an_image_classification_handler_runs_alike_in_both_modes(

@@ -69,8 +69,26 @@ class _CapturingLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         sink = _sink()
-        if sink is not None:
+        if sink is not None and not _handled_below_root(record):
             sink(self.format(record) + "\n")
+
+
+def _handled_below_root(record: logging.LogRecord) -> bool:
+    """Whether a logger of the handler's own (not the root) has a handler for ``record``.
+
+    In the runtime's process the root logger has no handler: a record reaches the log
+    through the handler's own handlers (writing to the captured stdout or stderr) or, with
+    none, through logging's last resort. Capturing it at the root as well would log it
+    twice (object-detection's template logs through its own StreamHandler).
+    """
+    logger: logging.Logger | None = logging.getLogger(record.name)
+    while logger is not None and logger is not logging.root:
+        if any(record.levelno >= handler.level for handler in logger.handlers):
+            return True
+        if not logger.propagate:
+            return True  # it goes no further: not to the root, not to the last resort
+        logger = logger.parent
+    return False
 
 
 class _Environ(MutableMapping[str, str]):

@@ -10,8 +10,11 @@ through this and through the real runtime and compares the HTTP answers byte for
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import traceback
 from collections.abc import Callable, Mapping
+from typing import IO
 
 from ._capture import captured
 from ._convert import convert
@@ -61,6 +64,17 @@ class _Lines:
         self._pending = ""
 
 
+def _named(body: IO[bytes]) -> IO[bytes]:
+    """The body as a named file on disk, as the runtime hands it over (handlers that open
+    ``body.name``, PIL for one, work alike); removed when the request is closed."""
+    named = tempfile.NamedTemporaryFile(prefix="abeja-content-")  # noqa: SIM115 - the request closes it
+    body.seek(0)
+    shutil.copyfileobj(body, named, 1 << 20)
+    named.flush()
+    named.seek(0)
+    return named
+
+
 def call_in_process(
     load: Callable[[], Handler],
     request: ProxyRequest,
@@ -71,7 +85,7 @@ def call_in_process(
     including what importing it prints, goes to ``log`` line by line."""
     context = json.loads(environment.get("CONTEXT") or "{}")
     contents = [
-        Content(part.content_type, None, part.body, part.file_name, part.form_name)
+        Content(part.content_type, None, _named(part.body), part.file_name, part.form_name)
         for part in request.parts
     ]
     predict_request = PredictRequest(
@@ -85,16 +99,14 @@ def call_in_process(
             except Exception:  # noqa: BLE001 - the runtime would not start: the proxy says 503
                 _log_traceback(log, "ERROR: failed to setup model")
                 return RuntimeReply(503, error_message=UNAVAILABLE, setup_failed=True)
-            try:
-                answer = handler(predict_request, context)
-                result = convert(answer)
-            finally:
-                predict_request.close()
+            answer = handler(predict_request, context)
+            result = convert(answer)
     except Exception:  # noqa: BLE001 - the runtime answers any handler error alike
         lines.flush()
         _log_traceback(log, f"ERROR: {UNEXPECTED} in user model.")
         return RuntimeReply(500, "application/json", error_message=UNEXPECTED)
     finally:
+        predict_request.close()  # the contents' files are removed, as the runtime does
         lines.flush()
     problem = reply_problem(answer.get("status_code"), answer.get("metadata"))
     if problem is not None:  # the runtime sends it on; the proxy cannot read it

@@ -102,6 +102,12 @@ def _answer(case, request, context):
                 "content_keys": sorted(request["contents"][0].keys()),
             },
         }
+    if case == "named-body":  # the body is a file on disk, as the runtime hands it over
+        content = request["contents"][0]
+        name = getattr(content["body"], "name", None)
+        with open(name, "rb") as again:
+            same = again.read() == content["body"].read()
+        return {"content_type": "application/json", "content": {"named": same}}
     if case == "numpy-bool":
         import numpy
 
@@ -113,6 +119,9 @@ def _answer(case, request, context):
         return {"content_type": "application/json", "content": values}
     if case == "metadata-pairs":
         return {"content": {}, "metadata": [("X-Custom", "1")]}
+    if case == "own-logger":  # a logger with a handler of its own that also propagates
+        own_logger.info("own line")
+        return {"content": "logged"}
     if case == "logs":
         print("printed")
         print("to stderr", file=sys.stderr)
@@ -127,3 +136,10 @@ def _answer(case, request, context):
 def handler(request, context):
     case = request["http_headers"].get("x-case", "describe")
     return _answer(case, request, context)
+
+
+own_logger = logging.getLogger("differential-own")
+_own_handler = logging.StreamHandler(sys.stdout)
+_own_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+own_logger.addHandler(_own_handler)
+own_logger.setLevel(logging.INFO)
