@@ -60,6 +60,7 @@ demo: $(RUNTIME)
 
 bench: install
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/cold_start.py
 
 clean:
 	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache site

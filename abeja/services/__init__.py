@@ -2,30 +2,72 @@
 
 ``ServiceClient`` is the typed entry point; ``APIClient`` is the drop-in
 replacement of abeja-sdk's client, returning plain dicts.
+
+The names below are imported on first use (PEP 562), so that ``import abeja.services``,
+and the pytest plugin that the package registers, cost next to nothing until a client,
+a model or the emulator is actually used.
 """
 
-from ._client import ServiceClient
-from ._compat import APIClient
-from ._endpoint_resources import Endpoints
-from ._raw import RawEndpoints, RawResponse, RawServices
-from ._resources import Services
-from ._response import HTTPResponse
-from ._rollouts import Rollouts
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .models import (
-    ActionResult,
-    CreateServiceRequest,
-    Endpoint,
-    EndpointList,
-    LogEvent,
-    LogPage,
-    PredictResponse,
-    Service,
-    ServiceList,
-    ServiceStatus,
-    UpdateServicePayload,
-)
-from .rollout_report import RolloutEvent, RolloutInterrupted, RolloutReport, RolloutStep
+
+_ABEJA_SERVICES = True
+"""Marks this file as abeja-services' (abeja-sdk ships an ``abeja/services/__init__.py``)."""
+
+if TYPE_CHECKING:
+    from ._client import ServiceClient
+    from ._compat import APIClient
+    from ._endpoint_resources import Endpoints
+    from ._raw import RawEndpoints, RawResponse, RawServices
+    from ._resources import Services
+    from ._response import HTTPResponse
+    from ._rollouts import Rollouts
+    from .models import (
+        ActionResult,
+        CreateServiceRequest,
+        Endpoint,
+        EndpointList,
+        LogEvent,
+        LogPage,
+        PredictResponse,
+        Service,
+        ServiceList,
+        ServiceStatus,
+        UpdateServicePayload,
+    )
+    from .rollout_report import RolloutEvent, RolloutInterrupted, RolloutReport, RolloutStep
+
+# Where each public name is defined.
+_MODULES = {
+    "APIClient": "._compat",
+    "ActionResult": ".models",
+    "CreateServiceRequest": ".models",
+    "Endpoint": ".models",
+    "EndpointList": ".models",
+    "Endpoints": "._endpoint_resources",
+    "HTTPResponse": "._response",
+    "LogEvent": ".models",
+    "LogPage": ".models",
+    "PredictResponse": ".models",
+    "RawEndpoints": "._raw",
+    "RawResponse": "._raw",
+    "RawServices": "._raw",
+    "RolloutEvent": ".rollout_report",
+    "RolloutInterrupted": ".rollout_report",
+    "RolloutReport": ".rollout_report",
+    "RolloutStep": ".rollout_report",
+    "Rollouts": "._rollouts",
+    "Service": ".models",
+    "ServiceClient": "._client",
+    "ServiceList": ".models",
+    "ServiceStatus": ".models",
+    "Services": "._resources",
+    "UpdateServicePayload": ".models",
+}
 
 __all__ = [
     "APIClient",
@@ -54,3 +96,16 @@ __all__ = [
     "UpdateServicePayload",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'abeja.services' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # imported once: later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -14,16 +14,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from .._client import ServiceClient
-from ._clock import FakeClock
-from ._emulator import ServiceEmulator
+# Imported inside the fixtures: pytest loads this plugin in every run where the package
+# is installed, and only the tests that use the emulator should pay for it.
+if TYPE_CHECKING:
+    from .._client import ServiceClient
+    from ._clock import FakeClock
+    from ._emulator import ServiceEmulator
 
 
 @pytest.fixture(scope="session")
 def _abeja_emulator_session() -> Iterator[ServiceEmulator]:
+    from ._emulator import ServiceEmulator
+
     with ServiceEmulator() as emulator:
         yield emulator
 
@@ -44,6 +50,8 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def abeja_clock(abeja_emulator: ServiceEmulator) -> FakeClock:
     """A fake clock shared by the emulator and ``abeja_client``: waits finish at once."""
+    from ._clock import FakeClock
+
     clock = FakeClock()
     abeja_emulator.use_clock(clock.time)
     return clock
