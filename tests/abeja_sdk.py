@@ -3,6 +3,7 @@ the registry into .cache/ (gitignored) and read, never installed into the test e
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -20,12 +21,29 @@ def registry_wheel(requirement: str, pattern: str) -> Path:
     if not found:
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:"]
-            + ["-d", str(folder), requirement],
+            # Both packages' wheels are pure Python and say Requires-Python < 3.12: asked for
+            # as 3.11's, they download with any interpreter (3.12 and 3.13 included).
+            + ["--python-version", "3.11", "-d", str(folder), requirement],
             check=True,
             timeout=300,
         )
         found = sorted(folder.glob(pattern))
     return found[-1]
+
+
+def old_python() -> str | None:
+    """An interpreter abeja-sdk 2.3.6 and abejacli 2.2.8 install on (Python < 3.12): this one
+    when it can, else a python3.11 or python3.10 found on the machine (pyenv's included)."""
+    if sys.version_info < (3, 12):
+        return sys.executable
+    for name in ("python3.11", "python3.10"):
+        found = shutil.which(name)
+        if found:
+            return found
+    for folder in sorted((Path.home() / ".pyenv" / "versions").glob("3.1[01].*"), reverse=True):
+        if (folder / "bin" / "python").exists():
+            return str(folder / "bin" / "python")
+    return None
 
 
 def sdk_wheel() -> Path:

@@ -11,14 +11,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from abeja.services.testing import ServiceEmulator
 
-from .abeja_sdk import CACHE, registry_wheel
+from .abeja_sdk import CACHE, old_python, registry_wheel
 
 CLI = "abejacli==2.2.8"
 VENV = CACHE.parent / "abejacli-2.2.8"
@@ -35,25 +34,12 @@ abejacli.run.main()
 """
 
 
-def _interpreter() -> str | None:
-    if sys.version_info < (3, 12):
-        return sys.executable
-    for name in ("python3.11", "python3.10"):
-        found = shutil.which(name)
-        if found:
-            return found
-    for folder in sorted((Path.home() / ".pyenv" / "versions").glob("3.1[01].*")):
-        if (folder / "bin" / "python").exists():
-            return str(folder / "bin" / "python")
-    return None
-
-
 def abejacli_python() -> Path:
     """The cached virtualenv's interpreter with abejacli installed (built on first use)."""
     python = VENV / "bin" / "python"
     if (VENV / ".complete").exists():
         return python
-    base = _interpreter()
+    base = old_python()
     if base is None:
         pytest.skip("abejacli 2.2.8 needs Python < 3.12 and none was found on this machine")
     shutil.rmtree(VENV, ignore_errors=True)

@@ -22,7 +22,7 @@ import pytest
 
 from abeja.services.testing import ServiceEmulator
 
-from .abeja_sdk import CACHE, ROOT, SDK, sdk_wheel
+from .abeja_sdk import CACHE, ROOT, SDK, old_python, sdk_wheel
 from .hostile import HostileServer, Received, answer
 
 ORG = "1111111111111"
@@ -116,7 +116,10 @@ def base() -> Path:
     venv = CACHE / "venv-sdk"
     if not (venv / ".complete").exists():
         shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        base = old_python()
+        if base is None:
+            pytest.skip("abeja-sdk 2.3.6 needs Python < 3.12 and none was found on this machine")
+        subprocess.run([base, "-m", "venv", str(venv)], check=True)
         python = venv / "bin" / "python"
         deps = ["pydantic>=2.6,<3", "requests>=2.32.2,<3", "tenacity>=9.0", "urllib3>=2.6,<3"]
         _pip(python, "install", SDK, *deps)
