@@ -40,6 +40,10 @@ dist: install
 	rm -rf dist
 	$(PY) -m build --outdir dist . > /dev/null
 	$(VENV)/bin/twine check --strict dist/*
+	@# The sdist is the source: nothing a test run, a build or the docs left behind.
+	@! tar tzf dist/*.tar.gz | grep -E '/(\.hypothesis|\.cache|\.venv|site|\.coverage)(/|$$)'
+	@unzip -p dist/*.whl '*/METADATA' | grep -q '^License-Expression: Apache-2.0$$'
+
 
 # The docs site (mkdocs-material, API reference from the docstrings); --strict fails on any
 # warning, such as a broken link or a docstring that does not render.
