@@ -13,7 +13,7 @@ import pytest
 
 from .abeja_sdk import ROOT
 
-USER_SCRIPT = '''
+USER_SCRIPT = """
 from abeja.exceptions import HttpError, NotFound
 from abeja.services import Endpoint, Service, ServiceClient
 from abeja.services.errors import RolloutError
@@ -37,7 +37,7 @@ def switch(client: ServiceClient, service: Service) -> Endpoint:
 reveal_type(NotFound)
 reveal_type(fetch)
 reveal_type(RolloutError)
-'''
+"""
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -611,9 +612,21 @@ def test_command_line_refuses_malformed_deployments(spec: str) -> None:
     assert result.returncode == 2 and "--deployment" in result.stderr
 
 
-def _served_url(process: subprocess.Popen[str]) -> str:
-    assert process.stdout is not None
-    return process.stdout.readline().split(" on ", 1)[1].strip()
+@contextlib.contextmanager
+def _serving(handler: str, folder: Path) -> Iterator[tuple[subprocess.Popen[str], ServiceClient]]:
+    """The emulator command serving ``handler`` from ``folder``, and a client of it."""
+    process = _command("--handler", handler, "--ready-delay", "0", cwd=folder)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split(" on ", 1)[1].strip()
+        with ServiceClient(
+            "1111111111111", base_url=url, credential={"auth_token": "emulator-token"},
+            service_url_template=url + "/o/{organization_id}",
+        ) as client:  # fmt: skip
+            yield process, client
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
 
 
 def test_the_command_imports_a_handler_in_the_services_environment_when_it_starts(
@@ -628,42 +641,24 @@ def test_the_command_imports_a_handler_in_the_services_environment_when_it_start
         "    return {'status_code': 200, 'content_type': 'application/json',\n"
         "            'content': {'seen': SEEN}}\n"
     )
-    process = _command("--handler", "env_model:handler", "--ready-delay", "0", cwd=tmp_path)
-    try:
-        url = _served_url(process)
-        with ServiceClient(
-            "1111111111111", base_url=url, credential={"auth_token": "emulator-token"},
-            service_url_template=url + "/o/{organization_id}",
-        ) as client:  # fmt: skip
-            service = client.services.create("9999999999999", version_id="ver-abc3333333333333")
-            service = service.wait_until_ready(timeout=10, poll_interval=0.05)
-            assert service.model_version == "0.0.1"  # --handler does not renumber it
-            assert service.predict(json={}).json() == {"seen": "deployment_example"}
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)
+    with _serving("env_model:handler", tmp_path) as (_, client):
+        service = client.services.create("9999999999999", version_id="ver-abc3333333333333")
+        service = service.wait_until_ready(timeout=10, poll_interval=0.05)
+        assert service.model_version == "0.0.1"  # --handler does not renumber it
+        assert service.predict(json={}).json() == {"seen": "deployment_example"}
 
 
 def test_a_handler_that_fails_to_import_fails_its_service_not_the_command(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "broken_model.py").write_text("raise RuntimeError('weights not found')\n")
-    process = _command("--handler", "broken_model:handler", "--ready-delay", "0", cwd=tmp_path)
-    try:
-        url = _served_url(process)
-        with ServiceClient(
-            "1111111111111", base_url=url, credential={"auth_token": "emulator-token"},
-            service_url_template=url + "/o/{organization_id}",
-        ) as client:  # fmt: skip
-            service = client.services.create("9999999999999", version_id="ver-abc3333333333333")
-            service = service.wait_until_ready(timeout=10, poll_interval=0.05)
-            with pytest.raises(ServiceUnavailable):
-                service.predict(json={})
-            assert service.refresh().status == "FAILED"
-            messages = [e.message for e in service.iter_logs()]
-            assert any("weights not found" in m for m in messages)
-            assert any("Traceback" in m for m in messages)
+    with _serving("broken_model:handler", tmp_path) as (process, client):
+        service = client.services.create("9999999999999", version_id="ver-abc3333333333333")
+        service = service.wait_until_ready(timeout=10, poll_interval=0.05)
+        with pytest.raises(ServiceUnavailable):
+            service.predict(json={})
+        assert service.refresh().status == "FAILED"
+        messages = [e.message for e in service.iter_logs()]
+        assert any("weights not found" in m for m in messages)
+        assert any("Traceback" in m for m in messages)
         assert process.poll() is None  # the command still serves
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)
