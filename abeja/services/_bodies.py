@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import mimetypes
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -86,3 +87,16 @@ def open_predict_body(
         name if isinstance(name, str) else None
     )
     yield PredictBody(data=data.encode() if isinstance(data, str) else data, headers=headers)
+
+
+def encode_json(value: object) -> bytes:
+    """A JSON body; NaN, infinities and values JSON cannot hold raise before anything is sent."""
+    try:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError as error:
+        raise ValueError(f"json= cannot be sent as JSON: {error}") from None
+    except TypeError as error:
+        raise TypeError(f"json= cannot be sent as JSON: {error}") from None
+    except RecursionError:
+        raise ValueError("json= is nested too deeply to send") from None
+    return text.encode()

@@ -16,10 +16,11 @@ from typing import IO, Any
 import requests
 
 from . import _constants as C
+from ._bodies import encode_json
 from ._config import load_settings
 from ._response import service_list_content, validated_object
 from ._routes import Routes
-from ._transport import Transport, encode_json, refuse_pickling
+from ._transport import Transport, refuse_pickling
 from ._types import Sleep
 from .models import (
     ActionResult,

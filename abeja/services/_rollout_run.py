@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from . import _constants as C
 from ._endpoint_resources import Endpoints
 from ._resources import Services
 from ._response import PredictResponse
-from .errors import APIConnectionError, BadRequest, Error, HttpError, RolloutError
+from ._rollout_services import copied_settings, figures_of, retire_service
+from .errors import APIConnectionError, Error, HttpError, RolloutError
 from .models import Service
 from .rollout_report import (
     RolloutEvent,
@@ -188,7 +188,7 @@ class Run:
         """Create the new service (once: an ambiguous create is resolved by listing)."""
         version = self.report.version_id
         assert version is not None
-        arguments = _copied_settings(current, overrides)
+        arguments = copied_settings(current, overrides)
         with self.step("create", f"creating a service for {version}") as step:
             with self.within():
                 before = {s.service_id for s in self.services.list(self.deployment_id)}
@@ -200,7 +200,7 @@ class Run:
                     new = self._created_since(before, version, error)
             self.report.new_service_id = new.service_id
             self._undo.append(lambda: self.clean_up(new.service_id, cleanup))
-            step.figures.update(service_id=new.service_id, **_figures(arguments))
+            step.figures.update(service_id=new.service_id, **figures_of(arguments))
             step.detail = f"created {new.service_id}"
         return new
 
@@ -312,7 +312,7 @@ class Run:
             self.note("cleanup", "skipped", f"{service_id} kept (cleanup=keep)")
             return
         with self.step("cleanup", f"{how} {service_id}") as step:
-            _retire(self.services, self.deployment_id, service_id, how)
+            retire_service(self.services, self.deployment_id, service_id, how)
             step.detail = f"{service_id} {'deleted' if how == 'delete' else 'stopped'}"
 
     def retire(self, current: Service, how: str) -> None:
@@ -325,7 +325,7 @@ class Run:
             return
         with contextlib.suppress(Error), self.step("retire", f"{how} {current.service_id}") as step:
             try:
-                _retire(self.services, self.deployment_id, current.service_id, how)
+                retire_service(self.services, self.deployment_id, current.service_id, how)
             except Error as error:
                 self.report.reason = f"the old service was not retired: {describe(error)}"
                 raise
@@ -336,7 +336,7 @@ class Run:
         """What a run would do, as planned steps; nothing is changed."""
         self.report.outcome = "planned"
         version = self.report.version_id
-        settings = _figures(_copied_settings(current, {}))
+        settings = figures_of(copied_settings(current, {}))
         self.note("create", "planned", f"create a service for {version} with {settings}")
         self.note("wait", "planned", "wait until it is READY")
         self.note("smoke", "planned", f"send {len(requests)} smoke request(s) to it")
@@ -345,36 +345,3 @@ class Run:
         self.note("switch", "planned", f"switch {self.alias} from {current.service_id} to it")
         self.note("bake", "planned", bake.describe())
         self.note("retire", "planned", f"{retire} {current.service_id}")
-
-
-def _copied_settings(current: Service, overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """The new service's scaling and environment: the current one's unless given."""
-    number = overrides.get("instance_number")
-    arguments: dict[str, Any] = {
-        "instance_type": overrides.get("instance_type")
-        or current.instance_type
-        or C.DEFAULT_INSTANCE_TYPE,
-        "instance_number": number or current.instance_number or 1,
-        "environment": overrides.get("environment") or dict(current.user_env_vars) or None,
-    }
-    if number is None:  # the scaling bounds go with the number they were set for
-        arguments["min_instance_number"] = current.min_instance_number
-        arguments["max_instance_number"] = current.max_instance_number
-        arguments["enable_autoscale"] = current.enable_autoscale
-    return arguments
-
-
-def _figures(arguments: Mapping[str, Any]) -> dict[str, bool | int | float | str | None]:
-    return {k: v for k, v in arguments.items() if isinstance(v, (int, float, str))}
-
-
-def _retire(services: Services, deployment_id: str, service_id: str, how: str) -> None:
-    if how == "delete":
-        services.delete(deployment_id, service_id)
-        return
-    try:
-        services.stop(deployment_id, service_id)
-    except BadRequest:
-        # Not running (stopped or failed already): nothing is serving, which is the aim.
-        if services.get(deployment_id, service_id).status in ("READY", "IN_PROGRESS"):
-            raise

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import ipaddress
-import json
 import logging
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import requests
 import requests.adapters
@@ -28,6 +26,8 @@ from requests.structures import CaseInsensitiveDict
 
 from . import _constants as C
 from . import errors as exc
+from ._bodies import encode_json
+from ._cleartext import warn_if_cleartext
 from ._config import Settings, resolve_max_retries
 from ._connection import Adapter
 from ._failures import AttemptFailed, Limits
@@ -126,44 +126,6 @@ def _rewinder(data: object) -> Callable[[], None] | None:
     return None
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _warn_plain_http(settings: Settings) -> None:
-    """One warning per client that sends its credential in clear beyond this machine."""
-    urls = [settings.api_url]
-    if settings.service_url_template is not None:
-        urls.append(settings.service_url_template.replace("{organization_id}", "o"))
-    for url in urls:
-        parts = urlsplit(url)
-        if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
-            logger.warning(
-                "the credential goes over plain http:// to %s, which is not this machine: "
-                "anyone on the way can read it; use https://",
-                parts.hostname,
-            )
-            return
-
-
-def encode_json(value: object) -> bytes:
-    """A JSON body; NaN, infinities and values JSON cannot hold raise before anything is sent."""
-    try:
-        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except ValueError as error:
-        raise ValueError(f"json= cannot be sent as JSON: {error}") from None
-    except TypeError as error:
-        raise TypeError(f"json= cannot be sent as JSON: {error}") from None
-    except RecursionError:
-        raise ValueError("json= is nested too deeply to send") from None
-    return text.encode()
-
-
 def refuse_pickling(client: object) -> tuple[object, ...]:
     """``__reduce__`` of the clients: they hold open connections and a credential."""
     raise TypeError(
@@ -209,7 +171,7 @@ class Transport:
             self._headers["Authorization"] = settings.auth.header
         self._warn_no_credential = settings.auth is None
         if settings.auth is not None:
-            _warn_plain_http(settings)
+            warn_if_cleartext(settings)
         self.closed = False
 
     def close(self) -> None:

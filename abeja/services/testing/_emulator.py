@@ -13,6 +13,7 @@ from typing import Any, Literal
 from .._client import ServiceClient
 from ._app import App
 from ._control import SECRET_HEADER
+from ._environments import ClientEnvironments
 from ._faults import Fault
 from ._handlers import Handler, HandlerSpec
 from ._recorder import ServedRequest
@@ -42,7 +43,7 @@ def _check_log_page_size(size: object) -> int:
     return size
 
 
-class ServiceEmulator:
+class ServiceEmulator(ClientEnvironments):
     """A local, faithful ABEJA Platform Service API for demos and tests.
 
     .. code-block:: python
@@ -170,41 +171,6 @@ class ServiceEmulator:
     def credential(self) -> dict[str, str]:
         """A credential in abeja-sdk's form: ``{"auth_token": ...}``."""
         return {"auth_token": self.auth_token}
-
-    def env(self) -> dict[str, str]:
-        """Environment variables that point any client (this SDK or abeja-sdk) here."""
-        return {
-            "ABEJA_API_URL": self.url,
-            "ABEJA_ORGANIZATION_ID": self.organization_id,
-            "PLATFORM_AUTH_TOKEN": self.auth_token,
-            "ABEJA_SERVICE_URL_TEMPLATE": self.service_url_template,
-        }
-
-    def abeja_sdk_env(self) -> dict[str, str]:
-        """:meth:`env` plus what abeja-sdk 2.3.6 needs to predict here.
-
-        abeja-sdk sends predictions to ``http://<organization>.<API host>``, which does not
-        resolve for 127.0.0.1; through an HTTP proxy the name is never resolved, and the
-        emulator is that proxy (it routes by the ``Host`` header). Every plain-HTTP request
-        of a process with these variables goes to the emulator, so set them only there.
-        """
-        return {**self.env(), "HTTP_PROXY": self.url, "NO_PROXY": ""}
-
-    def abejacli_env(self) -> dict[str, str]:
-        """What abejacli 2.2.8 (the ``abeja`` command) needs to work against the emulator.
-
-        abejacli reads ``ABEJA_CLI_ORGANIZATION``, ``PLATFORM_AUTH_TOKEN`` and
-        ``ABEJA_API_URL``; its ``check-endpoint-*`` commands send predictions to
-        ``http://<organization>.<API host>``, reached through the emulator as an HTTP proxy
-        (as for abeja-sdk).
-        """
-        return {
-            "ABEJA_CLI_ORGANIZATION": self.organization_id,
-            "PLATFORM_AUTH_TOKEN": self.auth_token,
-            "ABEJA_API_URL": self.url,
-            "HTTP_PROXY": self.url,
-            "NO_PROXY": "",
-        }
 
     def client(self, **kwargs: Any) -> ServiceClient:
         """A ``ServiceClient`` pointed here; keyword arguments override the defaults."""
