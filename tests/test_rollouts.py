@@ -242,8 +242,17 @@ def test_a_check_that_refuses_the_answer_fails_the_smoke_test(release: Release) 
 
 
 def test_shadow_compares_the_answers_with_the_current_service(release: Release) -> None:
-    same = release.run(version_id=OTHER, shadow=True, compare=lambda new, old: True, bake=0)
+    compared: list[tuple[object, object]] = []
+
+    def compare(new: Any, old: Any) -> bool:
+        compared.append((new.json(), old.json()))
+        return True
+
+    same = release.run(version_id=OTHER, shadow=True, compare=compare, bake=0)
     assert same.outcome == "completed"
+    assert compared == [({"ok": "other"}, {"echo": {"text": "hello"}, "model_version": "0.0.1"})]
+    assert release.target() == same.new_service_id
+    assert release.services() == {release.old.service_id: "STOPPED", same.new_service_id: "READY"}
 
 
 def test_shadow_answers_that_differ_roll_back(release: Release) -> None:
@@ -268,6 +277,9 @@ def test_error_lines_in_the_log_breach_the_bake(release: Release) -> None:
 def test_the_bake_tolerates_what_the_thresholds_allow(release: Release) -> None:
     report = release.run(version_id=NOISY, max_log_errors=100)
     assert report.outcome == "completed"
+    bake = report.step("bake")
+    assert bake is not None and bake.figures["log_errors"] == 7  # seen, and tolerated
+    assert release.target() == report.new_service_id
 
 
 def test_an_endpoint_patch_answered_5xx_for_good_is_rolled_back(release: Release) -> None:
@@ -322,6 +334,7 @@ def test_ctrl_c_while_retiring_leaves_the_release_completed(release: Release) ->
     report = raised.value.report
     assert report.outcome == "completed" and "retiring" in (report.reason or "")
     assert release.target() == report.new_service_id
+    assert release.services() == {release.old.service_id: "READY", report.new_service_id: "READY"}
 
 
 # -- rollback, arguments ---------------------------------------------------------------------
