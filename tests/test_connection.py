@@ -282,7 +282,15 @@ def _established_to(port: int) -> int:
     return count
 
 
-def test_close_while_calls_run_leaves_no_connection_open(emulator: ServiceEmulator) -> None:
+@pytest.fixture
+def own_emulator() -> Iterator[ServiceEmulator]:
+    """An emulator of this test's own: every connection to its port is this test's."""
+    with ServiceEmulator() as running:
+        yield running
+
+
+def test_close_while_calls_run_leaves_no_connection_open(own_emulator: ServiceEmulator) -> None:
+    emulator = own_emulator
     port = int(emulator.url.rsplit(":", 1)[1])
     with emulator.client() as setup:
         service = setup.services.create(DEP, version_id=emulator.version_id)
