@@ -13,6 +13,7 @@ import contextlib
 import gzip
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -47,6 +48,16 @@ def answer(
     all_headers["Content-Length"] = str(len(body) if length is None else length)
     lines += [f"{k}: {v}" for k, v in all_headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def timed(call: Callable[[], object]) -> tuple[float, BaseException | None]:
+    """How long ``call()`` took, and what it raised (None if nothing)."""
+    started = time.monotonic()
+    try:
+        call()
+    except Exception as error:  # noqa: BLE001 - the caller asserts on it
+        return time.monotonic() - started, error
+    return time.monotonic() - started, None
 
 
 def gzip_bomb(size: int) -> bytes:

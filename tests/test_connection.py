@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from abeja.services import ServiceClient
 from abeja.services.testing import ServiceEmulator
 
 from .hostile import HostileServer, Received, answer
+from .hostile import timed as _timed
 
 ORG, DEP, SID = "1111111111111", "9999999999999", "ser-1"
 SERVICE = {"service_id": SID, "deployment_id": DEP, "status": "READY"}
@@ -43,15 +44,6 @@ def _client(url: str, **options: object) -> ServiceClient:
         **options,
     }
     return ServiceClient(ORG, **settings)  # type: ignore[arg-type]
-
-
-def _timed(call: Callable[[], object]) -> tuple[float, BaseException | None]:
-    started = time.monotonic()
-    try:
-        call()
-    except Exception as error:  # noqa: BLE001 - the caller asserts on it
-        return time.monotonic() - started, error
-    return time.monotonic() - started, None
 
 
 def _drip(*parts: bytes | float, forever: bytes | None = None, every: float = 0.3) -> object:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import time
 import tracemalloc
 from collections.abc import Callable, Iterable, Iterator
 
@@ -27,6 +26,7 @@ from abeja.exceptions import (
 from abeja.services import ServiceClient
 
 from .hostile import CLOSE, Action, HostileServer, Received, answer, gzip_bomb
+from .hostile import timed as _timed
 
 ORG, DEP, SID = "1111111111111", "9999999999999", "ser-1"
 SERVICE = {"service_id": SID, "deployment_id": DEP, "status": "READY"}
@@ -42,15 +42,6 @@ def _client(server: HostileServer, **options: object) -> ServiceClient:
         **options,
     }
     return ServiceClient(ORG, **settings)  # type: ignore[arg-type]
-
-
-def _timed(call: Callable[[], object]) -> tuple[float, BaseException | None]:
-    started = time.monotonic()
-    try:
-        call()
-    except Exception as error:  # noqa: BLE001 - the caller asserts on it
-        return time.monotonic() - started, error
-    return time.monotonic() - started, None
 
 
 def test_a_silent_server_costs_at_most_the_deadline() -> None:
