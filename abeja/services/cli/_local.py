@@ -14,11 +14,14 @@ from ._main import Options, cli, pass_options
 from ._output import emit
 
 
-@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@cli.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,  # --help is the emulator's own: it lists every option
+)
 @click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
 def emulator(arguments: tuple[str, ...]) -> None:
     """Serve the Service API emulator locally (the options of abeja-service-emulator;
-    `abeja-services emulator -- --help` lists them)."""
+    `abeja-services emulator --help` lists them)."""
     from ..testing.__main__ import main as serve
 
     status = serve(list(arguments))

@@ -84,11 +84,46 @@ def cli(
     context.obj = Options(organization_id, api_url, output, timeout)
 
 
+# The group's options accepted after the subcommand too (each takes a value). --timeout is
+# not among them: `create` and `wait` have a --timeout of their own.
+_GLOBAL_OPTIONS = frozenset({"--organization-id", "--api-url", "--output", "-o"})
+
+
+def global_options_first(argv: Sequence[str]) -> list[str]:
+    """``argv`` with the group's options moved before the subcommand, so that they work
+    anywhere (``abeja-services list DEP -o table``), as in gh, aws and stripe. What follows
+    ``--``, and the emulator's own arguments, are left as they are."""
+    arguments = list(argv)
+    command = 0  # the subcommand's index: past the group's own options and their values
+    while command < len(arguments) and arguments[command].startswith("-"):
+        takes_value = arguments[command] in _GLOBAL_OPTIONS or arguments[command] == "--timeout"
+        command += 2 if takes_value else 1
+    if command >= len(arguments) or arguments[command] == "emulator":
+        return arguments
+    moved: list[str] = []
+    rest: list[str] = []
+    index = command + 1
+    while index < len(arguments):
+        argument = arguments[index]
+        if argument == "--":
+            rest += arguments[index:]
+            break
+        if argument.split("=", 1)[0] in _GLOBAL_OPTIONS:
+            size = 1 if "=" in argument else 2
+            moved += arguments[index : index + size]
+            index += size
+            continue
+        rest.append(argument)
+        index += 1
+    return [*arguments[:command], *moved, arguments[command], *rest]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    arguments = global_options_first(sys.argv[1:] if argv is None else argv)
     try:
         # Without standalone mode click hands back a command's Exit status as the result.
-        result = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+        result = cli.main(args=arguments, prog_name="abeja-services", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("interrupted", err=True)
         return EXIT_INTERRUPTED
