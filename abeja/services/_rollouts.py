@@ -9,7 +9,6 @@ side effect goes through the typed managers; time and sleep are the client's.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
@@ -19,7 +18,7 @@ from ._endpoint_resources import Endpoints
 from ._resources import Services
 from ._response import PredictResponse
 from ._rollout_run import Breach, Run
-from ._validation import check_path_id, check_timeout
+from ._validation import check_path_id, check_wait
 from .rollout_report import RolloutEvent, RolloutReport
 
 Check = Callable[[PredictResponse], bool]
@@ -56,14 +55,6 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
     return value
-
-
-def _seconds(name: str, value: float, *, zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-        raise ValueError(f"{name} must be a number of seconds")
-    if zero and value == 0:
-        return 0.0
-    return check_timeout(name, value)
 
 
 class Rollouts:
@@ -139,8 +130,8 @@ class Rollouts:
         check_path_id("endpoint", endpoint)
         requests = _check_smoke(smoke)
         limits = BakeLimits.checked(
-            seconds=_seconds("bake", bake, zero=True),
-            interval=_seconds("bake_interval", bake_interval),
+            seconds=check_wait("bake", bake),
+            interval=check_wait("bake_interval", bake_interval, zero=False),
             max_errors=max_errors,
             max_error_rate=max_error_rate,
             max_p95_latency=max_p95_latency,
@@ -148,7 +139,7 @@ class Rollouts:
         )
         _choice("retire", retire, ("keep", "stop", "delete"))
         _choice("cleanup", cleanup, ("keep", "stop", "delete"))
-        deadline = _seconds("deadline", deadline)
+        deadline = check_wait("deadline", deadline, zero=False)
         run = Run(
             self._services,
             self._endpoints,

@@ -179,8 +179,7 @@ class Transport:
         if not self.closed:
             self.closed = True
             if self._owns_session:
-                self._sender.close()
-                self._session.close()
+                self._sender.close()  # its pools, then the session
 
     @property
     def max_retries(self) -> int:

@@ -59,6 +59,12 @@ class LiveSteps:
             with self._lock:
                 self._draw()
 
+    def __enter__(self) -> LiveSteps:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """Stop redrawing; end a live line that is still shown."""
         self._done.set()

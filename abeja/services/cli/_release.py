@@ -185,33 +185,30 @@ def rollout(
     """
     context = click.get_current_context()
     smoke = _smoke(smoke_json, smoke_file)
-    live = LiveSteps()
     try:
-        report = options.client().rollouts.run(
-            deployment_id,
-            version_id=version_id,
-            endpoint=endpoint,
-            smoke=smoke,
-            shadow=shadow,
-            bake=bake,
-            bake_interval=bake_interval,
-            max_errors=max_errors,
-            max_error_rate=max_error_rate,
-            max_p95_latency=max_p95_latency,
-            max_log_errors=max_log_errors,
-            retire=retire,
-            cleanup=cleanup,
-            deadline=deadline,
-            plan=plan,
-            on_event=live.show,
-        )
+        with LiveSteps() as live:  # the live line ends before anything else is printed
+            report = options.client().rollouts.run(
+                deployment_id,
+                version_id=version_id,
+                endpoint=endpoint,
+                smoke=smoke,
+                shadow=shadow,
+                bake=bake,
+                bake_interval=bake_interval,
+                max_errors=max_errors,
+                max_error_rate=max_error_rate,
+                max_p95_latency=max_p95_latency,
+                max_log_errors=max_log_errors,
+                retire=retire,
+                cleanup=cleanup,
+                deadline=deadline,
+                plan=plan,
+                on_event=live.show,
+            )
     except RolloutInterrupted as interrupted:
-        live.close()
         _print_report(interrupted.report, options.output)
         click.echo("interrupted: rolled back", err=True)
         context.exit(EXIT_INTERRUPTED)
-    finally:
-        live.close()
     _finish(context, report, options.output)
 
 
@@ -249,8 +246,7 @@ def rollback(
             report = RolloutReport.model_validate_json(report_file.read_bytes())
         except ValueError:
             raise click.BadParameter("not a rollout report", param_hint="--report") from None
-    live = LiveSteps()
-    try:
+    with LiveSteps() as live:
         done = options.client().rollouts.rollback(
             deployment_id,
             endpoint=endpoint,
@@ -259,6 +255,4 @@ def rollback(
             cleanup=cleanup,
             on_event=live.show,
         )
-    finally:
-        live.close()
     _print_report(done, options.output)
