@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from abeja.exceptions import NotFound
+from abeja.exceptions import HttpError, NotFound, RolloutError
 from abeja.services import (
     RolloutEvent,
     RolloutInterrupted,
@@ -174,8 +174,10 @@ def test_a_create_answered_502_after_acting_still_makes_one_service(release: Rel
 
 def test_a_create_refused_before_acting_changes_nothing_and_raises(release: Release) -> None:
     release.emulator.inject("create", status=502)  # not applied: nothing to find by listing
-    with pytest.raises(Exception, match="502"):
+    with pytest.raises(HttpError, match="502") as raised:
         release.run()
+    assert raised.value.may_have_applied is True  # a POST's 502: resolved by the listing
+    assert release.emulator.count("create") == 1 and release.emulator.count("list") == 2
     assert release.new_services() == []
     assert release.target() == release.old.service_id
 
@@ -351,7 +353,7 @@ def test_rollback_switches_back_to_the_old_service_of_a_report(release: Release)
 
 def test_rollback_refuses_a_target_that_is_not_ready(release: Release) -> None:
     done = release.run(bake=0)  # the old service is stopped
-    with pytest.raises(Exception, match="not READY"):
+    with pytest.raises(RolloutError, match="not READY"):
         release.client.rollouts.rollback(release.deployment, to_service_id=release.old.service_id)
     assert release.target() == done.new_service_id
 
