@@ -21,14 +21,23 @@ ENV_VARS = (
     "ABEJA_SDK_CONNECTION_TIMEOUT",
     "ABEJA_SDK_MAX_RETRY_COUNT",
     "ABEJA_SERVICE_URL_TEMPLATE",
+    # abejacli's, read with its configuration file
+    "ABEJA_CLI_USER",
+    "ABEJA_PLATFORM_USER",
+    "ABEJA_CLI_TOKEN",
+    "PERSONAL_ACCESS_TOKEN",
+    "ABEJA_CLI_ORGANIZATION",
+    "ORGANIZATION_NAME",
 )
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test sees the developer's ABEJA_* variables."""
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test sees the developer's ABEJA_* variables, or their abejacli configuration
+    (``~/.abeja/config``: HOME is an empty folder)."""
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
 
 
 @pytest.fixture

@@ -47,6 +47,11 @@ class ServiceClient:
             are used (left open by :meth:`close`); by default the client makes its own.
         sleep: what waits between retries and polls (tests pass a recorder).
         clock: monotonic seconds for deadlines and waiters (tests pass a fake).
+        profile: the name of an abejacli configuration (``~/.abeja/config``, as
+            ``abeja config init`` writes it) to take the credential, organization and
+            API URL from where the arguments and variables leave them unset. Without
+            it, abejacli's active configuration is read when no credential is given
+            or set in the environment.
     """
 
     def __init__(
@@ -63,8 +68,11 @@ class ServiceClient:
         session: requests.Session | None = None,
         sleep: Sleep | None = None,
         clock: Clock | None = None,
+        profile: str | None = None,
     ) -> None:
         self._settings = load_settings(
+            profile=profile,
+            abejacli=True,
             base_url=base_url,
             credential=credential,
             timeout=timeout,
@@ -73,7 +81,10 @@ class ServiceClient:
             deadline=deadline,
             max_predict_bytes=max_predict_bytes,
         )
-        self._organization_id = resolve_organization_id(organization_id, os.environ)
+        chosen = self._settings.profile
+        self._organization_id = resolve_organization_id(
+            organization_id, os.environ, fallback=chosen.organization if chosen else None
+        )
         clock = clock if clock is not None else time.monotonic
         self._transport = Transport(self._settings, session=session, sleep=sleep, clock=clock)
         self._attach(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from . import _constants as C
+from ._profiles import Profile, choose_profile
 from ._validation import check_organization_id, check_timeout
 
 CREDENTIAL_KEYS = (
@@ -52,6 +53,8 @@ class Settings:
     """Seconds every call may take in all: attempts, waits and reading included."""
     max_predict_bytes: int = C.MAX_PREDICT_RESPONSE_BYTES
     """The largest prediction answer read (decompressed)."""
+    profile: Profile | None = None
+    """The abejacli configuration used for what the arguments and variables left unset."""
 
 
 # The variables each credential part is read from, in CREDENTIAL_KEYS' order.
@@ -196,10 +199,13 @@ def check_base_url(name: str, value: object) -> str:
 _HOST = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?|[0-9A-Fa-f:.]+")
 
 
-def resolve_organization_id(value: str | None, environ: Mapping[str, str]) -> str | None:
-    """The typed client's organization: the argument, else ``ABEJA_ORGANIZATION_ID``."""
+def resolve_organization_id(
+    value: str | None, environ: Mapping[str, str], *, fallback: str | None = None
+) -> str | None:
+    """The typed client's organization: the argument, else ``ABEJA_ORGANIZATION_ID``, else
+    ``fallback`` (an abejacli configuration's)."""
     if value is None:
-        value = environ.get(C.ENV_ORGANIZATION_ID) or None
+        value = environ.get(C.ENV_ORGANIZATION_ID) or fallback or None
     return None if value is None else check_organization_id(value)
 
 
@@ -246,16 +252,28 @@ def load_settings(
     deadline: float | None = None,
     max_predict_bytes: int | None = None,
     environ: Mapping[str, str] | None = None,
+    profile: str | None = None,
+    abejacli: bool = False,
 ) -> Settings:
-    """Merge arguments over the environment, validating every value."""
+    """Merge arguments over the environment, and both over abejacli's configuration (read
+    when ``abejacli`` and there is no credential otherwise, or when ``profile`` names one),
+    validating every value. The compat client does not read it: abeja-sdk does not."""
     env = os.environ if environ is None else environ
+    auth = resolve_auth(credential, env)
+    chosen = choose_profile(profile, has_credential=auth is not None or not abejacli, environ=env)
+    if chosen is not None:
+        if auth is None and chosen.credential() is not None:
+            auth = resolve_auth(chosen.credential(), {})
+        if base_url is None and not env.get(C.ENV_API_URL) and chosen.api_url:
+            base_url = chosen.api_url
     return Settings(
+        profile=chosen,
         deadline=C.DEFAULT_DEADLINE if deadline is None else check_timeout("deadline", deadline),
         max_predict_bytes=resolve_byte_cap(
             "max_predict_bytes", max_predict_bytes, C.MAX_PREDICT_RESPONSE_BYTES
         ),
         api_url=resolve_api_url(base_url, env),
-        auth=resolve_auth(credential, env),
+        auth=auth,
         timeout=resolve_timeout(timeout, env),
         max_retries=resolve_max_retries(max_retries, env),
         service_url_template=resolve_service_url_template(service_url_template, env),

@@ -7,6 +7,7 @@ can be sent again, whether its method is idempotent, and its deadline.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
@@ -50,16 +51,46 @@ def _call(retry_state: tenacity.RetryCallState) -> str:
     return f"{attempts.prepared.method} {attempts.path.split('?', 1)[0]}"
 
 
-def _log_retry(retry_state: tenacity.RetryCallState) -> None:
+@dataclass(frozen=True)
+class RetryNote:
+    """What a retry's log record carries as ``record.retry`` (the CLI's retry line)."""
+
+    method: str
+    url: str
+    """The request's URL without its query."""
+    reason: str
+    """What the attempt gave, in a few words (``describe``)."""
+    connected: bool
+    """Whether the server was reached (an answer, or a failure after connecting)."""
+    attempt: int
+    """The attempt about to be made (2 for the first retry)."""
+    attempts: int
+    """The most attempts the call may make."""
+    wait: float
+
+
+def _log_retry(attempts: int, retry_state: tenacity.RetryCallState) -> None:
     """One INFO line per decision to retry: why, and how long it waits."""
     if logger.isEnabledFor(logging.INFO):
+        call: RetriedCall = retry_state.fn  # type: ignore[assignment]
         outcome: Outcome = retry_state.outcome.result()  # type: ignore[union-attr]
+        failure = outcome.failure
+        note = RetryNote(
+            method=call.prepared.method,
+            url=str(call.prepared.url).split("?", 1)[0],
+            reason=describe(outcome),
+            connected=not (isinstance(failure, AttemptFailed) and failure.kind == "connect"),
+            attempt=retry_state.attempt_number + 1,
+            attempts=attempts,
+            wait=retry_state.upcoming_sleep,
+        )
         logger.info(
             "retrying %s after %s: waiting %.2f s (attempt %d done)",
             _call(retry_state),
-            describe(outcome),
-            retry_state.upcoming_sleep,
+            note.reason,
+            note.wait,
             retry_state.attempt_number,
+            extra={"retry": note},
         )
 
 
@@ -147,7 +178,7 @@ def retrying(max_retries: int, sleep: Sleep) -> dict[bool, tenacity.Retrying]:
             wait=_wait,
             retry=_should_retry,
             sleep=sleep,
-            before_sleep=_log_retry,
+            before_sleep=functools.partial(_log_retry, max_retries + 1),
             retry_error_callback=_last_outcome,
         )
         for idempotent in (True, False)

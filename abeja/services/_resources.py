@@ -37,6 +37,10 @@ def _parse(model: type[_Parsed], response: HTTPResponse, content: bytes | None =
     return decode_model(model, response, content)._from(response)
 
 
+class NoOrganization(ValueError):
+    """A call needs the organization, and the client was made without one."""
+
+
 class Services:
     """Create, inspect, scale, start, stop, delete, read logs of and predict with services.
 
@@ -64,7 +68,7 @@ class Services:
 
     def _organization(self) -> str:
         if self._organization_id is None:
-            raise ValueError(
+            raise NoOrganization(
                 "no organization_id: pass it to ServiceClient(...) or set ABEJA_ORGANIZATION_ID"
             )
         return self._organization_id
@@ -267,7 +271,12 @@ class Services:
         self._waiter(deployment_id, service_id, timeout, poll_interval).until_deleted(on_status)
 
     def _waiter(
-        self, deployment_id: str, service_id: str, timeout: float, poll_interval: float | None
+        self,
+        deployment_id: str,
+        service_id: str,
+        timeout: float,
+        poll_interval: float | None,
+        growth: float = C.POLL_GROWTH,
     ) -> _waiters.StatusWaiter:
         check_path_id("deployment_id", deployment_id)
         check_path_id("service_id", service_id)
@@ -282,6 +291,7 @@ class Services:
             poll_interval=poll_interval,
             clock=self._clock,
             sleep=self._sleep,
+            growth=growth,
         )
 
     def iter_logs(

@@ -40,6 +40,9 @@ def _transient(error: exc.Error) -> bool:
 class StatusWaiter:
     """Polls ``fetch`` with a growing interval until a goal, a failure or the deadline.
 
+    The interval grows by ``growth`` per poll up to ``MAX_POLL_INTERVAL`` (``growth=1``:
+    every ``poll_interval``, as the command line's ``wait --interval`` polls).
+
     Transient errors are polled through, and so is a 404 within
     ``NOT_FOUND_GRACE`` seconds of the start. It never sleeps past the deadline.
     """
@@ -52,6 +55,7 @@ class StatusWaiter:
         poll_interval: float | None,
         clock: Clock,
         sleep: Sleep,
+        growth: float = C.POLL_GROWTH,
     ) -> None:
         timeout = check_wait("timeout", timeout)
         interval = C.FIRST_POLL_INTERVAL if poll_interval is None else poll_interval
@@ -59,6 +63,7 @@ class StatusWaiter:
         self._fetch = fetch
         self._timeout = timeout
         self._interval = interval
+        self._growth = growth
         self._clock = clock
         self._sleep = sleep
 
@@ -117,7 +122,7 @@ class StatusWaiter:
                     f"service not {what} after {self._timeout:g} s ({seen})", last
                 )
             self._sleep(min(interval, remaining))
-            interval = min(interval * C.POLL_GROWTH, C.MAX_POLL_INTERVAL)
+            interval = max(min(interval * self._growth, C.MAX_POLL_INTERVAL), self._interval)
 
 
 def iter_logs(

@@ -105,11 +105,11 @@ def test_predict_with_json_a_file_and_stdin(emulator: ServiceEmulator, tmp_path:
     assert [r.route for r in emulator.requests].count("predict") == 3
 
 
-def test_api_errors_exit_1_with_the_message_and_usage_errors_exit_2(
+def test_api_errors_exit_with_the_message_and_usage_errors_exit_2(
     emulator: ServiceEmulator,
 ) -> None:
     missing = run(emulator, "get", emulator.deployment_id, "ser-0000000000000000")
-    assert missing.returncode == 1 and "not found" in missing.stderr and missing.stdout == ""
+    assert missing.returncode == 6 and "not found" in missing.stderr and missing.stdout == ""
     assert run(emulator, "get", emulator.deployment_id).returncode == 2
     bad_env = run(emulator, "create", emulator.deployment_id, "--version-id", "v", "--env", "x")
     assert bad_env.returncode == 2 and "NAME=VALUE" in bad_env.stderr

@@ -47,7 +47,7 @@ def test_commands_and_their_exit_statuses(
     assert main(["delete", d, sid]) == 0
     assert main(["wait", d, sid, "--for", "deleted"]) == 0
     capsys.readouterr()
-    assert main(["get", d, sid]) == 1
+    assert main(["get", d, sid]) == 6
     assert "not found" in capsys.readouterr().err
     assert main(["logs", d, sid, "--since", "soon"]) == 2
     assert main(["self-check", "--deployment-id", d]) == 0

@@ -92,7 +92,7 @@ def test_endpoint_commands(emulator: ServiceEmulator, client: ServiceClient) -> 
     deleted = run(emulator, "endpoints", "delete", deployment, "default")
     assert deleted.returncode == 0 and "deleted" in deleted.stdout
     missing = run(emulator, "endpoints", "get", deployment, "default")
-    assert missing.returncode == 1 and "not found" in missing.stderr
+    assert missing.returncode == 6 and "not found" in missing.stderr
 
 
 def test_rollout_completes_prints_steps_and_the_report(
@@ -155,9 +155,9 @@ def test_bad_rollout_options_exit_2_naming_the_flag(
     assert emulator.count() == 0
 
 
-def test_a_rollout_to_an_endpoint_that_does_not_exist_exits_1(emulator: ServiceEmulator) -> None:
+def test_a_rollout_to_an_endpoint_that_does_not_exist_exits_6(emulator: ServiceEmulator) -> None:
     failed = run(emulator, *_rollout(emulator, "--endpoint", "nope"))
-    assert failed.returncode == 1
+    assert failed.returncode == 6  # not found, nothing changed
     assert "not found" in failed.stderr and "Traceback" not in failed.stderr
 
 

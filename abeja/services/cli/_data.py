@@ -10,11 +10,16 @@ import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import click
 
+from .._resources import Services
+from .._status import ServiceStatus
+from ..errors import Error, ServiceUnavailable
 from ..models import LogEvent
-from ._main import Options, cli, pass_options
+from ._failures import EXIT_ERROR, Failure
+from ._main import CommandFailed, Options, cli, pass_options
 from ._params import Finite
 
 _AGO = re.compile(r"(\d+)([smhd])")
@@ -65,7 +70,11 @@ def logs(
     limit: int | None,
     interval: float,
 ) -> None:
-    """Print a service's log, oldest first; one JSON object per line with --output json."""
+    """Print a service's log, oldest first: one JSON object per line, or (on a terminal,
+    or with --output table) a time and a message per line."""
+    output = options.output
+    if not options.output_given and sys.stdout.isatty():
+        output = "table"
     services = options.client().services
     stop = threading.Event()
     interrupted: list[int] = []
@@ -85,12 +94,12 @@ def logs(
         )
         backlog = list(services.iter_logs(deployment_id, service_id, start_time=start, limit=limit))
         for event in reversed(backlog):  # the walk goes newest first
-            _print_event(event.timestamp, event.message, options.output)
+            _print_event(event.timestamp, event.message, output)
         if follow:
             recent = {(e.timestamp, e.message) for e in backlog}
             while not stop.wait(interval):
                 page = services.logs(deployment_id, service_id, next_forward_token=forward)
-                recent = _print_new(page.events, recent, options.output)
+                recent = _print_new(page.events, recent, output)
                 forward = page.next_forward_token or forward
     finally:
         if previous is not None:
@@ -118,6 +127,20 @@ def _print_event(timestamp: datetime, message: str, output: str) -> None:
     else:
         click.echo(f"{timestamp.isoformat()}  {message}")
     sys.stdout.flush()
+
+
+def _not_serving(services: Services, deployment_id: str, service_id: str) -> Exception | None:
+    """Why a service answered 503 to a prediction, when it is because it is not READY."""
+    try:
+        status = services.get(deployment_id, service_id).status
+    except Error:
+        return None
+    if status == ServiceStatus.READY:
+        return None
+    how = f"`abeja-services start {deployment_id} {service_id}`, then `wait`"
+    return CommandFailed(
+        Failure(f"service {service_id} is {status}: it predicts once READY ({how})", EXIT_ERROR)
+    )
 
 
 @cli.command()
@@ -151,16 +174,17 @@ def predict(
             raise click.BadParameter(f"not JSON: {error}", param_hint="--json") from None
         except RecursionError:
             raise click.BadParameter("nested too deeply", param_hint="--json") from None
-        answer = services.predict(deployment_id, service_id, json=payload)
+        body: dict[str, Any] = {"json": payload}
     elif file is not None:
-        answer = services.predict(deployment_id, service_id, data=file, content_type=content_type)
+        body = {"data": file, "content_type": content_type}
     else:
         if sys.stdin.isatty():
             raise click.UsageError("give --json, --file, or a body on stdin")
-        body = sys.stdin.buffer.read()
-        answer = services.predict(
-            deployment_id, service_id, data=body, content_type=content_type or "application/json"
-        )
+        body = {"data": sys.stdin.buffer.read(), "content_type": content_type or "application/json"}
+    try:
+        answer = services.predict(deployment_id, service_id, **body)
+    except ServiceUnavailable as error:
+        raise _not_serving(services, deployment_id, service_id) or error from None
     if answer.content_type and "json" in answer.content_type:
         click.echo(answer.text)
     else:

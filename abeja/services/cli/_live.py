@@ -1,5 +1,6 @@
-"""A rollout's steps as a person follows them: a live line on a terminal, plain lines when
-piped (both on stderr, so that stdout keeps the report)."""
+"""Long operations as a person follows them: a live line on a terminal, redrawn with the
+elapsed time, and plain lines when piped (both on stderr, so that stdout keeps the result).
+"""
 
 from __future__ import annotations
 
@@ -16,8 +17,12 @@ _MARKS = {"ok": "done", "failed": "FAILED", "skipped": "skipped", "planned": "pl
 REDRAW_SECONDS = 0.5
 
 
-class LiveSteps:
-    """Shows :class:`RolloutEvent` objects: ``show`` is a run's ``on_event``."""
+class LiveLine:
+    """One line that changes: ``show`` sets it, ``finish`` replaces it with a last line.
+
+    On a terminal the line is redrawn in place every ``REDRAW_SECONDS`` with the seconds
+    since it was (re)started; piped, each ``show`` is one plain line and nothing is redrawn.
+    """
 
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
@@ -25,41 +30,40 @@ class LiveSteps:
         self._line: str | None = None
         self._since = time.monotonic()
         self._done = threading.Event()
-        self._ticker: threading.Thread | None = None
         if self.tty:
-            self._ticker = threading.Thread(target=self._tick, daemon=True)
-            self._ticker.start()
+            threading.Thread(target=self._tick, daemon=True).start()
 
-    def show(self, event: RolloutEvent) -> None:
-        """One event: a step started, progressed or ended."""
+    def elapsed(self) -> float:
+        """Seconds since the line was last restarted."""
+        return time.monotonic() - self._since
+
+    def show(self, text: str, *, restart: bool = False) -> None:
+        """Set the line (``restart``: count its time from now)."""
         with self._lock:
-            if event.state in ("started", "progress"):
-                self._line = f"{event.step}: {event.message}"
-                if event.state == "started":
-                    self._since = time.monotonic()
-                if self.tty:
-                    self._draw()
-                else:
-                    click.echo(f"{event.step}: {event.message}", err=True)
-                return
+            self._line = text
+            if restart:
+                self._since = time.monotonic()
+            if self.tty:
+                self._draw()
+            else:
+                click.echo(text, err=True)
+
+    def finish(self, text: str) -> None:
+        """Replace the live line with ``text``, a line that stays."""
+        with self._lock:
             self._line = None
-            took = time.monotonic() - self._since
-            text = f"{event.step}: {_MARKS.get(event.state, event.state)}: {event.message}"
-            if event.state in ("ok", "failed"):
-                text += f" ({took:.1f} s)"
             click.echo(("\r\033[K" if self.tty else "") + text, err=True)
 
     def _draw(self) -> None:
         if self._line is not None:
-            elapsed = time.monotonic() - self._since
-            click.echo(f"\r\033[K{self._line} ({elapsed:.0f} s)", nl=False, err=True)
+            click.echo(f"\r\033[K{self._line} ({self.elapsed():.0f} s)", nl=False, err=True)
 
     def _tick(self) -> None:
         while not self._done.wait(REDRAW_SECONDS):
             with self._lock:
                 self._draw()
 
-    def __enter__(self) -> LiveSteps:
+    def __enter__(self) -> LiveLine:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -72,3 +76,20 @@ class LiveSteps:
             if self.tty and self._line is not None:
                 click.echo("", err=True)
             self._line = None
+
+
+class LiveSteps(LiveLine):
+    """Shows :class:`RolloutEvent` objects: ``show_event`` is a run's ``on_event``."""
+
+    def __enter__(self) -> LiveSteps:
+        return self
+
+    def show_event(self, event: RolloutEvent) -> None:
+        """One event: a step started, progressed or ended."""
+        if event.state in ("started", "progress"):
+            self.show(f"{event.step}: {event.message}", restart=event.state == "started")
+            return
+        text = f"{event.step}: {_MARKS.get(event.state, event.state)}: {event.message}"
+        if event.state in ("ok", "failed"):
+            text += f" ({self.elapsed():.1f} s)"
+        self.finish(text)

@@ -63,14 +63,22 @@ def self_check(options: Options, deployment_id: str | None) -> None:
             timeout=options.timeout,
             max_retries=None,
             service_url_template=None,
+            profile=options.profile,
+            abejacli=True,
         )
     except ValueError as error:
         raise click.UsageError(str(error)) from None
-    organization = options.organization_id or os.environ.get(C.ENV_ORGANIZATION_ID)
+    profile = settings.profile
+    organization = (
+        options.organization_id
+        or os.environ.get(C.ENV_ORGANIZATION_ID)
+        or (profile.organization if profile else None)
+    )
     report: dict[str, object] = {
         "api_url": settings.api_url,
         "organization_id": organization,
         "credential": settings.auth.scheme if settings.auth else None,
+        "profile": profile.describe() if profile else None,
         "service_url_template": settings.service_url_template,
         "timeout": settings.timeout,
         "max_retries": settings.max_retries,

@@ -1,7 +1,9 @@
 """The ``abeja-services`` group: global options, the client, and exit statuses.
 
-Exit statuses: 0 success, 1 an API or connection error (its message on stderr), 2 a usage
-error, 130 interrupted (Ctrl-C).
+Exit statuses (``_failures`` says which error gives which): 0 success, 1 an API or
+connection error not listed here, 2 a usage error (nothing was sent), 3 a rollout rolled
+back, 4 its rollback failed too, 5 no credential or one refused (401, 403), 6 not found,
+7 conflict, 8 timed out, 9 the service failed, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -9,16 +11,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import IO, Any
 
 import click
 
 from .._client import ServiceClient
 from ..errors import Error
+from ._diagnostics import sdk_log_on_stderr
+from ._failures import EXIT_INTERRUPTED, Failure, explain
 from ._params import Finite
-
-EXIT_API_ERROR = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+from ._style import paint
 
 
 @dataclass
@@ -29,6 +31,9 @@ class Options:
     api_url: str | None
     output: str
     timeout: float | None
+    profile: str | None = None
+    output_given: bool = True
+    """Whether ``--output`` was given (``logs`` prints lines on a terminal otherwise)."""
     _client: ServiceClient | None = field(default=None, repr=False)
 
     def client(self) -> ServiceClient:
@@ -36,17 +41,51 @@ class Options:
         if self._client is None:
             try:
                 self._client = ServiceClient(
-                    self.organization_id, base_url=self.api_url, timeout=self.timeout
+                    self.organization_id,
+                    base_url=self.api_url,
+                    timeout=self.timeout,
+                    profile=self.profile,
                 )
-            except ValueError as error:
-                raise click.UsageError(str(error)) from None
+            except ValueError as error:  # a variable, or abejacli's file, is malformed
+                raise CommandFailed(explain(error)) from None
         return self._client
+
+    def has_credential(self) -> bool:
+        """Whether the client sends a credential (True before one is made: nothing was sent)."""
+        return self._client is None or self._client._settings.auth is not None
+
+
+class CommandFailed(click.ClickException):
+    """A command's error, told in CLI terms (``_failures.explain``), with its exit status."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.exit_code = failure.exit_code  # type: ignore[misc]  # click's is per class
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"{paint('error:', 'red')} {self.format_message()}", err=True, file=file)
+
+
+class _Group(click.Group):
+    """The top group: an SDK error from any command becomes a ``CommandFailed``."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (ValueError, TypeError, Error) as error:
+            # An API error, or an argument the SDK refused before sending anything.
+            options = ctx.find_object(Options)
+            credential = options.has_credential() if options is not None else True
+            raise CommandFailed(explain(error, has_credential=credential)) from None
 
 
 pass_options = click.make_pass_decorator(Options)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "--organization-id",
     metavar="ID",
@@ -57,36 +96,53 @@ pass_options = click.make_pass_decorator(Options)
     "--output",
     "-o",
     type=click.Choice(["json", "table"]),
-    default="json",
-    show_default=True,
-    help="JSON for programs, a table for people.",
+    help="JSON for programs, a table for people (default: json; `logs` on a terminal: lines).",
 )
 @click.option(
-    "--timeout", type=Finite(0, 86_400, above_low=True), metavar="SECONDS",
-    help="Per-attempt timeout.",
+    "--request-timeout", "timeout", type=Finite(0, 86_400, above_low=True), metavar="SECONDS",
+    help="Seconds each HTTP attempt may take (a wait's own limit is the command's --timeout).",
 )  # fmt: skip
+@click.option(
+    "--profile", metavar="NAME",
+    help="An abejacli configuration, by name (default: its active one; read when no "
+    "credential variable is set).",
+)  # fmt: skip
+@click.option("--debug", is_flag=True, help="Show every request and answer on stderr.")
 @click.version_option(package_name="abeja-services", prog_name="abeja-services")
 @click.pass_context
 def cli(
     context: click.Context,
     organization_id: str | None,
     api_url: str | None,
-    output: str,
+    output: str | None,
     timeout: float | None,
+    profile: str | None,
+    debug: bool,
 ) -> None:
     """The ABEJA Platform Service API from a terminal.
 
     Credentials come from the environment, as for the SDK: PLATFORM_AUTH_TOKEN, or
-    ABEJA_PLATFORM_USER_ID with ABEJA_PLATFORM_PERSONAL_ACCESS_TOKEN. Try
+    ABEJA_PLATFORM_USER_ID with ABEJA_PLATFORM_PERSONAL_ACCESS_TOKEN; without them, from
+    abejacli's configuration (~/.abeja/config, its active one or --profile NAME). Try
     `abeja-services self-check` to see what would be used, and `abeja-services demo`
-    to see everything work against a local emulator.
+    to see everything work against a local emulator. Global options work before or
+    after the command.
+
+    \b
+    Exit statuses: 0 done, 1 an API or connection error, 2 usage (nothing sent),
+    3 rolled back, 4 the rollback failed too, 5 no credential or refused, 6 not found,
+    7 conflict, 8 timed out, 9 the service failed, 130 interrupted.
     """
-    context.obj = Options(organization_id, api_url, output, timeout)
+    context.with_resource(sdk_log_on_stderr(debug=debug))
+    context.obj = Options(
+        organization_id, api_url, output or "json", timeout, profile, output is not None
+    )
 
 
-# The group's options accepted after the subcommand too (each takes a value). --timeout is
-# not among them: `create` and `wait` have a --timeout of their own.
-_GLOBAL_OPTIONS = frozenset({"--organization-id", "--api-url", "--output", "-o"})
+# The group's options accepted after the subcommand too (each takes a value).
+_GLOBAL_OPTIONS = frozenset(
+    {"--organization-id", "--api-url", "--output", "-o", "--request-timeout", "--profile"}
+)
 
 
 def global_options_first(argv: Sequence[str]) -> list[str]:
@@ -96,7 +152,7 @@ def global_options_first(argv: Sequence[str]) -> list[str]:
     arguments = list(argv)
     command = 0  # the subcommand's index: past the group's own options and their values
     while command < len(arguments) and arguments[command].startswith("-"):
-        takes_value = arguments[command] in _GLOBAL_OPTIONS or arguments[command] == "--timeout"
+        takes_value = arguments[command] in _GLOBAL_OPTIONS
         command += 2 if takes_value else 1
     if command >= len(arguments) or arguments[command] == "emulator":
         return arguments
@@ -130,12 +186,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as error:
         error.show()
         return error.exit_code
-    except ValueError as error:  # the SDK refused an argument before sending anything
-        click.echo(f"Error: {error}", err=True)
-        return EXIT_USAGE
-    except Error as error:
-        click.echo(f"error: {error}", err=True)
-        return EXIT_API_ERROR
     except click.exceptions.Exit as done:
         return done.exit_code
     return result if isinstance(result, int) else 0

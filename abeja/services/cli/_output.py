@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -44,7 +43,7 @@ def emit(value: object, output: str, *, columns: Sequence[str] | None = None) ->
     elif isinstance(data, Mapping):
         width = max((len(str(key)) for key in data), default=0)
         for key, item in data.items():
-            click.echo(f"{str(key).ljust(width)}  {_cell(item)}")
+            click.echo(f"{str(key).ljust(width)}  {_cell(item)}".rstrip())
     else:
         click.echo(_cell(data))
 
@@ -61,18 +60,7 @@ def _rows(rows: Sequence[Mapping[str, Any]], given: Sequence[str] | None = None)
         columns = sorted({key for row in rows for key in row})
     table = [[_cell(row.get(c)) for c in columns] for row in rows]
     widths = [max([len(c)] + [len(line[i]) for line in table]) for i, c in enumerate(columns)]
-    click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)))
+    header = "  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True))
+    click.echo(header.rstrip())
     for line in table:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
-
-
-def progress(text: str) -> None:
-    """A progress line on stderr, rewritten in place; nothing when stderr is not a TTY."""
-    if sys.stderr.isatty():
-        click.echo(f"\r\033[K{text}", nl=False, err=True)
-
-
-def end_progress() -> None:
-    """End the progress line (a newline on a TTY)."""
-    if sys.stderr.isatty():
-        click.echo("", err=True)
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())

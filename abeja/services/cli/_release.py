@@ -2,7 +2,8 @@
 
 ``rollout`` exits 0 when the new version serves, 3 when it was rolled back, 4 when the
 rollback failed too (the endpoint may still point at the new service: run ``rollback``),
-1 on an error that changed nothing, 2 on usage, 130 on Ctrl-C (after rolling back).
+130 on Ctrl-C (after rolling back), and otherwise as every command does on an error that
+changed nothing (``_failures``).
 """
 
 from __future__ import annotations
@@ -16,14 +17,11 @@ import click
 from .. import _constants as C
 from .._rollouts import Retire
 from ..rollout_report import RolloutInterrupted, RolloutReport
+from ._failures import EXIT_INTERRUPTED, EXIT_ROLLBACK_FAILED, EXIT_ROLLED_BACK
 from ._live import LiveSteps
 from ._main import Options, cli, pass_options
 from ._output import emit
 from ._params import Finite
-
-EXIT_ROLLED_BACK = 3
-EXIT_ROLLBACK_FAILED = 4
-EXIT_INTERRUPTED = 130
 
 deployment_argument = click.argument("deployment_id")
 endpoint_argument = click.argument("endpoint")
@@ -177,10 +175,11 @@ def rollout(
 
     On any failed check, error, the deadline or Ctrl-C the endpoint is switched back to
     the old service. Exit status: 0 completed, 3 rolled back, 4 the rollback failed too,
-    1 an error that changed nothing, 2 usage, 130 interrupted (rolled back first).
+    130 interrupted (rolled back first); an error that changed nothing exits as in any
+    command (2 usage, 5 credential, 6 not found, ...: see `abeja-services --help`).
 
     \b
-    Example:
+    Examples:
       abeja-services rollout 1234567890123 --version ver-abc --smoke-json '{"text": "hi"}'
     """
     context = click.get_current_context()
@@ -203,7 +202,7 @@ def rollout(
                 cleanup=cleanup,
                 deadline=deadline,
                 plan=plan,
-                on_event=live.show,
+                on_event=live.show_event,
             )
     except RolloutInterrupted as interrupted:
         _print_report(interrupted.report, options.output)
@@ -235,7 +234,7 @@ def rollback(
     """Point an endpoint back at the service it served before a rollout (which must be READY).
 
     \b
-    Example:
+    Examples:
       abeja-services rollback 1234567890123 --to ser-abc1111111111111
     """
     if (to_service_id is None) == (report_file is None):
@@ -253,6 +252,6 @@ def rollback(
             to_service_id=to_service_id,
             report=report,
             cleanup=cleanup,
-            on_event=live.show,
+            on_event=live.show_event,
         )
     _print_report(done, options.output)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 import click
 
 from .. import _constants as C
+from .._status import FAILED_STATUSES, ServiceStatus
 from ..models import Service
+from ._live import LiveLine
 from ._main import Options, cli, pass_options
-from ._output import emit, end_progress, progress
+from ._output import emit
 from ._params import Finite
 
 deployment_argument = click.argument("deployment_id")
@@ -28,6 +29,11 @@ def _environment(pairs: Sequence[str]) -> dict[str, str] | None:
         environment[name] = value
     return environment
 
+
+interval_option = click.option(
+    "--interval", type=Finite(0, 3_600, above_low=True), default=2, show_default=True,
+    metavar="SECONDS", help="Seconds between two polls of the status.",
+)  # fmt: skip
 
 env_option = click.option(
     "--env", "environment", multiple=True, metavar="NAME=VALUE", help="Repeatable."
@@ -60,7 +66,11 @@ def get(options: Options, deployment_id: str, service_id: str) -> None:
 )
 @env_option
 @click.option("--wait/--no-wait", default=False, help="Wait until READY.")
-@click.option("--timeout", "wait_timeout", type=Finite(0, 86_400), default=600, show_default=True)
+@click.option(
+    "--wait-timeout", type=Finite(0, 86_400), default=600, show_default=True, metavar="SECONDS",
+    help="With --wait: how long to wait in all.",
+)  # fmt: skip
+@interval_option
 @pass_options
 def create(
     options: Options,
@@ -71,8 +81,15 @@ def create(
     environment: tuple[str, ...],
     wait: bool,
     wait_timeout: float,
+    interval: float,
 ) -> None:
-    """Create a service (and, with --wait, wait until it is READY)."""
+    """Create a service (and, with --wait, wait until it is READY).
+
+    \b
+    Examples:
+      abeja-services create 9999999999999 --version-id ver-abc3333333333333 --wait
+      abeja-services create DEP --version-id VER --instance-number 2 --env MODE=prod
+    """
     service = options.client().services.create(
         deployment_id,
         version_id=version_id,
@@ -82,7 +99,8 @@ def create(
     )
     if wait:
         service = (
-            _wait(options, deployment_id, service.service_id, "ready", wait_timeout) or service
+            _wait(options, deployment_id, service.service_id, "ready", wait_timeout, interval)
+            or service
         )
     emit(service, options.output)
 
@@ -138,23 +156,32 @@ _action("stop", "Stop a service.")
 
 
 def _wait(
-    options: Options, deployment_id: str, service_id: str, state: str, timeout: float
+    options: Options,
+    deployment_id: str,
+    service_id: str,
+    state: str,
+    timeout: float,
+    interval: float,
 ) -> Service | None:
-    """Wait for ``state``; the service as last seen (None once deleted)."""
-    services = options.client().services
-    started = time.monotonic()
+    """Wait for ``state``, polling every ``interval`` seconds, with a live line on a
+    terminal (status and elapsed time) and a line per status when piped; the service as
+    last seen (None once deleted)."""
+    waiter = options.client().services._waiter(
+        deployment_id, service_id, timeout, interval, growth=1.0
+    )
+    with LiveLine() as live:
 
-    def show(service: Service) -> None:
-        progress(f"{service.service_id}: {service.status} ({time.monotonic() - started:.0f} s)")
+        def show(service: Service) -> None:
+            live.show(f"{service.service_id}: {service.status}")
 
-    try:
         if state == "deleted":
-            services.wait_until_deleted(deployment_id, service_id, timeout=timeout)
+            waiter.until_deleted(show)
+            live.finish(f"{service_id}: deleted ({live.elapsed():.0f} s)")
             return None
-        until = services.wait_until_ready if state == "ready" else services.wait_until_stopped
-        return until(deployment_id, service_id, timeout=timeout, on_status=show)
-    finally:
-        end_progress()
+        goal = ServiceStatus.READY if state == "ready" else ServiceStatus.STOPPED
+        service = waiter.until_status(goal, show, FAILED_STATUSES)
+        live.finish(f"{service_id}: {service.status} ({live.elapsed():.0f} s)")
+        return service
 
 
 @cli.command()
@@ -167,11 +194,29 @@ def _wait(
     default="ready",
     show_default=True,
 )
-@click.option("--timeout", "wait_timeout", type=Finite(0, 86_400), default=600, show_default=True)
+@click.option(
+    "--timeout", "wait_timeout", type=Finite(0, 86_400), default=600, show_default=True,
+    metavar="SECONDS", help="How long to wait in all.",
+)  # fmt: skip
+@interval_option
 @pass_options
 def wait(
-    options: Options, deployment_id: str, service_id: str, state: str, wait_timeout: float
+    options: Options,
+    deployment_id: str,
+    service_id: str,
+    state: str,
+    wait_timeout: float,
+    interval: float,
 ) -> None:
-    """Wait until a service is READY, STOPPED or deleted (a progress line on a terminal)."""
-    service = _wait(options, deployment_id, service_id, state, wait_timeout)
+    """Wait until a service is READY, STOPPED or deleted.
+
+    On a terminal a live line shows the status and the time waited; piped, one line per
+    status on stderr. The service is printed at the end.
+
+    \b
+    Examples:
+      abeja-services wait 9999999999999 ser-0a1b2c3d4e5f6a7b
+      abeja-services wait DEP SER --for stopped --interval 5 --timeout 300
+    """
+    service = _wait(options, deployment_id, service_id, state, wait_timeout, interval)
     emit(service or {"service_id": service_id, "status": "DELETED"}, options.output)
