@@ -34,9 +34,15 @@ def switch(client: ServiceClient, service: Service) -> Endpoint:
     return client.endpoints.switch("9999999999999", "default", service)
 
 
+def status_code(client: ServiceClient) -> int:
+    raw = client.services.with_raw_response.get("9999999999999", "ser-1")
+    return raw.status_code if raw.parsed.is_ready else 0
+
+
 reveal_type(NotFound)
 reveal_type(fetch)
 reveal_type(RolloutError)
+reveal_type(ServiceClient("1").services.with_raw_response.get)
 """
 
 
@@ -78,6 +84,8 @@ def test_mypy_strict_sees_precise_types_from_the_installed_wheel(installed: Path
     assert 'Revealed type is "def (error: str, error_description: str' in out, out
     assert "-> abeja.services.errors.NotFound" in out, out
     assert "def (client: abeja.services._client.ServiceClient) -> " in out, out
+    assert "def (deployment_id: str, service_id: str) -> " in out, out
+    assert "RawResponse[abeja.services.models.Service]" in out, out
     assert "Any" not in out, out
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, ParamSpec, TypeVar
 
 from ._response import HTTPResponse, HTTPView, PredictResponse
 
@@ -13,12 +14,7 @@ if TYPE_CHECKING:
     from ._resources import Services
 
 _T = TypeVar("_T")
-
-# The calls whose HTTP answer with_raw_response can show (one request each).
-_RAW_SERVICE_CALLS = frozenset(
-    {"create", "get", "list", "update", "delete", "start", "stop", "logs", "predict"}
-)
-_RAW_ENDPOINT_CALLS = frozenset({"create", "get", "list", "update", "delete", "predict"})
+_P = ParamSpec("_P")
 
 
 @dataclass(frozen=True)
@@ -36,47 +32,52 @@ class RawResponse(HTTPView, Generic[_T]):
         return self.http.elapsed
 
 
-class _RawCalls:
-    """A manager's calls, each returning a :class:`RawResponse`."""
+def _raw(call: Callable[_P, _T]) -> Callable[_P, RawResponse[_T]]:
+    """``call``, returning its HTTP answer beside its model (the signature kept for checkers
+    and editors: arguments, defaults and the ``RawResponse[Model]`` it returns)."""
 
-    _calls: frozenset[str] = frozenset()
+    @functools.wraps(call)
+    def raw(*args: _P.args, **kwargs: _P.kwargs) -> RawResponse[_T]:
+        result = call(*args, **kwargs)
+        http = result.http if isinstance(result, PredictResponse) else result.http_response  # type: ignore[attr-defined]
+        return RawResponse(http=http, parsed=result)
 
-    def __init__(self, manager: object) -> None:
-        self._manager = manager
-
-    def __getattr__(self, name: str) -> Callable[..., RawResponse[Any]]:
-        if name not in self._calls:
-            raise AttributeError(f"with_raw_response has no {name!r}: one of {sorted(self._calls)}")
-        call = getattr(self._manager, name)
-
-        def raw(*args: Any, **kwargs: Any) -> RawResponse[Any]:
-            result = call(*args, **kwargs)
-            http = result.http if isinstance(result, PredictResponse) else result.http_response
-            return RawResponse(http=http, parsed=result)
-
-        raw.__doc__ = call.__doc__
-        return raw
+    return raw
 
 
-class RawServices(_RawCalls):
+class RawServices:
     """``services.with_raw_response``: each call returns a :class:`RawResponse`.
 
     .. code-block:: python
 
         raw = client.services.with_raw_response.get(deployment_id, service_id)
         raw.status_code, raw.request_id, raw.elapsed, raw.parsed.status
+
+    The calls that send one request are here (not the waiters, nor ``iter_logs``).
     """
 
-    _calls = _RAW_SERVICE_CALLS
-
     def __init__(self, services: Services) -> None:
-        super().__init__(services)
+        self.create = _raw(services.create)
+        self.get = _raw(services.get)
+        self.list = _raw(services.list)
+        self.update = _raw(services.update)
+        self.delete = _raw(services.delete)
+        self.start = _raw(services.start)
+        self.stop = _raw(services.stop)
+        self.logs = _raw(services.logs)
+        self.predict = _raw(services.predict)
 
 
-class RawEndpoints(_RawCalls):
-    """``endpoints.with_raw_response``: each call returns a :class:`RawResponse`."""
+class RawEndpoints:
+    """``endpoints.with_raw_response``: each call returns a :class:`RawResponse`.
 
-    _calls = _RAW_ENDPOINT_CALLS
+    The calls that send one request are here (not ``switch``: it sends two).
+    """
 
     def __init__(self, endpoints: Endpoints) -> None:
-        super().__init__(endpoints)
+        self.create = _raw(endpoints.create)
+        self.get = _raw(endpoints.get)
+        self.list = _raw(endpoints.list)
+        self.update = _raw(endpoints.update)
+        self.delete = _raw(endpoints.delete)
+        self.predict = _raw(endpoints.predict)

@@ -13,9 +13,11 @@ from abeja.exceptions import HttpError
 from abeja.services import (
     ActionResult,
     APIClient,
+    Endpoint,
     LogEvent,
     LogPage,
     PredictResponse,
+    RawResponse,
     Service,
     ServiceClient,
     ServiceList,
@@ -38,6 +40,17 @@ def typed_layer(client: ServiceClient) -> None:
     assert_type(service.user_env_vars, dict[str, str])
     assert_type(service.is_ready, bool)
     assert_type(services.get("1", "ser-1"), Service)
+    raw = services.with_raw_response.get("1", "ser-1")
+    assert_type(raw, RawResponse[Service])
+    assert_type(raw.parsed, Service)
+    assert_type(raw.request_id, str | None)
+    assert_type(services.with_raw_response.list("1"), RawResponse[ServiceList])
+    assert_type(
+        services.with_raw_response.predict("1", "ser-1", json={}), RawResponse[PredictResponse]
+    )
+    assert_type(client.endpoints.with_raw_response.get("1", "default").parsed, Endpoint)
+    services.with_raw_response.gte("1", "ser-1")  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
+    services.with_raw_response.get("1")  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
     listed = services.list("1")
     assert_type(listed, ServiceList)
     for entry in listed:
