@@ -6,7 +6,8 @@ interleaved, in shuffled order, over repeated rounds; medians are reported. abej
 2.3.6 is installed into its own throwaway virtualenv (it ships a package also named
 `abeja`) and timed there. Memory is measured in fresh processes as the growth of peak RSS.
 
-Writes benchmarks/results/latest.json (and latest.png when matplotlib is installed).
+Writes benchmarks/results/latest.json (and the docs' chart, docs/assets/benchmarks.png, when
+matplotlib is installed).
 `--update-docs` rewrites the results table in README.md and docs/benchmarks.md.
 """
 
@@ -559,8 +560,9 @@ def chart(rows: list[dict[str, Any]]) -> None:
     axes.invert_yaxis()
     axes.set_xlabel("µs per call (median, lower is better)")
     figure.tight_layout()
-    figure.savefig(RESULTS / "latest.png", dpi=110)
-    print(f"chart: {RESULTS / 'latest.png'}")
+    chart = RESULTS.parent.parent / "docs" / "assets" / "benchmarks.png"
+    figure.savefig(chart, dpi=110)
+    print(f"chart: {chart}")
 
 
 def update_between_markers(path: Path, text: str) -> None:

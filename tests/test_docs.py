@@ -46,3 +46,8 @@ def test_a_docs_example_runs_as_written(
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_the_api_reference_documents_public_import_paths_only() -> None:
+    directives = re.findall(r"^::: (\S+)", (ROOT / "docs" / "reference.md").read_text(), re.M)
+    assert directives and all("._" not in path for path in directives), directives

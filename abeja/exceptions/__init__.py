@@ -1,6 +1,6 @@
 """``abeja.exceptions``: abeja-services' errors, and abeja-sdk's, under abeja-sdk's import path.
 
-The classes are defined in :mod:`abeja.services.errors`; this package only re-exports
+The classes are defined in `abeja.services.errors`; this package only re-exports
 them, so abeja-sdk's clients and this SDK raise and catch the same classes.
 """
 

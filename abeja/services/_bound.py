@@ -13,7 +13,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import _constants as C
 from ._constants import DEFAULT_ALIAS
 from ._status import FAILED_STATUSES
 from .errors import ServiceNotBoundError
@@ -34,7 +33,8 @@ if TYPE_CHECKING:
 
 
 class BoundService:
-    """Mixin of :class:`Service`: the calls a service fetched through a client can make."""
+    """Mixin of [`Service`][abeja.services.Service]: the calls a service fetched through a
+    client can make."""
 
     __slots__ = ()
 
@@ -110,7 +110,7 @@ class BoundService:
     def wait_until_ready(
         self,
         *,
-        timeout: float = C.DEFAULT_WAIT_TIMEOUT,
+        timeout: float = 600.0,
         poll_interval: float | None = None,
         on_status: Callable[[Service], object] | None = None,
         failed_statuses: Collection[str] = FAILED_STATUSES,
@@ -128,7 +128,7 @@ class BoundService:
     def wait_until_stopped(
         self,
         *,
-        timeout: float = C.DEFAULT_WAIT_TIMEOUT,
+        timeout: float = 600.0,
         poll_interval: float | None = None,
         on_status: Callable[[Service], object] | None = None,
         failed_statuses: Collection[str] = FAILED_STATUSES,
@@ -146,7 +146,7 @@ class BoundService:
     def wait_until_deleted(
         self,
         *,
-        timeout: float = C.DEFAULT_WAIT_TIMEOUT,
+        timeout: float = 600.0,
         poll_interval: float | None = None,
         on_status: Callable[[Service], object] | None = None,
     ) -> None:
@@ -165,9 +165,9 @@ class BoundService:
         start_time: datetime | None = None,
         end_time: datetime | None = None,
         limit: int | None = None,
-        max_pages: int = C.MAX_LOG_PAGES,
+        max_pages: int = 10000,
         follow: bool = False,
-        poll_interval: float = C.LOG_POLL_INTERVAL,
+        poll_interval: float = 2.0,
         timeout: float | None = None,
         stop_event: threading.Event | None = None,
     ) -> Iterator[LogEvent]:
@@ -205,7 +205,8 @@ class BoundService:
 
 
 class BoundEndpoint:
-    """Mixin of :class:`Endpoint`: the calls an endpoint fetched through a client can make.
+    """Mixin of [`Endpoint`][abeja.services.Endpoint]: the calls an endpoint fetched through
+    a client can make.
 
     Each forwards to the ``Endpoints`` method of the same name with the endpoint's
     deployment and id (``tests/test_bound.py`` keeps the signatures equal).

@@ -26,7 +26,7 @@ class ServiceClient:
     variables, ``ABEJA_SDK_CONNECTION_TIMEOUT``, ``ABEJA_SDK_MAX_RETRY_COUNT``,
     ``ABEJA_SERVICE_URL_TEMPLATE``), which is read when the client is made.
     One client holds one pooled HTTP session and is safe to share between
-    threads; use it as a context manager or call :meth:`close`.
+    threads; use it as a context manager or call `close`.
 
     Args:
         organization_id: the organization every call of ``services`` acts in.
@@ -44,7 +44,7 @@ class ServiceClient:
             ``http://127.0.0.1:8080/o/{organization_id}``, instead of the
             organization's sub-domain of the API host.
         session: a ``requests.Session`` whose adapters, proxies, ``verify`` and ``cert``
-            are used (left open by :meth:`close`); by default the client makes its own.
+            are used (left open by `close`); by default the client makes its own.
         sleep: what waits between retries and polls (tests pass a recorder).
         clock: monotonic seconds for deadlines and waiters (tests pass a fake).
         profile: the name of an abejacli configuration (``~/.abeja/config``, as

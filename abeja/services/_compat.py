@@ -15,7 +15,6 @@ from typing import IO, Any
 
 import requests
 
-from . import _constants as C
 from ._bodies import encode_json
 from ._config import load_settings
 from ._response import service_list_content, validated_object
@@ -134,7 +133,7 @@ class APIClient:
         min_instance_number: int | None = None,
         max_instance_number: int | None = None,
         enable_autoscale: bool | None = None,
-        instance_type: str = C.DEFAULT_INSTANCE_TYPE,
+        instance_type: str = "cpu-0.25",
         environment: dict[str, Any] | None = None,
         model_id: str | None = None,
         record_channel_id: str | None = None,
@@ -173,7 +172,7 @@ class APIClient:
         return validated_object(ServiceList, response, service_list_content(response))
 
     def list_services(self, organization_id: str, deployment_id: str) -> dict[str, Any]:
-        """The newer name of :meth:`get_services`."""
+        """The newer name of `get_services`."""
         return self.get_services(organization_id, deployment_id)
 
     def update_service(

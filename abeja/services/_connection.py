@@ -146,13 +146,13 @@ class HTTPSConnection(_Connecting, urllib3.connection.HTTPSConnection):
 
 
 class HTTPConnectionPool(urllib3.connectionpool.HTTPConnectionPool):
-    """A pool of :class:`HTTPConnection`."""
+    """A pool of `HTTPConnection`."""
 
     ConnectionCls = HTTPConnection
 
 
 class HTTPSConnectionPool(urllib3.connectionpool.HTTPSConnectionPool):
-    """A pool of :class:`HTTPSConnection`."""
+    """A pool of `HTTPSConnection`."""
 
     ConnectionCls = HTTPSConnection
 

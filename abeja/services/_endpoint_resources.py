@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import _constants as C
 from ._bodies import DataBody
 from ._raw import RawEndpoints
 from ._response import HTTPResponse, PredictResponse, decode_model
@@ -49,9 +48,15 @@ class Endpoints:
         deployment_id: str,
         *,
         service_id: str | Service,
-        custom_alias: str = C.DEFAULT_ALIAS,
+        custom_alias: str = "default",
     ) -> Endpoint:
         """Create an endpoint named ``custom_alias`` pointing at ``service_id``.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service it points at (an id, or a ``Service``).
+            custom_alias: its name, unique in the deployment (``default``: the
+                deployment's own route).
 
         Raises:
             BadRequest: the alias exists already, or the service is not in the deployment.
@@ -62,12 +67,21 @@ class Endpoints:
         return self._one(response, deployment_id)
 
     def get(self, deployment_id: str, endpoint: str) -> Endpoint:
-        """Fetch one endpoint by its id (``pnt-...``) or its alias."""
+        """Fetch one endpoint by its id (``pnt-...``) or its alias.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            endpoint: its id (``pnt-...``) or its alias.
+        """
         response = self._routes.get_endpoint(self._organization(), deployment_id, endpoint)
         return self._one(response, deployment_id)
 
     def list(self, deployment_id: str) -> EndpointList:
-        """List the endpoints of a deployment."""
+        """List the endpoints of a deployment.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+        """
         response = self._routes.list_endpoints(self._organization(), deployment_id)
         endpoints = decode_model(EndpointList, response)._from(response)
         for endpoint in endpoints.entries:
@@ -77,7 +91,13 @@ class Endpoints:
     def update(
         self, deployment_id: str, endpoint: str, *, service_id: str | Service
     ) -> ActionResult:
-        """Point ``endpoint`` (id or alias) at ``service_id``; the switch is all at once."""
+        """Point ``endpoint`` (id or alias) at ``service_id``; the switch is all at once.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            endpoint: its id or its alias.
+            service_id: the service to point it at.
+        """
         response = self._routes.update_endpoint(
             self._organization(), deployment_id, endpoint, _service_id(service_id)
         )
@@ -85,6 +105,11 @@ class Endpoints:
 
     def switch(self, deployment_id: str, endpoint: str, service: str | Service) -> Endpoint:
         """Point ``endpoint`` at ``service``, then read it back; returns the endpoint as read.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            endpoint: its id or its alias.
+            service: the service to point it at (an id, or a ``Service``).
 
         Raises:
             InvalidResponseError: the read-back does not point at ``service`` (the switch
@@ -104,7 +129,12 @@ class Endpoints:
         return current
 
     def delete(self, deployment_id: str, endpoint: str) -> ActionResult:
-        """Delete an endpoint (the service it points at stays)."""
+        """Delete an endpoint (the service it points at stays).
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            endpoint: its id or its alias.
+        """
         response = self._routes.delete_endpoint(self._organization(), deployment_id, endpoint)
         return decode_model(ActionResult, response)._from(response)
 
@@ -124,6 +154,14 @@ class Endpoints:
         (``POST https://<o>.api.abeja.io/deployments/<d>``, the ``default`` endpoint); an
         alias goes to ``.../deployments/<d>/<alias>`` (a route inferred from a public
         sample, see the docs). Bodies as in ``services.predict``.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            endpoint: None for the deployment's default route, or an alias.
+            json: a JSON value to send as ``application/json``.
+            data: bytes, str, a binary file or a ``Path`` (streamed).
+            content_type: the body's content type (default: JSON, or guessed from the path).
+            timeout: seconds this prediction may take, beyond the client's deadline.
         """
         response = self._routes.request_endpoint(
             self._organization(),

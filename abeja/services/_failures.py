@@ -1,6 +1,6 @@
 """What went wrong in an attempt: foreign exceptions classified once, for the retry policy.
 
-An :class:`AttemptFailed` says whether the request may have reached the server; the
+An `AttemptFailed` says whether the request may have reached the server; the
 foreign error's tracebacks are dropped (they would hold the connection in a cycle).
 """
 

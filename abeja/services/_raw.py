@@ -46,7 +46,8 @@ def _raw(call: Callable[_P, _T]) -> Callable[_P, RawResponse[_T]]:
 
 
 class RawServices:
-    """``services.with_raw_response``: each call returns a :class:`RawResponse`.
+    """``services.with_raw_response``: each call returns a
+    [`RawResponse`][abeja.services.RawResponse].
 
     .. code-block:: python
 
@@ -69,7 +70,8 @@ class RawServices:
 
 
 class RawEndpoints:
-    """``endpoints.with_raw_response``: each call returns a :class:`RawResponse`.
+    """``endpoints.with_raw_response``: each call returns a
+    [`RawResponse`][abeja.services.RawResponse].
 
     The calls that send one request are here (not ``switch``: it sends two).
     """

@@ -63,7 +63,8 @@ class Services:
 
     @property
     def with_raw_response(self) -> RawServices:
-        """The same calls, returning the HTTP answer beside the model (:class:`RawResponse`)."""
+        """The same calls, returning the HTTP answer beside the model
+        ([`RawResponse`][abeja.services.RawResponse])."""
         return RawServices(self)
 
     def _organization(self) -> str:
@@ -80,7 +81,7 @@ class Services:
         version_id: str,
         model_id: str | None = None,
         environment: dict[str, str] | None = None,
-        instance_type: str = C.DEFAULT_INSTANCE_TYPE,
+        instance_type: str = "cpu-0.25",
         instance_number: int = 1,
         min_instance_number: int | None = None,
         max_instance_number: int | None = None,
@@ -88,6 +89,18 @@ class Services:
         record_channel_id: str | None = None,
     ) -> Service:
         """Create a service running ``version_id``; it starts ``IN_PROGRESS``.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            version_id: the deployment version to serve (``ver-...``).
+            model_id: the model, sent as ``models={"alias": model_id}`` (None: the version's).
+            environment: variables for the service's processes (names and values are strings).
+            instance_type: the instance size, such as ``cpu-0.25`` or ``gpu-1``.
+            instance_number: instances to start with (1 to 64).
+            min_instance_number: the fewest instances autoscaling keeps.
+            max_instance_number: the most instances autoscaling (or ``update``) may reach.
+            enable_autoscale: scale between the two by load (None: the platform's default).
+            record_channel_id: a DataLake channel that records the requests.
 
         Raises:
             pydantic.ValidationError: a wrong type, an instance number below 1, or
@@ -108,12 +121,21 @@ class Services:
         return _parse(Service, response)._bind(self)
 
     def get(self, deployment_id: str, service_id: str) -> Service:
-        """Fetch one service."""
+        """Fetch one service.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+        """
         response = self._routes.get_service(self._organization(), deployment_id, service_id)
         return _parse(Service, response)._bind(self)
 
     def list(self, deployment_id: str) -> ServiceList:
-        """List the services of a deployment."""
+        """List the services of a deployment.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+        """
         response = self._routes.list_services(self._organization(), deployment_id)
         services = _parse(ServiceList, response, service_list_content(response))
         for service in services.entries:
@@ -132,7 +154,20 @@ class Services:
         environment: dict[str, str] | None = None,
         payload: UpdateServicePayload | None = None,
     ) -> Service:
-        """Change scaling or environment: keyword arguments, or a ready ``payload``."""
+        """Change scaling or environment: keyword arguments, or a ready ``payload``.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+            instance_number: instances to run (at most ``max_instance_number``).
+            min_instance_number: the fewest instances autoscaling keeps.
+            max_instance_number: the most instances.
+            enable_autoscale: scale by load.
+            environment: the service's variables (replaces them).
+            payload: all of it as an
+                [`UpdateServicePayload`][abeja.services.UpdateServicePayload] instead of
+                keywords.
+        """
         fields = {
             "instance_number": instance_number,
             "min_instance_number": min_instance_number,
@@ -156,17 +191,32 @@ class Services:
         return _parse(Service, response)._bind(self)
 
     def delete(self, deployment_id: str, service_id: str) -> ActionResult:
-        """Delete a service."""
+        """Delete a service.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+        """
         response = self._routes.delete_service(self._organization(), deployment_id, service_id)
         return _parse(ActionResult, response)
 
     def start(self, deployment_id: str, service_id: str) -> ActionResult:
-        """Start a stopped service (``BadRequest`` if it is already running)."""
+        """Start a stopped service (``BadRequest`` if it is already running).
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+        """
         response = self._routes.start_service(self._organization(), deployment_id, service_id)
         return _parse(ActionResult, response)
 
     def stop(self, deployment_id: str, service_id: str) -> ActionResult:
-        """Stop a running service (``BadRequest`` if it is not running)."""
+        """Stop a running service (``BadRequest`` if it is not running).
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+        """
         response = self._routes.stop_service(self._organization(), deployment_id, service_id)
         return _parse(ActionResult, response)
 
@@ -180,7 +230,16 @@ class Services:
         next_forward_token: str | None = None,
         next_backward_token: str | None = None,
     ) -> LogPage:
-        """One page of recent logs, newest first; times are sent in UTC."""
+        """One page of recent logs, newest first; times are sent in UTC.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+            start_time: only events at or after this time (naive: UTC).
+            end_time: only events before this time (naive: UTC).
+            next_forward_token: a page's token for the events after it.
+            next_backward_token: a page's token for the events before it.
+        """
         response = self._routes.recent_logs(
             self._organization(),
             deployment_id,
@@ -206,6 +265,14 @@ class Services:
 
         Files and paths are streamed; a path's content type is guessed from its name.
         Retried only when the request cannot have reached the model (see the retry policy).
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+            json: a JSON value to send as ``application/json``.
+            data: bytes, str, a binary file or a ``Path`` (streamed).
+            content_type: the body's content type (default: JSON, or guessed from the path).
+            timeout: seconds this prediction may take, beyond the client's deadline.
         """
         response = self._routes.request_service(
             self._organization(),
@@ -223,7 +290,7 @@ class Services:
         deployment_id: str,
         service_id: str,
         *,
-        timeout: float = C.DEFAULT_WAIT_TIMEOUT,
+        timeout: float = 600.0,
         poll_interval: float | None = None,
         on_status: Callable[[Service], object] | None = None,
         failed_statuses: Collection[str] = FAILED_STATUSES,
@@ -233,6 +300,15 @@ class Services:
         Polls every ``poll_interval`` seconds (1 by default), growing by half each
         time up to 10 s, never sleeping past ``timeout``. ``on_status(service)``
         is called whenever the status changes (and on the first poll).
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+            timeout: seconds to wait in all.
+            poll_interval: seconds before the second poll (1 by default); it grows by
+                half up to 10 s.
+            on_status: called with the service whenever its status changes.
+            failed_statuses: statuses that end the wait with ``ServiceFailedError``.
 
         Raises:
             ServiceFailedError: the status entered ``failed_statuses`` (unknown
@@ -248,12 +324,21 @@ class Services:
         deployment_id: str,
         service_id: str,
         *,
-        timeout: float = C.DEFAULT_WAIT_TIMEOUT,
+        timeout: float = 600.0,
         poll_interval: float | None = None,
         on_status: Callable[[Service], object] | None = None,
         failed_statuses: Collection[str] = FAILED_STATUSES,
     ) -> Service:
-        """Poll until the service is STOPPED and return it (as :meth:`wait_until_ready`)."""
+        """Poll until the service is STOPPED and return it (as `wait_until_ready`).
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+            timeout: seconds to wait in all.
+            poll_interval: seconds before the second poll (growing, as for ``wait_until_ready``).
+            on_status: called with the service whenever its status changes.
+            failed_statuses: statuses that end the wait with ``ServiceFailedError``.
+        """
         return self._waiter(deployment_id, service_id, timeout, poll_interval).until_status(
             ServiceStatus.STOPPED, on_status, failed_statuses
         )
@@ -263,11 +348,19 @@ class Services:
         deployment_id: str,
         service_id: str,
         *,
-        timeout: float = C.DEFAULT_WAIT_TIMEOUT,
+        timeout: float = 600.0,
         poll_interval: float | None = None,
         on_status: Callable[[Service], object] | None = None,
     ) -> None:
-        """Poll until the service is gone (the API answers 404)."""
+        """Poll until the service is gone (the API answers 404).
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+            timeout: seconds to wait in all.
+            poll_interval: seconds before the second poll (growing, as for ``wait_until_ready``).
+            on_status: called with the service while it still exists.
+        """
         self._waiter(deployment_id, service_id, timeout, poll_interval).until_deleted(on_status)
 
     def _waiter(
@@ -302,9 +395,9 @@ class Services:
         start_time: datetime | None = None,
         end_time: datetime | None = None,
         limit: int | None = None,
-        max_pages: int = C.MAX_LOG_PAGES,
+        max_pages: int = 10000,
         follow: bool = False,
-        poll_interval: float = C.LOG_POLL_INTERVAL,
+        poll_interval: float = 2.0,
         timeout: float | None = None,
         stop_event: threading.Event | None = None,
     ) -> Iterator[LogEvent]:

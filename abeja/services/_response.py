@@ -279,7 +279,7 @@ class PredictResponse(HTTPView):
 
     @property
     def response(self) -> requests.Response:
-        """The underlying ``requests.Response`` (kept for older code; prefer :attr:`http`)."""
+        """The underlying ``requests.Response`` (kept for older code; prefer `http`)."""
         return self.http.as_requests_response()
 
     @property
@@ -306,7 +306,7 @@ class PredictResponse(HTTPView):
         return self.http.headers.get("Content-Type")
 
     def json(self) -> Any:
-        """The body parsed as JSON; :class:`InvalidResponseError` when it is not JSON."""
+        """The body parsed as JSON; ``InvalidResponseError`` when it is not JSON."""
         return decode_json(self.http)
 
     @property

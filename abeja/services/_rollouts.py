@@ -72,20 +72,20 @@ class Rollouts:
         deployment_id: str,
         *,
         version_id: str,
-        endpoint: str = C.DEFAULT_ALIAS,
+        endpoint: str = "default",
         smoke: Sequence[Mapping[str, object]] = (),
         check: Check | None = None,
         shadow: bool = False,
         compare: Compare | None = None,
-        bake: float = C.ROLLOUT_BAKE,
-        bake_interval: float = C.ROLLOUT_BAKE_INTERVAL,
+        bake: float = 60.0,
+        bake_interval: float = 5.0,
         max_errors: int = 0,
         max_error_rate: float | None = None,
         max_p95_latency: float | None = None,
         max_log_errors: int = 0,
         retire: Retire = "stop",
         cleanup: Retire = "delete",
-        deadline: float = C.ROLLOUT_DEADLINE,
+        deadline: float = 1800.0,
         instance_type: str | None = None,
         instance_number: int | None = None,
         environment: dict[str, str] | None = None,
@@ -114,7 +114,7 @@ class Rollouts:
         points the endpoint at a service that is not READY or failed its checks, and never
         touches the old service before it has succeeded. ``plan=True`` reads, reports what
         it would do, and changes nothing. ``on_event`` is called with each
-        :class:`RolloutEvent`.
+        [`RolloutEvent`][abeja.services.RolloutEvent].
 
         Returns:
             The report: ``outcome`` is ``completed``, ``rolled_back`` or ``planned``.
@@ -175,7 +175,7 @@ class Rollouts:
         self,
         deployment_id: str,
         *,
-        endpoint: str = C.DEFAULT_ALIAS,
+        endpoint: str = "default",
         to_service_id: str | None = None,
         report: RolloutReport | None = None,
         cleanup: Retire = "keep",
@@ -187,6 +187,14 @@ class Rollouts:
         The target must be READY (it is never switched to otherwise); the switch is read
         back. With a report, its new service is then cleaned up (``cleanup``: keep, stop or
         delete; kept by default, for a look at its logs).
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            endpoint: the endpoint to point back (id or alias).
+            to_service_id: the service to point it at.
+            report: a run's report instead: its deployment, endpoint and old service.
+            cleanup: what becomes of the report's new service (keep, stop or delete).
+            on_event: called with each [`RolloutEvent`][abeja.services.RolloutEvent].
         """
         if (to_service_id is None) == (report is None):
             raise ValueError("give to_service_id= or report=, one of them")

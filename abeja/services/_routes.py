@@ -95,7 +95,7 @@ class Routes:
         body: UpdateServicePayload,
         passed_through: Mapping[str, object] | None = None,
     ) -> HTTPResponse:
-        """``PATCH .../services/<s>`` (``passed_through`` as in :meth:`create_service`)."""
+        """``PATCH .../services/<s>`` (``passed_through`` as in `create_service`)."""
         url = self._service_url(organization_id, deployment_id, service_id)
         return self._transport.request(
             "PATCH", url, json_body={**body.to_json(), **(passed_through or {})}

@@ -11,7 +11,7 @@ With the transport, the only module that touches requests and urllib3. Two paths
 Either way the client's own connections (``_connection``) end every phase by the
 deadline, the body is read with ``read1`` in chunks, the decompressed size is capped, and a
 1xx taken as the answer is refused. Every failure of the network stack becomes an
-:class:`AttemptFailed` saying whether the request may have reached the server; any other
+`AttemptFailed` saying whether the request may have reached the server; any other
 exception (a signal handler's) propagates unchanged.
 
 A forked child never uses its parent's pooled sockets (the pools are dropped at the first

@@ -28,7 +28,7 @@ The tree::
     └── UnsupportedURI, InvalidDataFormat, ResourceNotFound, InvalidPathException,
         EtagHashNotMatch             abeja-sdk's, for its other clients (never raised here)
 
-Other statuses (502, 504, ...) raise :class:`HttpError` itself. Request
+Other statuses (502, 504, ...) raise [`HttpError`][abeja.services.errors.HttpError] itself. Request
 validation problems raise ``ValueError``/``TypeError`` (pydantic's
 ``ValidationError`` is a ``ValueError``) before anything is sent.
 

@@ -1,10 +1,10 @@
 """Typed models of the Service API: strict going out, tolerant coming in.
 
-Request models (:class:`CreateServiceRequest`, :class:`UpdateServicePayload`)
-refuse unknown fields and wrong types before anything is sent. Response models
-keep fields they do not know (readable as attributes and in ``model_extra``)
-and accept status strings they do not know, so a new server field never breaks
-a caller.
+Request models ([`CreateServiceRequest`][abeja.services.CreateServiceRequest],
+[`UpdateServicePayload`][abeja.services.UpdateServicePayload]) refuse unknown
+fields and wrong types before anything is sent. Response models keep fields they do not
+know (readable as attributes and in ``model_extra``) and accept status strings they do
+not know, so a new server field never breaks a caller.
 """
 
 from __future__ import annotations
@@ -89,7 +89,8 @@ class Service(_Response, BoundService):
     deployment_id: str
     """The deployment the service belongs to."""
     status: Status = ServiceStatus.IN_PROGRESS
-    """Lifecycle state; a :class:`ServiceStatus` when known, else the server's string."""
+    """Lifecycle state; a [`ServiceStatus`][abeja.services.ServiceStatus] when known, else
+    the server's string."""
     models: dict[str, str] = Field(default_factory=dict)
     """Training models by alias, such as ``{"alias": "3333333333333"}``."""
     model_version: str | None = None
@@ -274,7 +275,7 @@ class CreateServiceRequest(_Request):
 
     version_id: Annotated[str, Field(min_length=1)]
     """The deployment version to run."""
-    instance_type: Annotated[str, Field(min_length=1)] = C.DEFAULT_INSTANCE_TYPE
+    instance_type: Annotated[str, Field(min_length=1)] = "cpu-0.25"
     """Machine type, such as ``cpu-0.25`` or ``gpu-1``."""
     instance_number: InstanceNumber = 1
     """Instances to run (1 to 64)."""

@@ -79,7 +79,7 @@ class LiveLine:
 
 
 class LiveSteps(LiveLine):
-    """Shows :class:`RolloutEvent` objects: ``show_event`` is a run's ``on_event``."""
+    """Shows ``RolloutEvent`` objects: ``show_event`` is a run's ``on_event``."""
 
     def __enter__(self) -> LiveSteps:
         return self

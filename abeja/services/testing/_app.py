@@ -1,6 +1,6 @@
 """The emulator's API: a route table, credentials, request bodies, faults and the log.
 
-HTTP arrives as a :class:`Request` value and leaves as a :class:`Response`;
+HTTP arrives as a `Request` value and leaves as a `Response`;
 the state is only called with checked arguments.
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class FakeClock:
-    """Epoch and monotonic time that move only by :meth:`sleep`, which returns at once.
+    """Epoch and monotonic time that move only by `sleep`, which returns at once.
 
     Give ``time`` to the emulator and ``monotonic``/``sleep`` to a client: waits then
     finish instantly and the same way every run (``sleeps`` records them).

@@ -54,7 +54,7 @@ class ServiceEmulator(ClientEnvironments):
 
     It serves every Service API route and the predict route, runs version
     handlers (``handler(request, context)``) for predictions, keeps logs, and
-    can be told to misbehave (:meth:`inject`). A default organization,
+    can be told to misbehave (`inject`). A default organization,
     deployment and version (served by a demo handler) exist unless
     ``seed=False``.
 
@@ -88,7 +88,7 @@ class ServiceEmulator(ClientEnvironments):
         log_page_size = _check_log_page_size(log_page_size)
         self.control_secret = control_secret or secrets.token_urlsafe(18)
         """The secret the control plane (``/_emulator/...``) asks for, in the
-        ``X-Abeja-Emulator-Secret`` header (see :meth:`control_headers`)."""
+        ``X-Abeja-Emulator-Secret`` header (see `control_headers`)."""
         defaults = Seed()
         self.runtime = runtime
         runtimes = runtime_processes(runtime, runtime_python)
@@ -193,7 +193,7 @@ class ServiceEmulator(ClientEnvironments):
         self._state.ready_delay = _check_ready_delay(seconds)
 
     def use_clock(self, clock: EpochClock) -> None:
-        """Take time from ``clock`` (epoch seconds) until :meth:`reset`, e.g. a FakeClock's."""
+        """Take time from ``clock`` (epoch seconds) until `reset`, e.g. a FakeClock's."""
         self._state.clock = clock
 
     @property
@@ -211,7 +211,7 @@ class ServiceEmulator(ClientEnvironments):
 
     @property
     def record_bodies(self) -> bool:
-        """Whether :attr:`requests` keeps request and response bodies (off for long soaks)."""
+        """Whether `requests` keeps request and response bodies (off for long soaks)."""
         return self._app.recorder.record_bodies
 
     @record_bodies.setter
@@ -315,13 +315,14 @@ class ServiceEmulator(ClientEnvironments):
         pad: int = 0,
         informational: int | None = None,
     ) -> Fault:
-        """Make the next ``times`` requests to ``route`` misbehave (see :class:`Fault`).
+        """Make the next ``times`` requests to ``route`` misbehave (see
+        [`Fault`][abeja.services.testing.Fault]).
 
         Routes: ``create``, ``list``, ``get``, ``update``, ``delete``, ``start``,
         ``stop``, ``logs``, ``predict``; ``create_endpoint``, ``list_endpoints``,
         ``get_endpoint``, ``update_endpoint``, ``delete_endpoint``, ``predict_endpoint``
         (through an endpoint's route); or ``*``. A ``delay`` (and a ``trickle``) is cut
-        short by :meth:`reset`. ``after=True`` lets the route act before the fault
+        short by `reset`. ``after=True`` lets the route act before the fault
         answers; ``trickle``, ``truncate``, ``gzip``, ``pad`` and ``informational``
         spoil the answer's shape.
         """

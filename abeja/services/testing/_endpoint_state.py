@@ -1,6 +1,6 @@
 """The emulator's endpoints: per deployment, named aliases each pointing at one service.
 
-Plain Python over the :class:`EmulatorState` (its lock, its deployments). The rules, as
+Plain Python over the `EmulatorState` (its lock, its deployments). The rules, as
 abeja-sdk documents them or as chosen here where the platform is not public (see
 docs/emulator.md): aliases are unique in a deployment (a second one is a 400, "the
 resource already exists"); an endpoint points at a service of its own deployment; a

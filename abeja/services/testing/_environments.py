@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 
 class ClientEnvironments:
-    """Mixin of :class:`ServiceEmulator`: ``env()``, ``abeja_sdk_env()``, ``abejacli_env()``."""
+    """Mixin of ``ServiceEmulator``: ``env()``, ``abeja_sdk_env()``, ``abejacli_env()``."""
 
     if TYPE_CHECKING:
         organization_id: str
@@ -29,7 +29,7 @@ class ClientEnvironments:
         }
 
     def abeja_sdk_env(self) -> dict[str, str]:
-        """:meth:`env` plus what abeja-sdk 2.3.6 needs to predict here.
+        """`env` plus what abeja-sdk 2.3.6 needs to predict here.
 
         abeja-sdk sends predictions to ``http://<organization>.<API host>``, which does not
         resolve for 127.0.0.1; through an HTTP proxy the name is never resolved, and the

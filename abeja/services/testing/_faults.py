@@ -145,14 +145,14 @@ class Faults:
         return None
 
     def delay(self, seconds: float) -> None:
-        """Wait ``seconds``, or less if :meth:`interrupt` is called meanwhile."""
+        """Wait ``seconds``, or less if `interrupt` is called meanwhile."""
         self._interrupt.wait(seconds)
 
     def interrupt(self) -> None:
-        """Clear the faults and cut every delay short (until :meth:`rearm`)."""
+        """Clear the faults and cut every delay short (until `rearm`)."""
         self.clear()
         self._interrupt.set()
 
     def rearm(self) -> None:
-        """Let delays wait again after an :meth:`interrupt`."""
+        """Let delays wait again after an `interrupt`."""
         self._interrupt.clear()

@@ -3,7 +3,7 @@
 
 A read-only ``Mapping`` with the runtime's keys: ``http_method``, ``content_type``,
 ``headers`` (a list of ``{"key", "values"}``, names lower-cased), ``http_headers`` (a
-case-insensitive view with ``get_all``) and ``contents`` (a list of :class:`Content`:
+case-insensitive view with ``get_all``) and ``contents`` (a list of `Content`:
 ``content_type``, ``metadata``, ``body``, ``file_name``, ``form_name``).
 ``request['metadata']`` is the first content's metadata; ``request.read()`` reads the
 first content's body. There is deliberately nothing more: no ``json()`` or ``text``,

@@ -92,7 +92,7 @@ class _Stream:
                 return False
 
     def until_delimiter(self, delimiter: bytes, sink: IO[bytes] | None) -> bool:
-        """As :meth:`until`, for a delimiter: only one followed by ``--``, white space or a
+        """As `until`, for a delimiter: only one followed by ``--``, white space or a
         line break counts (``--B`` at the start of ``--Bx`` is content, as Go reads it)."""
         while self.until(delimiter, sink):
             after = self.take(2)

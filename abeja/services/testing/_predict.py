@@ -1,6 +1,6 @@
-"""The predict route, as the platform serves it: the proxy's side (:mod:`._proxy`), then
-the service's runtime, in this process (:mod:`._runtime`) or as the real abejaruntime
-process (:mod:`._runtime_process`), one request at a time per instance."""
+"""The predict route, as the platform serves it: the proxy's side (`._proxy`), then
+the service's runtime, in this process (`._runtime`) or as the real abejaruntime
+process (`._runtime_process`), one request at a time per instance."""
 
 from __future__ import annotations
 

@@ -79,7 +79,7 @@ def _media_type(content_type: str) -> str | None:
 
 
 def proxy_request(request: Request) -> ProxyRequest:
-    """The runtime's request for an HTTP request, or :class:`ProxyAnswer` (501, 503)."""
+    """The runtime's request for an HTTP request, or `ProxyAnswer` (501, 503)."""
     content_type = request.headers.get("Content-Type") or ""
     media_type = _media_type(content_type)
     headers = _header_list(request.headers)

@@ -66,7 +66,7 @@ class Recorder:
         self._in_flight = 0
 
     def arrived(self, request: Request, route: str) -> ServedRequest:
-        """Count and log a request; it is in flight until :meth:`answered`."""
+        """Count and log a request; it is in flight until `answered`."""
         body: bytes | None = None
         if self.record_bodies and request.length <= _LOGGED_BODY_LIMIT:
             request.body.seek(0)

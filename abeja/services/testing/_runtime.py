@@ -1,8 +1,8 @@
 """The in-process runtime: a handler called in this process, as abejaruntime 1.1.1 calls it.
 
-Same request (:mod:`._handler_request`), same ``context`` (the dict parsed from
+Same request (`._handler_request`), same ``context`` (the dict parsed from
 ``CONTEXT``), same environment variables (seen through ``os.environ`` while the handler
-runs), same conversion of the answer (:mod:`._convert`) and the same error reply. The
+runs), same conversion of the answer (`._convert`) and the same error reply. The
 differential test (``tests/testing/test_runtime_modes.py``) runs a matrix of requests
 through this and through the real runtime and compares the HTTP answers byte for byte.
 """

@@ -1,7 +1,7 @@
 """The emulator's HTTP server: a thread, a port, keep-alive connections, start and stop.
 
-It reads each request into a :class:`Request` value, hands it to the app and
-writes the :class:`Response` back; nothing here knows the Service API.
+It reads each request into a `Request` value, hands it to the app and
+writes the `Response` back; nothing here knows the Service API.
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ def _check_instances(number: int | None, low: int | None, high: int | None) -> N
 class EmulatorState:
     """Everything the emulator knows, behind one lock; time comes from ``clock``.
 
-    ``ready_delay`` and ``log_page_size`` go back to their initial values on :meth:`reset`.
+    ``ready_delay`` and ``log_page_size`` go back to their initial values on `reset`.
     """
 
     def __init__(

@@ -27,7 +27,7 @@ class Response:
     """An HTTP answer; ``drop`` closes the connection without one.
 
     ``trickle``, ``truncate`` and ``informational`` change how the server writes
-    it (see :class:`Fault`).
+    it (see ``Fault``).
     """
 
     status: int

@@ -1,8 +1,8 @@
 """pytest plugin (registered as ``abeja_services``): emulator fixtures for your tests.
 
-- ``abeja_emulator``: a running :class:`ServiceEmulator`, shared by the session and reset
+- ``abeja_emulator``: a running ``ServiceEmulator``, shared by the session and reset
   (services, faults, request log, settings) before each test.
-- ``abeja_clock``: a :class:`FakeClock` the emulator and ``abeja_client`` share: waits and
+- ``abeja_clock``: a ``FakeClock`` the emulator and ``abeja_client`` share: waits and
   retries finish at once and the same way every run.
 - ``abeja_client``: a ``ServiceClient`` pointed at the emulator, on ``abeja_clock``.
 - ``abeja_ready_delay``: services take this long (in ``abeja_clock`` time) to be READY;
