@@ -8,7 +8,7 @@ PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d.%d" % sys.version_info[:
 RUNTIME := $(VENV)/.runtime-$(PYVER)
 DEV := $(VENV)/.dev-$(PYVER)
 
-.PHONY: install lint typecheck pytest dist docs test demo bench reliability clean
+.PHONY: install lint typecheck pytest dist docs test test-pythons demo bench reliability clean
 
 $(RUNTIME): pyproject.toml
 	@if [ ! -x $(PY) ] || [ "$$($(PY) -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')" != "$(PYVER)" ]; then \
@@ -41,8 +41,10 @@ dist: install
 	$(PY) -m build --outdir dist . > /dev/null
 	$(VENV)/bin/twine check --strict dist/*
 	@# The sdist is the source: nothing a test run, a build or the docs left behind.
-	@! tar tzf dist/*.tar.gz | grep -E '/(\.hypothesis|\.cache|\.venv|site|\.coverage)(/|$$)'
+	@! tar tzf dist/*.tar.gz | grep -E '/(\.hypothesis|\.cache|\.venv[^/]*|site|\.coverage)(/|$$)'
 	@unzip -p dist/*.whl '*/METADATA' | grep -q '^License-Expression: Apache-2.0$$'
+	@# The PyPI description: no relative link (dead there), no benchmark-target rows.
+	@! unzip -p dist/*.whl '*/METADATA' | grep -E '\]\((docs|benchmarks|CHANGELOG|LICENSE)|missed by'
 
 
 # The docs site (mkdocs-material, API reference from the docstrings); --strict fails on any
@@ -52,6 +54,19 @@ docs: install
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 test: lint typecheck pytest dist docs
+
+# The tests again on every other Python the README names, each in its own .venv-3.X (CI
+# runs this after `make test`). A Python that is not on the machine is said and skipped.
+OTHER_PYTHONS ?= 3.10 3.12 3.13
+test-pythons:
+	@for version in $(OTHER_PYTHONS); do \
+		python=$$(ls -d $$HOME/.pyenv/versions/$$version.*/bin/python 2>/dev/null | tail -1); \
+		[ -n "$$python" ] || python=$$(command -v python$$version); \
+		if [ -z "$$python" ] || ! "$$python" -c '' 2>/dev/null; then echo "test-pythons: no Python $$version here: skipped"; continue; fi; \
+		echo "test-pythons: Python $$version ($$python)"; \
+		$(MAKE) --no-print-directory install PYTHON=$$python VENV=.venv-$$version || exit 1; \
+		.venv-$$version/bin/python -m pytest -q || exit 1; \
+	done
 
 # The reliability suite alone, printing its figures (docs: README "Reliability").
 reliability: install
@@ -68,4 +83,4 @@ bench: install
 	$(PY) benchmarks/cold_start.py
 
 clean:
-	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache site
+	rm -rf $(VENV) .venv-3.* .coverage .mypy_cache .ruff_cache site
