@@ -10,17 +10,19 @@ import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .._resources import Services
 from .._status import ServiceStatus
 from ..errors import Error, ServiceUnavailable
-from ..models import LogEvent
 from ._failures import EXIT_ERROR, Failure
 from ._main import CommandFailed, Options, cli, pass_options
 from ._params import Finite
+
+if TYPE_CHECKING:
+    from .._resources import Services
+    from ..models import LogEvent
 
 _AGO = re.compile(r"(\d+)([smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}

@@ -12,13 +12,16 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
 
 from .. import _constants as C
-from .._policy import RetryNote
 from ._style import paint
+
+if TYPE_CHECKING:
+    from .._policy import RetryNote
 
 
 def retry_line(note: RetryNote) -> str:
@@ -37,7 +40,7 @@ class _Stderr(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         note = getattr(record, "retry", None)
-        if isinstance(note, RetryNote):
+        if note is not None:  # a RetryNote: only the policy's retry records carry one
             click.echo(paint("retry:", "yellow") + " " + retry_line(note), err=True)
         elif self._debug:
             click.echo(f"debug: {record.getMessage()}", err=True)

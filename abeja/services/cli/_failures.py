@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import pydantic
-
 from .. import errors
-from .._resources import NoOrganization
+
+if TYPE_CHECKING:
+    import pydantic
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -103,6 +104,10 @@ def _http(error: errors.HttpError, *, has_credential: bool) -> Failure:
 
 def explain(error: BaseException, *, has_credential: bool = True) -> Failure:
     """The message and exit status for an error a command raised."""
+    import pydantic  # here, not at start-up: only a failing command needs them
+
+    from .._resources import NoOrganization
+
     if isinstance(error, NoOrganization):
         return Failure("no organization: pass --organization-id or set ABEJA_ORGANIZATION_ID",
                        EXIT_USAGE)  # fmt: skip

@@ -7,10 +7,12 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import click
 
-from ..rollout_report import RolloutEvent
+if TYPE_CHECKING:
+    from ..rollout_report import RolloutEvent
 
 _MARKS = {"ok": "done", "failed": "FAILED", "skipped": "skipped", "planned": "plan"}
 # How often the live line's elapsed time is redrawn on a terminal.

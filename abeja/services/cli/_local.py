@@ -8,7 +8,6 @@ import time
 import click
 
 from .. import _constants as C
-from .._config import load_settings
 from ..errors import APIConnectionError, Error, NotFound, Unauthorized
 from ._main import Options, cli, pass_options
 from ._output import emit
@@ -56,6 +55,8 @@ def demo(options: Options) -> None:
 def self_check(options: Options, deployment_id: str | None) -> None:
     """Show the configuration and credential that would be used (redacted), and whether
     the API answers with them."""
+    from .._config import load_settings  # here: `--help` does not pay for the SDK
+
     try:
         settings = load_settings(
             base_url=options.api_url,

@@ -11,16 +11,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from .._client import ServiceClient
 from ..errors import Error
 from ._diagnostics import sdk_log_on_stderr
 from ._failures import EXIT_INTERRUPTED, Failure, explain
 from ._params import Finite
 from ._style import paint
+
+if TYPE_CHECKING:
+    from .._client import ServiceClient
 
 
 @dataclass
@@ -39,6 +41,8 @@ class Options:
     def client(self) -> ServiceClient:
         """A client from the options over the environment (as ``ServiceClient()`` reads it)."""
         if self._client is None:
+            from .._client import ServiceClient  # here: `--help` does not pay for the SDK
+
             try:
                 self._client = ServiceClient(
                     self.organization_id,

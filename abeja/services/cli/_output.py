@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import click
-from pydantic import BaseModel
 
 TABLE_COLUMNS = (
     "endpoint_id",
@@ -22,8 +22,11 @@ TABLE_COLUMNS = (
 
 def plain(value: object) -> Any:
     """A JSON value for a model, a list of models or anything JSON already."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json", exclude_none=False)
+    if "pydantic" in sys.modules:  # a model can only exist once pydantic is imported
+        from pydantic import BaseModel
+
+        if isinstance(value, BaseModel):
+            return value.model_dump(mode="json", exclude_none=False)
     if isinstance(value, (list, tuple)):
         return [plain(item) for item in value]
     return value

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .. import _constants as C
-from .._rollouts import Retire
-from ..rollout_report import RolloutInterrupted, RolloutReport
 from ._failures import EXIT_INTERRUPTED, EXIT_ROLLBACK_FAILED, EXIT_ROLLED_BACK
 from ._live import LiveSteps
 from ._main import Options, cli, pass_options
 from ._output import emit
 from ._params import Finite
+
+if TYPE_CHECKING:
+    from .._rollouts import Retire
+    from ..rollout_report import RolloutReport
 
 deployment_argument = click.argument("deployment_id")
 endpoint_argument = click.argument("endpoint")
@@ -182,6 +184,8 @@ def rollout(
     Examples:
       abeja-services rollout 1234567890123 --version ver-abc --smoke-json '{"text": "hi"}'
     """
+    from ..rollout_report import RolloutInterrupted  # here: `--help` does not pay for the SDK
+
     context = click.get_current_context()
     smoke = _smoke(smoke_json, smoke_file)
     try:
@@ -239,6 +243,8 @@ def rollback(
     """
     if (to_service_id is None) == (report_file is None):
         raise click.UsageError("give --to SERVICE_ID or --report FILE")
+    from ..rollout_report import RolloutReport  # here: `--help` does not pay for the SDK
+
     report = None
     if report_file is not None:
         try:

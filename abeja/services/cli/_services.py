@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
 from .. import _constants as C
 from .._status import FAILED_STATUSES, ServiceStatus
-from ..models import Service
 from ._live import LiveLine
 from ._main import Options, cli, pass_options
 from ._output import emit
 from ._params import Finite
+
+if TYPE_CHECKING:
+    from ..models import Service
 
 deployment_argument = click.argument("deployment_id")
 service_argument = click.argument("service_id")
