@@ -1,0 +1,98 @@
+"""``make bench-ir``: instructions per call, counted by callgrind, for one typed get against
+the floor and the other clients. Stable on a noisy machine, unlike time.
+
+Per call = (Ir of a run making 350 calls - Ir of one making 50) / 300: start-up, imports
+and the first connection cancel out. Only the client's process runs under callgrind; the
+server (benchmarks/server.py) is another process. Prints a table (and writes
+benchmarks/results/ir.json); ``--quick`` counts 10 and 70 calls instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+KINDS = ("floor", "typed", "compat", "requests", "httpx", "abeja-sdk")
+
+
+def instructions(python: str, kind: str, count: int, base: str, folder: Path) -> int:
+    """The client's total Ir for ``count`` calls (after one warm-up call)."""
+    out = folder / f"{kind}-{count}.out"
+    env = {**os.environ, "ABEJA_API_URL": base, "PYTHONHASHSEED": "0"}
+    subprocess.run(
+        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--quiet",
+         python, str(HERE / "ir_client.py"), kind, str(count), base],
+        check=True, env=env, capture_output=True, timeout=1800,
+    )  # fmt: skip
+    for line in out.read_text().splitlines():
+        if line.startswith(("summary:", "totals:")):
+            return int(line.split()[1])
+    raise RuntimeError(f"no totals in {out}")
+
+
+def interpreter(kind: str) -> str | None:
+    """The python that runs ``kind`` (None: not available here, with why printed)."""
+    if kind == "abeja-sdk":
+        sdk = HERE / ".abeja-sdk-venv" / "bin" / "python"
+        if not sdk.exists():
+            sys.path.insert(0, str(HERE))
+            from run import sdk_python  # installs abeja-sdk 2.3.6 in its own venv once
+
+            return str(sdk_python())
+        return str(sdk)
+    if kind == "httpx" and importlib.util.find_spec("httpx") is None:
+        print("httpx: not installed here (it is in the dev extra): row skipped")
+        return None
+    return sys.executable
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="10 and 70 calls")
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not on this machine (apt install valgrind)")
+    low, high = (10, 70) if args.quick else (50, 350)
+    server = subprocess.Popen([sys.executable, str(HERE / "server.py")], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert server.stdout is not None and server.stdin is not None
+    base = f"http://127.0.0.1:{json.loads(server.stdout.readline())['http']}"
+    folder = Path(tempfile.mkdtemp(prefix="abeja-ir-"))
+    per_call: dict[str, float] = {}
+    try:
+        for kind in KINDS:
+            python = interpreter(kind)
+            if python is None:
+                continue
+            counted = [instructions(python, kind, n, base, folder) for n in (low, high)]
+            per_call[kind] = (counted[1] - counted[0]) / (high - low)
+            print(f"{kind}: {per_call[kind] / 1000:,.0f}k Ir per call", flush=True)
+    finally:
+        server.stdin.close()
+        server.wait(10)
+        server.stdout.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    floor = per_call["floor"]
+    print("\n| get one service, HTTP | Ir per call | × floor |\n|---|---:|---:|")
+    for kind, value in per_call.items():
+        print(f"| {kind} | {value / 1000:,.0f}k | {value / floor:.2f} |")
+    typed = per_call["typed"]
+    print(f"\ntyped get ≤ 1.5× the floor: {typed / floor:.2f} "
+          f"({'met' if typed / floor <= 1.5 else 'not met'}); compat within 5% of typed: "
+          f"{per_call['compat'] / typed:.2f}")  # fmt: skip
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "ir.json").write_text(json.dumps({"calls": [low, high], "ir_per_call": per_call},
+                                                indent=2) + "\n")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""One client, run under callgrind by benchmarks/ir.py: ``ir_client.py KIND COUNT URL``.
+
+Makes one call to warm up (imports, the first connection), then COUNT more. The server is
+another process, so only this client's instructions are counted. Also runs in abeja-sdk's
+own virtualenv for the ``abeja-sdk`` kind (nothing else of this tree is imported there).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+ORG, DEP, SID = "1111111111111", "9999999999999", "ser-abc1111111111111"
+TOKEN = "bench-token"
+PATH = f"/organizations/{ORG}/deployments/{DEP}/services/{SID}"
+HEADERS = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
+
+
+def floor(base: str) -> Callable[[], object]:
+    import http.client
+
+    parts = urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port)
+
+    def call() -> object:
+        connection.request("GET", PATH, headers=HEADERS)
+        return json.loads(connection.getresponse().read())
+
+    return call
+
+
+def typed(base: str) -> Callable[[], object]:
+    from abeja.services import ServiceClient
+
+    client = ServiceClient(ORG, base_url=base, credential={"auth_token": TOKEN})
+    return lambda: client.services.get(DEP, SID)
+
+
+def compat(base: str) -> Callable[[], object]:
+    from abeja.services import APIClient
+
+    client = APIClient(credential={"auth_token": TOKEN})  # the URL from ABEJA_API_URL
+    return lambda: client.get_service(ORG, DEP, SID)
+
+
+def plain_requests(base: str) -> Callable[[], object]:
+    import requests
+
+    session = requests.Session()
+    return lambda: session.get(base + PATH, headers=HEADERS, timeout=30).json()
+
+
+def plain_httpx(base: str) -> Callable[[], object]:
+    import httpx
+
+    client = httpx.Client(headers=HEADERS, timeout=30)
+    return lambda: client.get(base + PATH).json()
+
+
+def abeja_sdk(base: str) -> Callable[[], object]:
+    from abeja.services import APIClient  # abeja-sdk 2.3.6's, in its own virtualenv
+
+    client = APIClient(credential={"auth_token": TOKEN})  # the URL from ABEJA_API_URL
+    return lambda: client.get_service(ORG, DEP, SID)
+
+
+KINDS = {
+    "floor": floor,
+    "typed": typed,
+    "compat": compat,
+    "requests": plain_requests,
+    "httpx": plain_httpx,
+    "abeja-sdk": abeja_sdk,
+}
+
+
+def main() -> None:
+    kind, count, base = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    call = KINDS[kind](base)
+    call()
+    for _ in range(count):
+        call()
+
+
+if __name__ == "__main__":
+    main()
