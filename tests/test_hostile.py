@@ -11,6 +11,7 @@ import functools
 import json
 import tracemalloc
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import pytest
 
@@ -23,8 +24,8 @@ from abeja.exceptions import (
     ServiceUnavailable,
     WaitTimeoutError,
 )
-from abeja.services import ServiceClient
 
+from .clients import KINDS, make_client, sync_only
 from .hostile import CLOSE, Action, HostileServer, Received, answer, gzip_bomb
 from .hostile import timed as _timed
 
@@ -33,7 +34,18 @@ SERVICE = {"service_id": SID, "deployment_id": DEP, "status": "READY"}
 MiB = 1024 * 1024
 
 
-def _client(server: HostileServer, **options: object) -> ServiceClient:
+@pytest.fixture(params=KINDS, autouse=True)
+def kind(request: pytest.FixtureRequest) -> str:
+    """Every test runs against both clients: ServiceClient and AsyncServiceClient."""
+    global _KIND
+    _KIND = request.param
+    return str(request.param)
+
+
+_KIND = "sync"
+
+
+def _client(server: HostileServer, **options: object) -> Any:
     settings: dict[str, object] = {
         "base_url": server.url,
         "credential": {"auth_token": "hostile-test-token"},
@@ -41,7 +53,7 @@ def _client(server: HostileServer, **options: object) -> ServiceClient:
         "sleep": lambda seconds: None,
         **options,
     }
-    return ServiceClient(ORG, **settings)  # type: ignore[arg-type]
+    return make_client(_KIND, ORG, **settings)
 
 
 def test_a_silent_server_costs_at_most_the_deadline() -> None:
@@ -235,12 +247,14 @@ def _endless_log(pause: float = 0.0) -> Callable[[Received], list[Action]]:
 
 
 def test_a_log_walk_against_endless_tokens_stops_at_its_page_cap() -> None:
+    sync_only(_KIND, "iter_logs")
     with HostileServer(_endless_log()) as server, _client(server) as client:
         events = list(client.services.iter_logs(DEP, SID, max_pages=50))
     assert len(events) == 50 and len(server.received) == 50
 
 
 def test_a_log_walk_stops_at_its_timeout() -> None:
+    sync_only(_KIND, "iter_logs")
     with HostileServer(_endless_log(pause=0.1)) as server, _client(server) as client:
         elapsed, error = _timed(lambda: list(client.services.iter_logs(DEP, SID, timeout=0.5)))
     assert error is None
@@ -250,7 +264,8 @@ def test_a_log_walk_stops_at_its_timeout() -> None:
 
 def test_a_host_name_that_does_not_resolve_is_named_within_seconds() -> None:
     """Resolution runs bounded by the timeout; retries reuse the failure instead of waiting."""
-    with ServiceClient(
+    with make_client(
+        _KIND,
         ORG,
         base_url="http://api.does-not-exist.invalid",
         credential={"auth_token": "t"},

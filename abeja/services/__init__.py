@@ -19,10 +19,12 @@ _ABEJA_SERVICES = True
 """Marks this file as abeja-services' (abeja-sdk ships an ``abeja/services/__init__.py``)."""
 
 if TYPE_CHECKING:
+    from ._async_client import AsyncServiceClient
+    from ._async_resources import AsyncServices
     from ._client import ServiceClient
     from ._compat import APIClient
     from ._endpoint_resources import Endpoints
-    from ._raw import RawEndpoints, RawResponse, RawServices
+    from ._raw import AsyncRawServices, RawEndpoints, RawResponse, RawServices
     from ._resources import Services
     from ._response import HTTPResponse
     from ._rollouts import Rollouts
@@ -44,6 +46,9 @@ if TYPE_CHECKING:
 # Where each public name is defined.
 _MODULES = {
     "APIClient": "._compat",
+    "AsyncRawServices": "._raw",
+    "AsyncServiceClient": "._async_client",
+    "AsyncServices": "._async_resources",
     "ActionResult": ".models",
     "CreateServiceRequest": ".models",
     "Endpoint": ".models",
@@ -72,6 +77,9 @@ _MODULES = {
 __all__ = [
     "APIClient",
     "ActionResult",
+    "AsyncRawServices",
+    "AsyncServiceClient",
+    "AsyncServices",
     "CreateServiceRequest",
     "Endpoint",
     "EndpointList",
@@ -102,7 +110,14 @@ def __getattr__(name: str) -> Any:
     module = _MODULES.get(name)
     if module is None:
         raise AttributeError(f"module 'abeja.services' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    try:
+        value = getattr(importlib.import_module(module, __name__), name)
+    except ModuleNotFoundError as error:
+        if error.name != "httpx":
+            raise
+        raise ImportError(
+            f"{name} needs httpx: pip install 'abeja-services[async]'", name=error.name
+        ) from None
     globals()[name] = value  # imported once: later lookups are plain attribute reads
     return value
 

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping
 from types import TracebackType
 
 import requests
 
-from ._config import load_settings, resolve_organization_id
+from ._client_base import ClientBase
 from ._endpoint_resources import Endpoints
 from ._resources import Services
+from ._response import HTTPResponse
 from ._rollouts import Rollouts
 from ._routes import Routes
-from ._transport import Transport, refuse_pickling
+from ._transport import Transport
 from ._types import Clock, Sleep
 
 
-class ServiceClient:
+class ServiceClient(ClientBase):
     """Typed client of the ABEJA Platform Service API.
 
     Arguments win over the environment (``ABEJA_ORGANIZATION_ID``,
@@ -70,9 +70,8 @@ class ServiceClient:
         clock: Clock | None = None,
         profile: str | None = None,
     ) -> None:
-        self._settings = load_settings(
-            profile=profile,
-            abejacli=True,
+        settings = self._configure(
+            organization_id,
             base_url=base_url,
             credential=credential,
             timeout=timeout,
@@ -80,51 +79,23 @@ class ServiceClient:
             service_url_template=service_url_template,
             deadline=deadline,
             max_predict_bytes=max_predict_bytes,
-        )
-        chosen = self._settings.profile
-        self._organization_id = resolve_organization_id(
-            organization_id, os.environ, fallback=chosen.organization if chosen else None
+            profile=profile,
         )
         clock = clock if clock is not None else time.monotonic
-        self._transport = Transport(self._settings, session=session, sleep=sleep, clock=clock)
+        self._transport: Transport = Transport(settings, session=session, sleep=sleep, clock=clock)
         self._attach(
             Routes(self._transport, self._settings),
             clock=clock,
             sleep=sleep if sleep is not None else time.sleep,
         )
 
-    def _attach(self, routes: Routes, *, clock: Clock, sleep: Sleep) -> None:
+    def _attach(self, routes: Routes[HTTPResponse], *, clock: Clock, sleep: Sleep) -> None:
         self.services = Services(routes, self._organization_id, clock=clock, sleep=sleep)
         """Service operations: ``create``, ``get``, ``list``, ``update``, ``delete``, ..."""
         self.endpoints = Endpoints(routes, self.services._organization)
         """Endpoint operations: ``create``, ``get``, ``list``, ``update``, ``switch``, ..."""
         self.rollouts = Rollouts(self.services, self.endpoints)
         """Guarded releases of a new version behind an endpoint: ``run`` and ``rollback``."""
-
-    @property
-    def organization_id(self) -> str | None:
-        """The organization ``services`` acts in."""
-        return self._organization_id
-
-    @property
-    def base_url(self) -> str:
-        """The API base URL."""
-        return self._settings.api_url
-
-    @property
-    def timeout(self) -> float:
-        """Seconds for connecting and for each read."""
-        return self._transport.timeout
-
-    @property
-    def max_retries(self) -> int:
-        """Retries after the first attempt."""
-        return self._transport.max_retries
-
-    @property
-    def deadline(self) -> float:
-        """Seconds any one call may take in all."""
-        return self._transport.deadline
 
     def with_options(
         self,
@@ -143,16 +114,7 @@ class ServiceClient:
 
             client.with_options(timeout=5, max_retries=0).services.get(deployment_id, service_id)
         """
-        copy = object.__new__(ServiceClient)
-        copy._settings = self._settings
-        copy._organization_id = (
-            self._organization_id
-            if organization_id is None
-            else resolve_organization_id(organization_id, {})
-        )
-        copy._transport = self._transport.with_options(
-            timeout=timeout, max_retries=max_retries, deadline=deadline, extra_headers=extra_headers
-        )
+        copy = self._copy(organization_id, timeout, max_retries, deadline, extra_headers)
         copy._attach(
             Routes(copy._transport, self._settings),
             clock=self.services._clock,
@@ -174,12 +136,3 @@ class ServiceClient:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-    __reduce__ = refuse_pickling
-
-    def __repr__(self) -> str:
-        auth = self._settings.auth
-        return (
-            f"ServiceClient(organization_id={self.organization_id!r}, base_url={self.base_url!r}, "
-            f"auth={auth.scheme + ' ***' if auth else None})"
-        )

@@ -31,7 +31,7 @@ class Endpoints:
     and ``predict`` are POSTs, sent again only when they provably did not arrive).
     """
 
-    def __init__(self, routes: Routes, organization: Callable[[], str]) -> None:
+    def __init__(self, routes: Routes[HTTPResponse], organization: Callable[[], str]) -> None:
         self._routes = routes
         self._organization = organization
 

@@ -11,7 +11,7 @@ import functools
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -170,16 +170,27 @@ def _last_outcome(retry_state: tenacity.RetryCallState) -> Outcome:
     return outcome
 
 
+def _strategies(max_retries: int) -> dict[str, Any]:
+    """The policy as tenacity's keyword arguments: the same for sync and async calls."""
+    return {
+        "stop": tenacity.stop_after_attempt(max_retries + 1) | _PastDeadline(),
+        "wait": _wait,
+        "retry": _should_retry,
+        "before_sleep": functools.partial(_log_retry, max_retries + 1),
+        "retry_error_callback": _last_outcome,
+    }
+
+
 def retrying(max_retries: int, sleep: Sleep) -> dict[bool, tenacity.Retrying]:
     """The policy for idempotent (True) and other (False) methods."""
     return {
-        idempotent: tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(max_retries + 1) | _PastDeadline(),
-            wait=_wait,
-            retry=_should_retry,
-            sleep=sleep,
-            before_sleep=functools.partial(_log_retry, max_retries + 1),
-            retry_error_callback=_last_outcome,
-        )
+        idempotent: tenacity.Retrying(sleep=sleep, **_strategies(max_retries))
         for idempotent in (True, False)
     }
+
+
+def async_retrying(
+    max_retries: int, sleep: Callable[[float], Awaitable[None]]
+) -> tenacity.AsyncRetrying:
+    """The same policy for the async transport (its sleep awaited)."""
+    return tenacity.AsyncRetrying(sleep=sleep, **_strategies(max_retries))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, ParamSpec, TypeVar
 
 from ._response import HTTPResponse, HTTPView, PredictResponse
 
 if TYPE_CHECKING:
+    from ._async_resources import AsyncServices
     from ._endpoint_resources import Endpoints
     from ._resources import Services
 
@@ -39,6 +40,18 @@ def _raw(call: Callable[_P, _T]) -> Callable[_P, RawResponse[_T]]:
     @functools.wraps(call)
     def raw(*args: _P.args, **kwargs: _P.kwargs) -> RawResponse[_T]:
         result = call(*args, **kwargs)
+        http = result.http if isinstance(result, PredictResponse) else result.http_response  # type: ignore[attr-defined]
+        return RawResponse(http=http, parsed=result)
+
+    return raw
+
+
+def _araw(call: Callable[_P, Awaitable[_T]]) -> Callable[_P, Awaitable[RawResponse[_T]]]:
+    """``_raw`` for a coroutine function (the async client's calls)."""
+
+    @functools.wraps(call)
+    async def raw(*args: _P.args, **kwargs: _P.kwargs) -> RawResponse[_T]:
+        result = await call(*args, **kwargs)
         http = result.http if isinstance(result, PredictResponse) else result.http_response  # type: ignore[attr-defined]
         return RawResponse(http=http, parsed=result)
 
@@ -83,3 +96,19 @@ class RawEndpoints:
         self.update = _raw(endpoints.update)
         self.delete = _raw(endpoints.delete)
         self.predict = _raw(endpoints.predict)
+
+
+class AsyncRawServices:
+    """``AsyncServiceClient.services.with_raw_response``: each call a coroutine returning a
+    [`RawResponse`][abeja.services.RawResponse]."""
+
+    def __init__(self, services: AsyncServices) -> None:
+        self.create = _araw(services.create)
+        self.get = _araw(services.get)
+        self.list = _araw(services.list)
+        self.update = _araw(services.update)
+        self.delete = _araw(services.delete)
+        self.start = _araw(services.start)
+        self.stop = _araw(services.stop)
+        self.logs = _araw(services.logs)
+        self.predict = _araw(services.predict)

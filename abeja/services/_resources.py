@@ -37,6 +37,55 @@ def _parse(model: type[_Parsed], response: HTTPResponse, content: bytes | None =
     return decode_model(model, response, content)._from(response)
 
 
+def create_request(
+    *,
+    version_id: str,
+    model_id: str | None,
+    environment: dict[str, str] | None,
+    instance_type: str,
+    instance_number: int,
+    min_instance_number: int | None,
+    max_instance_number: int | None,
+    enable_autoscale: bool | None,
+    record_channel_id: str | None,
+) -> CreateServiceRequest:
+    """The create body, checked (both clients' ``create``)."""
+    return CreateServiceRequest(
+        version_id=version_id,
+        models=None if model_id is None else {"alias": model_id},
+        environment=environment,
+        instance_type=instance_type,
+        instance_number=instance_number,
+        min_instance_number=min_instance_number,
+        max_instance_number=max_instance_number,
+        enable_autoscale=enable_autoscale,
+        record_channel_id=record_channel_id,
+    )
+
+
+def update_payload(payload: UpdateServicePayload | None, **fields: object) -> UpdateServicePayload:
+    """The update body from keywords or a ready ``payload``, checked (both clients')."""
+    given = {k: v for k, v in fields.items() if v is not None}
+    if payload is not None:
+        if given:
+            raise ValueError("give payload= or keyword arguments, not both")
+        if not isinstance(payload, UpdateServicePayload):
+            raise TypeError("payload must be an UpdateServicePayload")
+    else:
+        payload = UpdateServicePayload.model_validate(given)
+    if not payload.to_json():
+        raise ValueError("nothing to update: give at least one field")
+    return payload
+
+
+def parse_list(services: object, response: HTTPResponse) -> ServiceList:
+    """The list of services from ``response``, each bound to ``services``."""
+    listed = _parse(ServiceList, response, service_list_content(response))
+    for service in listed.entries:
+        service._bind(services)  # type: ignore[arg-type]
+    return listed
+
+
 class NoOrganization(ValueError):
     """A call needs the organization, and the client was made without one."""
 
@@ -50,7 +99,7 @@ class Services:
 
     def __init__(
         self,
-        routes: Routes,
+        routes: Routes[HTTPResponse],
         organization_id: str | None,
         *,
         clock: Clock,
@@ -106,9 +155,9 @@ class Services:
             pydantic.ValidationError: a wrong type, an instance number below 1, or
                 ``min_instance_number`` above ``max_instance_number`` (nothing is sent).
         """
-        body = CreateServiceRequest(
+        body = create_request(
             version_id=version_id,
-            models=None if model_id is None else {"alias": model_id},
+            model_id=model_id,
             environment=environment,
             instance_type=instance_type,
             instance_number=instance_number,
@@ -137,10 +186,7 @@ class Services:
             deployment_id: the deployment (13 digits).
         """
         response = self._routes.list_services(self._organization(), deployment_id)
-        services = _parse(ServiceList, response, service_list_content(response))
-        for service in services.entries:
-            service._bind(self)
-        return services
+        return parse_list(self, response)
 
     def update(
         self,
@@ -168,23 +214,14 @@ class Services:
                 [`UpdateServicePayload`][abeja.services.UpdateServicePayload] instead of
                 keywords.
         """
-        fields = {
-            "instance_number": instance_number,
-            "min_instance_number": min_instance_number,
-            "max_instance_number": max_instance_number,
-            "enable_autoscale": enable_autoscale,
-            "environment": environment,
-        }
-        given = {k: v for k, v in fields.items() if v is not None}
-        if payload is not None:
-            if given:
-                raise ValueError("give payload= or keyword arguments, not both")
-            if not isinstance(payload, UpdateServicePayload):
-                raise TypeError("payload must be an UpdateServicePayload")
-        else:
-            payload = UpdateServicePayload.model_validate(given)
-        if not payload.to_json():
-            raise ValueError("nothing to update: give at least one field")
+        payload = update_payload(
+            payload,
+            instance_number=instance_number,
+            min_instance_number=min_instance_number,
+            max_instance_number=max_instance_number,
+            enable_autoscale=enable_autoscale,
+            environment=environment,
+        )
         response = self._routes.update_service(
             self._organization(), deployment_id, service_id, payload
         )

@@ -11,12 +11,11 @@ import contextlib
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
-from ._bodies import DataBody, open_predict_body
+from ._bodies import DataBody, check_predict_body
 from ._config import Settings
-from ._response import HTTPResponse
-from ._transport import Transport
 from ._validation import (
     check_organization_id,
     check_path_id,
@@ -26,11 +25,40 @@ from ._validation import (
 )
 from .models import CreateServiceRequest, UpdateServicePayload
 
+_Answer = TypeVar("_Answer", covariant=True)
 
-class Routes:
-    """One method per API route (Service API and Endpoints API), returning the raw (2xx) answer."""
 
-    def __init__(self, transport: Transport, settings: Settings) -> None:
+class Requester(Protocol[_Answer]):
+    """A transport: ``HTTPResponse`` from the sync one, an awaitable of it from the async."""
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: object = None,
+    ) -> _Answer: ...
+
+    def predict(
+        self,
+        url: str,
+        json: object,
+        data: DataBody | Path | None,
+        content_type: str | None,
+        timeout: float | None,
+        max_bytes: int,
+    ) -> _Answer: ...
+
+    def within(self, seconds: float) -> contextlib.AbstractContextManager[None]: ...
+
+
+class Routes(Generic[_Answer]):
+    """One method per API route (Service API and Endpoints API), returning the raw (2xx)
+    answer: ``Routes[HTTPResponse]`` on the sync transport, ``Routes[Awaitable[...]]`` on
+    the async one (the URLs, ids and bodies are checked here, once, for both)."""
+
+    def __init__(self, transport: Requester[_Answer], settings: Settings) -> None:
         self._transport = transport
         self._api_url = settings.api_url
         self._service_url_template = settings.service_url_template
@@ -65,7 +93,7 @@ class Routes:
         deployment_id: str,
         body: CreateServiceRequest,
         passed_through: Mapping[str, object] | None = None,
-    ) -> HTTPResponse:
+    ) -> _Answer:
         """``POST /organizations/<o>/deployments/<d>/services``.
 
         ``passed_through``: fields sent as given, beside the checked ``body`` (the compat
@@ -76,13 +104,11 @@ class Routes:
             "POST", url, json_body={**body.to_json(), **(passed_through or {})}
         )
 
-    def list_services(self, organization_id: str, deployment_id: str) -> HTTPResponse:
+    def list_services(self, organization_id: str, deployment_id: str) -> _Answer:
         """``GET .../services``."""
         return self._transport.request("GET", self._services_url(organization_id, deployment_id))
 
-    def get_service(
-        self, organization_id: str, deployment_id: str, service_id: str
-    ) -> HTTPResponse:
+    def get_service(self, organization_id: str, deployment_id: str, service_id: str) -> _Answer:
         """``GET .../services/<s>``."""
         url = self._service_url(organization_id, deployment_id, service_id)
         return self._transport.request("GET", url)
@@ -94,30 +120,24 @@ class Routes:
         service_id: str,
         body: UpdateServicePayload,
         passed_through: Mapping[str, object] | None = None,
-    ) -> HTTPResponse:
+    ) -> _Answer:
         """``PATCH .../services/<s>`` (``passed_through`` as in `create_service`)."""
         url = self._service_url(organization_id, deployment_id, service_id)
         return self._transport.request(
             "PATCH", url, json_body={**body.to_json(), **(passed_through or {})}
         )
 
-    def delete_service(
-        self, organization_id: str, deployment_id: str, service_id: str
-    ) -> HTTPResponse:
+    def delete_service(self, organization_id: str, deployment_id: str, service_id: str) -> _Answer:
         """``DELETE .../services/<s>``."""
         url = self._service_url(organization_id, deployment_id, service_id)
         return self._transport.request("DELETE", url)
 
-    def start_service(
-        self, organization_id: str, deployment_id: str, service_id: str
-    ) -> HTTPResponse:
+    def start_service(self, organization_id: str, deployment_id: str, service_id: str) -> _Answer:
         """``POST .../services/<s>/start``."""
         url = self._service_url(organization_id, deployment_id, service_id) + "/start"
         return self._transport.request("POST", url)
 
-    def stop_service(
-        self, organization_id: str, deployment_id: str, service_id: str
-    ) -> HTTPResponse:
+    def stop_service(self, organization_id: str, deployment_id: str, service_id: str) -> _Answer:
         """``POST .../services/<s>/stop``."""
         url = self._service_url(organization_id, deployment_id, service_id) + "/stop"
         return self._transport.request("POST", url)
@@ -132,7 +152,7 @@ class Routes:
         next_backward_token: str | None = None,
         start_time: datetime | None = None,
         end_time: datetime | None = None,
-    ) -> HTTPResponse:
+    ) -> _Answer:
         """``GET .../services/<s>/recentlogs``; times are sent in UTC."""
         url = self._service_url(organization_id, deployment_id, service_id) + "/recentlogs"
         params = log_query(next_forward_token, next_backward_token, start_time, end_time)
@@ -148,7 +168,7 @@ class Routes:
         data: DataBody | Path | None = None,
         content_type: str | None = None,
         timeout: float | None = None,
-    ) -> HTTPResponse:
+    ) -> _Answer:
         """``POST https://<o>.<api host>/deployments/<d>/services/<s>`` (a prediction)."""
         deployment = check_path_id("deployment_id", deployment_id)
         service = check_path_id("service_id", service_id)
@@ -170,7 +190,7 @@ class Routes:
 
     def create_endpoint(
         self, organization_id: str, deployment_id: str, service_id: str, custom_alias: str
-    ) -> HTTPResponse:
+    ) -> _Answer:
         """``POST .../deployments/<d>/endpoints`` ``{"service_id", "custom_alias"}``."""
         body = {
             "service_id": check_path_id("service_id", service_id),
@@ -179,26 +199,24 @@ class Routes:
         url = self._endpoints_url(organization_id, deployment_id)
         return self._transport.request("POST", url, json_body=body)
 
-    def list_endpoints(self, organization_id: str, deployment_id: str) -> HTTPResponse:
+    def list_endpoints(self, organization_id: str, deployment_id: str) -> _Answer:
         """``GET .../deployments/<d>/endpoints``."""
         return self._transport.request("GET", self._endpoints_url(organization_id, deployment_id))
 
-    def get_endpoint(self, organization_id: str, deployment_id: str, endpoint: str) -> HTTPResponse:
+    def get_endpoint(self, organization_id: str, deployment_id: str, endpoint: str) -> _Answer:
         """``GET .../endpoints/<endpoint id or alias>``."""
         url = self._endpoint_url(organization_id, deployment_id, endpoint)
         return self._transport.request("GET", url)
 
     def update_endpoint(
         self, organization_id: str, deployment_id: str, endpoint: str, service_id: str
-    ) -> HTTPResponse:
+    ) -> _Answer:
         """``PATCH .../endpoints/<endpoint>`` ``{"service_id"}`` (idempotent: retried)."""
         url = self._endpoint_url(organization_id, deployment_id, endpoint)
         body = {"service_id": check_path_id("service_id", service_id)}
         return self._transport.request("PATCH", url, json_body=body)
 
-    def delete_endpoint(
-        self, organization_id: str, deployment_id: str, endpoint: str
-    ) -> HTTPResponse:
+    def delete_endpoint(self, organization_id: str, deployment_id: str, endpoint: str) -> _Answer:
         """``DELETE .../endpoints/<endpoint>``."""
         url = self._endpoint_url(organization_id, deployment_id, endpoint)
         return self._transport.request("DELETE", url)
@@ -213,7 +231,7 @@ class Routes:
         data: DataBody | Path | None = None,
         content_type: str | None = None,
         timeout: float | None = None,
-    ) -> HTTPResponse:
+    ) -> _Answer:
         """A prediction through an endpoint: ``POST https://<o>.<api host>/deployments/<d>``
         for the default endpoint, ``.../deployments/<d>/<alias>`` for another."""
         deployment = check_path_id("deployment_id", deployment_id)
@@ -230,19 +248,13 @@ class Routes:
         data: DataBody | Path | None,
         content_type: str | None,
         timeout: float | None,
-    ) -> HTTPResponse:
+    ) -> _Answer:
         if timeout is not None:
             timeout = check_timeout("timeout", timeout)
-        with open_predict_body(json, data, content_type) as body:
-            return self._transport.request(
-                "POST",
-                url,
-                json_body=body.json,
-                data=body.data,
-                headers=body.headers,
-                timeout=timeout,
-                max_bytes=self._max_predict_bytes,
-            )
+        check_predict_body(json, data, content_type)  # before anything is sent, sync or not
+        return self._transport.predict(
+            url, json, data, content_type, timeout, self._max_predict_bytes
+        )
 
 
 def log_query(

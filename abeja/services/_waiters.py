@@ -88,41 +88,109 @@ class StatusWaiter:
         on_status: Callable[[Service], object] | None,
         failed_statuses: Collection[str],
     ) -> Service | None:
-        what = goal or "deleted"
-        start = self._clock()
-        deadline = start + self._timeout
-        interval = self._interval
-        last: Service | None = None
-        while True:
-            try:
-                current = self._fetch(max(deadline - self._clock(), _MIN_POLL_BUDGET))
-            except exc.NotFound:
-                if goal is None:
-                    return None
-                if self._clock() - start > C.NOT_FOUND_GRACE:
-                    raise
-            except exc.Error as error:
-                if not _transient(error):
-                    raise
-            else:
-                if on_status is not None and (last is None or last.status != current.status):
-                    on_status(current)
-                last = current
-                if goal is not None and current.status == goal:
-                    return current
-                if current.status in failed_statuses:
-                    raise exc.ServiceFailedError(
-                        f"service {current.service_id} is {current.status} (waiting until {what})",
-                        current,
-                    )
-            remaining = deadline - self._clock()
-            if remaining <= 0:
-                seen = f"last seen {last.status}" if last is not None else "never seen"
-                raise exc.WaitTimeoutError(
-                    f"service not {what} after {self._timeout:g} s ({seen})", last
-                )
-            self._sleep(min(interval, remaining))
-            interval = max(min(interval * self._growth, C.MAX_POLL_INTERVAL), self._interval)
+        poll = Poll(self, goal, on_status, failed_statuses)
+        try:
+            while True:
+                try:
+                    current = self._fetch(poll.budget())
+                except exc.Error as error:
+                    poll.failed(error)
+                else:
+                    if poll.seen(current):
+                        return current
+                self._sleep(poll.pause())
+        except Poll.Gone:
+            return None
+
+    def poll(
+        self,
+        goal: str | None,
+        on_status: Callable[[Service], object] | None,
+        failed_statuses: Collection[str],
+    ) -> Poll:
+        """The waiting's state, for a loop that fetches and sleeps its own way (async)."""
+        return Poll(self, goal, on_status, failed_statuses)
+
+
+class _Gone(Exception):
+    """The service being waited for deletion answered 404: the wait is over."""
+
+
+class Poll:
+    """One wait's state: what each fetched service, failure and pause means.
+
+    The loop (sync in `StatusWaiter`, async in the async client) only fetches and sleeps:
+    ``budget()`` seconds for a fetch; ``seen(service)`` True when the goal is reached
+    (``ServiceFailedError`` on a failed status); ``failed(error)`` returns when the error
+    is polled through, raises it otherwise (``Gone`` when deletion is confirmed);
+    ``pause()`` the seconds to sleep (``WaitTimeoutError`` at the deadline).
+    """
+
+    Gone = _Gone
+
+    def __init__(
+        self,
+        waiter: StatusWaiter,
+        goal: str | None,
+        on_status: Callable[[Service], object] | None,
+        failed_statuses: Collection[str],
+    ) -> None:
+        self._waiter = waiter
+        self._goal = goal
+        self._what = goal or "deleted"
+        self._on_status = on_status
+        self._failed_statuses = failed_statuses
+        self._clock = waiter._clock
+        self._start = self._clock()
+        self._deadline = self._start + waiter._timeout
+        self._interval = waiter._interval
+        self.last: Service | None = None
+
+    def budget(self) -> float:
+        """Seconds the next fetch may take."""
+        return max(self._deadline - self._clock(), _MIN_POLL_BUDGET)
+
+    def seen(self, current: Service) -> bool:
+        """Whether ``current`` is the goal; raises ServiceFailedError on a failed status."""
+        if self._on_status is not None and (
+            self.last is None or self.last.status != current.status
+        ):
+            self._on_status(current)
+        self.last = current
+        if self._goal is not None and current.status == self._goal:
+            return True
+        if current.status in self._failed_statuses:
+            raise exc.ServiceFailedError(
+                f"service {current.service_id} is {current.status} (waiting until {self._what})",
+                current,
+            )
+        return False
+
+    def failed(self, error: exc.Error) -> None:
+        """Return to poll on through ``error``; raise what ends the wait."""
+        if isinstance(error, exc.NotFound):
+            if self._goal is None:
+                raise _Gone from None
+            if self._clock() - self._start > C.NOT_FOUND_GRACE:
+                raise error
+            return
+        if not _transient(error):
+            raise error
+
+    def pause(self) -> float:
+        """Seconds to sleep before the next fetch; WaitTimeoutError once the time is up."""
+        remaining = self._deadline - self._clock()
+        if remaining <= 0:
+            seen = f"last seen {self.last.status}" if self.last is not None else "never seen"
+            raise exc.WaitTimeoutError(
+                f"service not {self._what} after {self._waiter._timeout:g} s ({seen})", self.last
+            )
+        pause = min(self._interval, remaining)
+        growth = self._waiter._growth
+        self._interval = max(
+            min(self._interval * growth, C.MAX_POLL_INTERVAL), self._waiter._interval
+        )
+        return pause
 
 
 def iter_logs(

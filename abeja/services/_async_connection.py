@@ -1,0 +1,106 @@
+"""The async client's own connections: httpcore streams that notice a 1xx answer.
+
+httpcore skips informational (1xx) answers and hands the next one over as the answer; a
+server that sends ``103`` and then a ``200`` meant for another request would have its
+``200`` taken. These streams look at the first bytes read after each request is written:
+when they start a 1xx status line (other than 101), the stream says so
+(``informational``), and the sender refuses the answer and closes the connection, as the
+sync client does. A client passed in by the user keeps its own streams.
+"""
+
+from __future__ import annotations
+
+import ssl
+import typing
+
+import httpcore
+import httpx
+
+from . import _constants as C
+
+_STATUS_LINES = (b"HTTP/1.1 ", b"HTTP/1.0 ")
+
+
+class NoticingStream(httpcore.AsyncNetworkStream):
+    """A network stream that notes whether the answer it is reading began with a 1xx."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self._inner = inner
+        self._answer_starts = False
+        self.informational = False
+        """Whether the answer to the last request written began with a 1xx status line."""
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        data = await self._inner.read(max_bytes, timeout)
+        if self._answer_starts and data:
+            self._answer_starts = False
+            status = data[9:12]
+            self.informational = (
+                data[:9] in _STATUS_LINES and status[:1] == b"1" and status != b"101"
+            )
+        return data
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._answer_starts, self.informational = True, False
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        return NoticingStream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        return self._inner.get_extra_info(info)
+
+
+class NoticingBackend(httpcore.AsyncNetworkBackend):
+    """anyio's network backend (asyncio or trio), its streams noticing 1xx answers."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[typing.Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+        return NoticingStream(stream)
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: typing.Iterable[typing.Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        return NoticingStream(await self._inner.connect_unix_socket(path, timeout, socket_options))
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def own_transport(ssl_context: ssl.SSLContext) -> httpx.AsyncHTTPTransport:
+    """httpx's transport on a pool of noticing streams."""
+    transport = httpx.AsyncHTTPTransport(verify=ssl_context)
+    transport._pool = httpcore.AsyncConnectionPool(  # httpx's own pool, with our backend
+        ssl_context=ssl_context,
+        max_connections=None,
+        max_keepalive_connections=C.POOL_MAXSIZE,
+        network_backend=NoticingBackend(),
+    )
+    return transport
+
+
+def answered_informational(response: httpx.Response) -> bool:
+    """Whether ``response`` came after a 1xx on its connection (our streams only)."""
+    stream = response.extensions.get("network_stream")
+    return bool(getattr(stream, "informational", False))

@@ -1,0 +1,170 @@
+"""The async request path: the same policy as ``_transport`` (``TransportCore`` and
+``_policy``'s strategies, through tenacity's ``AsyncRetrying``), on ``httpx.AsyncClient``.
+
+Only the I/O differs from the sync transport: one attempt is ``AsyncSender.send`` and the
+wait between attempts is awaited. What is retried, the deadline arithmetic, the caps,
+"sent or not" and the errors are ``TransportCore``'s and ``_policy``'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+
+import httpx
+
+from . import _constants as C
+from . import errors as exc
+from ._async_connection import own_transport
+from ._async_sender import AsyncSender
+from ._bodies import DataBody, open_predict_body
+from ._config import Settings
+from ._failures import AttemptFailed, Limits
+from ._policy import Outcome, async_retrying, worth_retrying
+from ._response import HTTPResponse
+from ._transport import log_attempt, rewinder
+from ._transport_core import Call, TransportCore
+from ._types import Clock
+
+logger = logging.getLogger(C.LOGGER_NAME)
+
+AsyncSleep = Callable[[float], Awaitable[None]]
+
+
+class _AsyncAttempts:
+    """The coroutine function tenacity retries: replays the first outcome, then sends."""
+
+    def __init__(self, transport: AsyncTransport, call: Call, limits: Limits) -> None:
+        self.transport = transport
+        self.prepared = call  # what the policy's log lines read: .method and .url
+        self.call = call
+        self.path = call.path
+        self.limits = limits
+        self.idempotent = call.idempotent
+        self.rewind = rewinder(call.data)
+        self.replay: Outcome | None = None
+        self.number = 0
+
+    async def __call__(self) -> Outcome:
+        if self.replay is not None:
+            outcome, self.replay = self.replay, None
+            return outcome
+        self.number += 1
+        if self.number > 1 and self.rewind is not None:
+            self.rewind()
+        started = time.perf_counter()
+        outcome = Outcome()
+        try:
+            outcome.response = await self.transport._sender.send(self.call, self.limits)
+            outcome.response.elapsed = time.perf_counter() - started
+        except (AttemptFailed, exc.ResponseTooLargeError) as failure:
+            failure.__context__ = failure.__cause__ = None
+            outcome.failure = failure.with_traceback(None)
+        if logger.isEnabledFor(logging.DEBUG):
+            log_attempt(self.call.method, self.path, outcome, self.number, started)
+        return outcome
+
+
+def default_http_client(settings: Settings) -> httpx.AsyncClient:
+    """The client's own ``httpx.AsyncClient``: pooled, no redirects, proxies from the
+    environment, the CA bundle of ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` if set."""
+    if settings.ca_bundle is not None:
+        context = ssl.create_default_context(cafile=settings.ca_bundle)
+    else:
+        context = httpx.create_ssl_context()
+    return httpx.AsyncClient(
+        transport=own_transport(context),
+        verify=context,
+        trust_env=True,
+        follow_redirects=False,
+        timeout=settings.timeout,
+    )
+
+
+class AsyncTransport(TransportCore):
+    """One ``httpx.AsyncClient``, the settings and the retry policy around it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        sleep: AsyncSleep | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(settings, sleep=None, clock=clock)
+        self._owns_client = http_client is None
+        self._http = http_client if http_client is not None else default_http_client(settings)
+        self._sender = AsyncSender(self._http)
+        self._async_sleep: AsyncSleep = sleep if sleep is not None else asyncio.sleep
+        self._retrying = async_retrying(settings.max_retries, self._async_sleep)
+
+    async def aclose(self) -> None:
+        """Close the pooled connections (not a client passed in); safe to call twice."""
+        if not self.closed:
+            self.closed = True
+            if self._owns_client:
+                await self._http.aclose()
+
+    def _share(self) -> None:
+        self._owns_client = False
+
+    def _retry_with(self, max_retries: int, sleep: object) -> None:
+        if sleep is not None:
+            self._async_sleep = sleep  # type: ignore[assignment]
+        self._retrying = async_retrying(max_retries, self._async_sleep)
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: object = None,
+        data: object = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        max_bytes: int = C.MAX_RESPONSE_BYTES,
+    ) -> HTTPResponse:
+        """Send with retries; return a 2xx answer or raise an ``abeja.exceptions`` error."""
+        result = await self._exchange(
+            self.prepare(method, url, params, json_body, data, headers),
+            self.limits(timeout, max_bytes),
+        )
+        # Raised here, where no local holds the credential or the httpx objects.
+        if isinstance(result, exc.Error):
+            raise result
+        return result
+
+    async def _exchange(self, call: Call, limits: Limits) -> HTTPResponse | exc.Error:
+        attempts = _AsyncAttempts(self, call, limits)
+        outcome = await attempts()
+        if worth_retrying(outcome, call.idempotent) and attempts.rewind is not None:
+            attempts.replay = outcome
+            outcome = await self._retrying(attempts)
+        return self.result(outcome, call)
+
+    async def predict(
+        self,
+        url: str,
+        json: object,
+        data: DataBody | Path | None,
+        content_type: str | None,
+        timeout: float | None,
+        max_bytes: int,
+    ) -> HTTPResponse:
+        """A prediction: its body opened (a ``Path`` streamed, then closed), then sent."""
+        with open_predict_body(json, data, content_type) as body:
+            return await self.request(
+                "POST",
+                url,
+                json_body=body.json,
+                data=body.data,
+                headers=body.headers,
+                timeout=timeout,
+                max_bytes=max_bytes,
+            )

@@ -1,0 +1,200 @@
+"""What both transports (requests for ``ServiceClient``, httpx for ``AsyncServiceClient``)
+share: the policy around the wire, written once.
+
+A transport prepares a call here (`TransportCore.prepare`: headers, JSON, query, the
+no-credential warning), sets its limits here (`TransportCore.limits`: per-attempt
+timeout, the deadline, size caps), asks `_policy` whether and when to retry (the same
+tenacity strategies, sync or async), and turns the last outcome into the answer or the
+error here (`TransportCore.result`: what is a write that may have applied, the error
+body's mapping). Only sending one attempt and sleeping differ between the two.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+from urllib.parse import urlencode
+
+from . import _constants as C
+from . import errors as exc
+from ._bodies import encode_json
+from ._cleartext import warn_if_cleartext
+from ._config import Settings, resolve_max_retries
+from ._failures import Limits
+from ._logging import configure_from_environment
+from ._policy import Outcome
+from ._response import HTTPResponse, error_for
+from ._types import Clock, Sleep
+from ._validation import check_headers, check_timeout
+from ._version import __version__
+
+logger = logging.getLogger(C.LOGGER_NAME)
+
+USER_AGENT = f"abeja-services/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}"
+
+NO_CREDENTIAL = (
+    "Set PLATFORM_AUTH_TOKEN, or ABEJA_PLATFORM_USER_ID with "
+    "ABEJA_PLATFORM_PERSONAL_ACCESS_TOKEN, or pass credential={'auth_token': ...}"
+)
+
+# A deadline set around several calls (a waiter's), on the transport's clock.
+_outer_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "abeja_services_deadline", default=None
+)
+
+
+@dataclass
+class Call:
+    """One call, prepared: what every attempt sends (the policy reads ``method``/``url``)."""
+
+    method: str
+    url: str
+    """With its query."""
+    headers: dict[str, str] = field(repr=False)
+    """With the credential: never shown."""
+    data: object
+    """The body: bytes, a file, an iterable of bytes, or None."""
+    origin: str
+    """``scheme://host[:port]``."""
+    path: str
+    """The rest of the URL, query included."""
+    idempotent: bool
+
+
+_Core = TypeVar("_Core", bound="TransportCore")
+
+
+class TransportCore:
+    """Settings, headers, limits and results: the transport's part that does no I/O."""
+
+    def __init__(self, settings: Settings, *, sleep: Sleep | None, clock: Clock | None) -> None:
+        configure_from_environment()
+        self.timeout = settings.timeout
+        self.deadline = settings.deadline
+        self._clock: Clock = clock if clock is not None else time.monotonic
+        self._max_retries = settings.max_retries
+        self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if settings.auth is not None:
+            self._headers["Authorization"] = settings.auth.header
+            warn_if_cleartext(settings)
+        self._warn_no_credential = settings.auth is None
+        self.closed = False
+
+    @property
+    def max_retries(self) -> int:
+        """Retries after the first attempt."""
+        return self._max_retries
+
+    def _retry_with(self, max_retries: int, sleep: Sleep | None) -> None:
+        """Rebuild the retry policy (the subclass knows sync from async)."""
+        raise NotImplementedError
+
+    def _share(self) -> None:
+        """In a ``with_options`` copy: leave the connections to the original."""
+        raise NotImplementedError
+
+    def with_options(
+        self: _Core,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        sleep: Sleep | None = None,
+    ) -> _Core:
+        """A copy with other settings that shares this one's connections (and leaves them
+        open when closed: the original owns them)."""
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy._share()
+        if timeout is not None:
+            copy.timeout = check_timeout("timeout", timeout)
+        if deadline is not None:
+            copy.deadline = check_timeout("deadline", deadline)
+        if max_retries is not None or sleep is not None:
+            if max_retries is not None:
+                copy._max_retries = resolve_max_retries(max_retries, {})
+            copy._retry_with(copy._max_retries, sleep)
+        if extra_headers:
+            copy._headers = {**self._headers, **check_headers(extra_headers)}
+        return copy
+
+    @contextlib.contextmanager
+    def within(self, seconds: float) -> Iterator[None]:
+        """Every call inside ends within ``seconds`` from now (or its own deadline if sooner)."""
+        at = self._clock() + seconds
+        outer = _outer_deadline.get()
+        token = _outer_deadline.set(at if outer is None else min(at, outer))
+        try:
+            yield
+        finally:
+            _outer_deadline.reset(token)
+
+    def prepare(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        json_body: object,
+        data: object,
+        headers: Mapping[str, str] | None,
+    ) -> Call:
+        """The call to send: refused on a closed client; JSON encoded; headers merged."""
+        if self.closed:
+            raise exc.Error("this client is closed")
+        if self._warn_no_credential:
+            self._warn_no_credential = False
+            logger.warning(
+                "no credential is configured: requests go without one. %s", NO_CREDENTIAL
+            )
+        send_headers = dict(self._headers)
+        if json_body is not None:
+            data = encode_json(json_body)
+            send_headers["Content-Type"] = "application/json"
+        if headers:
+            send_headers.update(headers)
+        query = f"?{urlencode(params)}" if params else ""
+        end = url.find("/", len("https://"))  # the first "/" after scheme://host
+        origin, path = (url, "/") if end < 0 else (url[:end], url[end:])
+        return Call(
+            method, url + query, send_headers, data, origin, path + query,
+            method in C.IDEMPOTENT_METHODS,
+        )  # fmt: skip
+
+    def limits(self, timeout: float | None, max_bytes: int) -> Limits:
+        """One call's limits: ``timeout`` (per read) also extends the deadline when longer."""
+        seconds = self.timeout if timeout is None else timeout
+        now = self._clock()
+        deadline_at = now + max(self.deadline, seconds)
+        outer = _outer_deadline.get()
+        if outer is not None:
+            deadline_at = min(deadline_at, outer)
+        return Limits(seconds, deadline_at, self._clock, max_bytes)
+
+    def result(self, outcome: Outcome, call: Call) -> HTTPResponse | exc.Error:
+        """The 2xx answer, or the error to raise, for the last attempt's outcome."""
+        method, url, idempotent = call.method, call.url.split("?", 1)[0], call.idempotent
+        failure = outcome.failure
+        if isinstance(failure, exc.ResponseTooLargeError):
+            return failure
+        if failure is not None:
+            return failure.to_error(
+                f"{method} {url}", may_have_applied=not idempotent and failure.sent
+            )
+        response = outcome.response
+        assert response is not None
+        if response.status_code < 300:
+            return response
+        no_credential = response.status_code == 401 and "Authorization" not in self._headers
+        return error_for(
+            response,
+            time.time(),
+            may_have_applied=not idempotent and response.status_code >= 500,
+            note=NO_CREDENTIAL if no_credential else None,
+        )
