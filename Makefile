@@ -8,7 +8,7 @@ PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d.%d" % sys.version_info[:
 RUNTIME := $(VENV)/.runtime-$(PYVER)
 DEV := $(VENV)/.dev-$(PYVER)
 
-.PHONY: install lint typecheck pytest dist docs test test-pythons demo bench bench-ir reliability clean
+.PHONY: install lint typecheck pytest dist docs test test-pythons demo bench bench-ir bench-async reliability clean
 
 $(RUNTIME): pyproject.toml
 	@if [ ! -x $(PY) ] || [ "$$($(PY) -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')" != "$(PYVER)" ]; then \
@@ -81,6 +81,10 @@ demo: $(RUNTIME)
 bench: install
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/cold_start.py
+
+# The async client against 16 threads on the sync one, and against bare httpx.
+bench-async: install
+	$(PY) benchmarks/async_bench.py
 
 # Instructions per call under callgrind (valgrind): stable where time is noisy.
 bench-ir: install

@@ -9,14 +9,16 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import abeja.services
 from abeja.exceptions import Error
-from abeja.services import APIClient, ServiceClient
+from abeja.services import APIClient, AsyncServiceClient, ServiceClient
 from abeja.services.testing import ServiceEmulator
 
+from .clients import make_client
 from .hostile import CLOSE, HostileServer, answer
 
 TOKEN = "tok-SECRET-0123456789abcdef"
@@ -110,7 +112,34 @@ def _failures(
         with APIClient(credential=credential, max_retry_count=1) as api:
             return api.get_services(emulator.organization_id, dep)
 
-    return [unauthorized, retried_5xx, timeout, refused, compat_refused]
+    def awaited(**options: object) -> Any:
+        return make_client("async", emulator.organization_id, base_url=emulator.url,
+                           credential=credential, sleep=lambda s: None, **options)  # fmt: skip
+
+    def async_unauthorized() -> object:
+        with awaited() as c:
+            return c.services.list(dep)
+
+    def async_retried_5xx() -> object:
+        emulator.inject("list", status=503, times=None)
+        with awaited(max_retries=2) as c:
+            return c.services.list(dep)
+
+    def async_timeout() -> object:
+        emulator.inject("list", delay=2.0, times=None)
+        with awaited(timeout=0.1, max_retries=1) as c:
+            return c.services.list(dep)
+
+    def async_refused() -> object:
+        with make_client("async", emulator.organization_id,
+                         base_url=f"http://127.0.0.1:{free_port}", credential=credential,
+                         sleep=lambda s: None, max_retries=1) as c:  # fmt: skip
+            return c.services.list(dep)
+
+    return [
+        unauthorized, retried_5xx, timeout, refused, compat_refused,
+        async_unauthorized, async_retried_5xx, async_timeout, async_refused,
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("credential", CREDENTIALS)
@@ -148,9 +177,11 @@ def test_no_secret_in_clients_or_responses(
         listed = owner.services.list("4242")
     client = ServiceClient("1111111111111", credential=credential)
     api = APIClient(credential=credential)
-    _assert_clean(
-        "\n".join(_views(v) for v in (client, api, answer_, answer_.http, service, listed))
-    )
+    async_client = AsyncServiceClient("1111111111111", credential=credential)
+    views = (client, api, async_client, answer_, answer_.http, service, listed)
+    _assert_clean("\n".join(_views(v) for v in views))
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(async_client)
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(client)
 

@@ -21,6 +21,7 @@ from abeja.services._validation import check_path_id, format_log_time
 from abeja.services.testing import ServiceEmulator
 
 from . import reference_examples as ref
+from .clients import make_client
 
 
 class Sneaky(str):
@@ -54,6 +55,14 @@ BAD_PATH_IDS: list[object] = [
 
 
 @pytest.fixture
+def awaited(emulator: ServiceEmulator) -> Iterator[Any]:
+    """The async client, each call awaited (``tests/clients.py``)."""
+    with make_client("async", emulator.organization_id, base_url=emulator.url,
+                     credential=emulator.credential, max_retries=0) as made:  # fmt: skip
+        yield made
+
+
+@pytest.fixture
 def api(emulator: ServiceEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[APIClient]:
     monkeypatch.setenv("ABEJA_API_URL", emulator.url)  # if a check failed, it would land here
     with APIClient(credential=emulator.credential, max_retry_count=0) as compat:
@@ -61,10 +70,19 @@ def api(emulator: ServiceEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 
 def _every_service_call(
-    client: ServiceClient, api: APIClient, org: str, dep: object, sid: object
+    client: ServiceClient, api: APIClient, org: str, dep: object, sid: object, awaited: Any
 ) -> list[Callable[[], object]]:
     services = client.services
+    coroutines = awaited.services
     return [
+        lambda: coroutines.get(dep, sid),
+        lambda: coroutines.update(dep, sid, instance_number=2),
+        lambda: coroutines.delete(dep, sid),
+        lambda: coroutines.start(dep, sid),
+        lambda: coroutines.stop(dep, sid),
+        lambda: coroutines.logs(dep, sid),
+        lambda: coroutines.predict(dep, sid, json={}),
+        lambda: coroutines.wait_until_ready(dep, sid),
         lambda: services.get(dep, sid),  # type: ignore[arg-type]
         lambda: services.update(dep, sid, instance_number=2),  # type: ignore[arg-type]
         lambda: services.delete(dep, sid),  # type: ignore[arg-type]
@@ -86,10 +104,10 @@ def _every_service_call(
 
 @pytest.mark.parametrize("bad_id", BAD_PATH_IDS, ids=repr)
 def test_bad_service_ids_send_nothing_in_any_layer(
-    client: ServiceClient, api: APIClient, emulator: ServiceEmulator, bad_id: object
+    client: ServiceClient, api: APIClient, awaited: Any, emulator: ServiceEmulator, bad_id: object
 ) -> None:
     org, dep = emulator.organization_id, emulator.deployment_id
-    for call in _every_service_call(client, api, org, dep, bad_id):
+    for call in _every_service_call(client, api, org, dep, bad_id, awaited):
         with pytest.raises((TypeError, ValueError), match="service_id"):
             call()
     assert emulator.count() == 0
@@ -97,11 +115,13 @@ def test_bad_service_ids_send_nothing_in_any_layer(
 
 @pytest.mark.parametrize("bad_id", BAD_PATH_IDS, ids=repr)
 def test_bad_deployment_ids_send_nothing_in_any_layer(
-    client: ServiceClient, api: APIClient, emulator: ServiceEmulator, bad_id: object
+    client: ServiceClient, api: APIClient, awaited: Any, emulator: ServiceEmulator, bad_id: object
 ) -> None:
     org = emulator.organization_id
     calls = [
-        *_every_service_call(client, api, org, bad_id, "ser-1"),
+        *_every_service_call(client, api, org, bad_id, "ser-1", awaited),
+        lambda: awaited.services.list(bad_id),
+        lambda: awaited.services.create(bad_id, version_id="v"),
         lambda: client.services.list(bad_id),  # type: ignore[arg-type]
         lambda: client.services.create(bad_id, version_id="v"),  # type: ignore[arg-type]
         lambda: api.get_services(org, bad_id),  # type: ignore[arg-type]

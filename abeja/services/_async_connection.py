@@ -93,7 +93,7 @@ def own_transport(ssl_context: ssl.SSLContext) -> httpx.AsyncHTTPTransport:
     transport = httpx.AsyncHTTPTransport(verify=ssl_context)
     transport._pool = httpcore.AsyncConnectionPool(  # httpx's own pool, with our backend
         ssl_context=ssl_context,
-        max_connections=None,
+        max_connections=C.ASYNC_MAX_CONNECTIONS,
         max_keepalive_connections=C.POOL_MAXSIZE,
         network_backend=NoticingBackend(),
     )

@@ -67,6 +67,9 @@ MAX_INSTANCE_NUMBER = 64
 
 # Connections kept per host; above the 16 threads a shared client is benchmarked with.
 POOL_MAXSIZE = 32
+# The async client's connections open at once per client (httpx's default); more
+# concurrent calls wait for one, within their own deadline.
+ASYNC_MAX_CONNECTIONS = 100
 
 # Response headers that carry the platform's request id, in order of preference.
 REQUEST_ID_HEADERS = ("x-abeja-request-id", "x-request-id", "x-amzn-requestid")

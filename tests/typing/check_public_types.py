@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from abeja.exceptions import HttpError
 from abeja.services import (
     ActionResult,
     APIClient,
+    AsyncServiceClient,
     Endpoint,
     LogEvent,
     LogPage,
@@ -119,3 +121,19 @@ def emulator(emu: ServiceEmulator) -> None:
     assert_type(emu.url, str)
     assert_type(emu.env(), dict[str, str])
     assert_type(emu.credential, dict[str, str])
+
+
+async def async_layer(client: AsyncServiceClient) -> None:
+    services = client.services
+    service = await services.create("1", version_id="ver-1")
+    assert_type(service, Service)
+    assert_type(await services.get("1", "ser-1"), Service)
+    assert_type(await services.list("1"), ServiceList)
+    assert_type(await services.predict("1", "ser-1", json={}), PredictResponse)
+    assert_type(await services.wait_until_ready("1", "ser-1"), Service)
+    pending: Coroutine[Any, Any, Service] = services.get("1", "ser-1")  # a coroutine until awaited
+    assert_type(await pending, Service)
+    raw = await services.with_raw_response.get("1", "ser-1")
+    assert_type(raw, RawResponse[Service])
+    assert_type(client.with_options(timeout=1), AsyncServiceClient)
+    await services.gte("1", "ser-1")  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]

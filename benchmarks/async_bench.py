@@ -1,0 +1,148 @@
+"""``make bench-async``: the async client beside its alternatives, side by side in one run.
+
+- 1,000 concurrent small predictions: ``AsyncServiceClient`` (one ``gather``) against
+  ``ServiceClient`` shared by 16 threads; wall time per batch.
+- Per call, one after the other: an async typed ``services.get`` against a bare
+  ``httpx.AsyncClient`` + ``json.loads`` (and aiohttp's, when installed), client CPU.
+
+The server is benchmarks/server.py in its own process. Rounds are interleaved, medians
+reported; ratios are the claim (absolute times move with the machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from abeja.services import AsyncServiceClient, ServiceClient
+
+HERE = Path(__file__).resolve().parent
+ORG, DEP, SID = "1111111111111", "9999999999999", "ser-abc1111111111111"
+TOKEN = "bench-token"
+PATH = f"/organizations/{ORG}/deployments/{DEP}/services/{SID}"
+
+
+def _settings(base: str) -> dict[str, object]:
+    return {"base_url": base, "credential": {"auth_token": TOKEN},
+            "service_url_template": base + "/o/{organization_id}"}  # fmt: skip
+
+
+async def _concurrent_async(base: str, count: int) -> float:
+    async with AsyncServiceClient(ORG, **_settings(base)) as client:  # type: ignore[arg-type]
+        await client.services.predict(DEP, SID, json={})
+        started = time.perf_counter()
+        await asyncio.gather(*(client.services.predict(DEP, SID, json={"i": i})
+                               for i in range(count)))  # fmt: skip
+        return time.perf_counter() - started
+
+
+def _concurrent_threads(base: str, count: int) -> float:
+    with ServiceClient(ORG, **_settings(base)) as client:  # type: ignore[arg-type]
+        client.services.predict(DEP, SID, json={})
+        with ThreadPoolExecutor(16) as pool:
+            started = time.perf_counter()
+            list(pool.map(lambda i: client.services.predict(DEP, SID, json={"i": i}),
+                          range(count)))  # fmt: skip
+            return time.perf_counter() - started
+
+
+async def _cpu_per_call(make: Callable[[], Awaitable[Callable[[], Awaitable[object]]]],
+                        count: int) -> float:  # fmt: skip
+    call = await make()
+    await call()
+    cpu = time.process_time()
+    for _ in range(count):
+        await call()
+    return (time.process_time() - cpu) / count
+
+
+def _typed(base: str) -> Callable[[], Awaitable[Callable[[], Awaitable[object]]]]:
+    async def make() -> Callable[[], Awaitable[object]]:
+        client = AsyncServiceClient(ORG, **_settings(base))  # type: ignore[arg-type]
+        return lambda: client.services.get(DEP, SID)
+
+    return make
+
+
+def _bare_httpx(base: str) -> Callable[[], Awaitable[Callable[[], Awaitable[object]]]]:
+    async def make() -> Callable[[], Awaitable[object]]:
+        client = httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"})
+
+        async def call() -> object:
+            return json.loads((await client.get(base + PATH)).content)
+
+        return call
+
+    return make
+
+
+def _bare_aiohttp(base: str) -> Callable[[], Awaitable[Callable[[], Awaitable[object]]]]:
+    async def make() -> Callable[[], Awaitable[object]]:
+        import aiohttp
+
+        session = aiohttp.ClientSession(headers={"Authorization": f"Bearer {TOKEN}"})
+
+        async def call() -> object:
+            async with session.get(base + PATH) as response:
+                return json.loads(await response.read())
+
+        return call
+
+    return make
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--calls", type=int, default=300)
+    args = parser.parse_args()
+    server = subprocess.Popen([sys.executable, str(HERE / "server.py")], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert server.stdout is not None and server.stdin is not None
+    base = f"http://127.0.0.1:{json.loads(server.stdout.readline())['http']}"
+    walls: dict[str, list[float]] = {"async gather": [], "sync, 16 threads": []}
+    cpu: dict[str, list[float]] = {
+        "AsyncServiceClient.services.get": [],
+        "bare httpx.AsyncClient + json": [],
+    }
+    makers = {"AsyncServiceClient.services.get": _typed(base),
+              "bare httpx.AsyncClient + json": _bare_httpx(base)}  # fmt: skip
+    if importlib.util.find_spec("aiohttp") is not None:
+        cpu["bare aiohttp + json"] = []
+        makers["bare aiohttp + json"] = _bare_aiohttp(base)
+    try:
+        for _ in range(args.rounds):
+            walls["async gather"].append(asyncio.run(_concurrent_async(base, 1000)))
+            walls["sync, 16 threads"].append(_concurrent_threads(base, 1000))
+            for name, make in makers.items():
+                cpu[name].append(asyncio.run(_cpu_per_call(make, args.calls)))
+    finally:
+        server.stdin.close()
+        server.wait(10)
+        server.stdout.close()
+    print("| 1,000 concurrent predictions | seconds (median) | calls/s |\n|---|---:|---:|")
+    for name, values in walls.items():
+        median = statistics.median(values)
+        print(f"| {name} | {median:.3f} | {1000 / median:,.0f} |")
+    bare = statistics.median(cpu["bare httpx.AsyncClient + json"])
+    print("\n| one get after another | client CPU µs per call | × bare httpx |\n|---|---:|---:|")
+    for name, values in cpu.items():
+        median = statistics.median(values)
+        print(f"| {name} | {median * 1e6:.0f} | {median / bare:.2f} |")
+    if "bare aiohttp + json" not in cpu:
+        print("\naiohttp: not installed here (pip install aiohttp to measure it beside httpx)")
+
+
+if __name__ == "__main__":
+    main()
