@@ -84,62 +84,42 @@ def _failures(
     credential: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> list[Callable[[], object]]:
-    def client(**options: object) -> ServiceClient:
-        return emulator.client(credential=credential, sleep=lambda s: None, **options)  # type: ignore[no-any-return]
-
     dep = emulator.deployment_id
 
-    def unauthorized() -> object:
-        with client() as c:
-            return c.services.list(dep)
+    def typed(kind: str) -> list[Callable[[], object]]:
+        """The failures of one typed client (sync or async, ``tests/clients.py``)."""
 
-    def retried_5xx() -> object:
-        emulator.inject("list", status=503, times=None)
-        with client(max_retries=2) as c:
-            return c.services.list(dep)
+        def client(**options: object) -> Any:
+            settings = {"base_url": emulator.url, "credential": credential,
+                        "sleep": lambda s: None, **options}  # fmt: skip
+            return make_client(kind, emulator.organization_id, **settings)
 
-    def timeout() -> object:
-        emulator.inject("list", delay=2.0, times=None)
-        with client(timeout=0.1, max_retries=1) as c:
-            return c.services.list(dep)
+        def unauthorized() -> object:
+            with client() as c:
+                return c.services.list(dep)
 
-    def refused() -> object:
-        with client(base_url=f"http://127.0.0.1:{free_port}", max_retries=1) as c:
-            return c.services.list(dep)
+        def retried_5xx() -> object:
+            emulator.inject("list", status=503, times=None)
+            with client(max_retries=2) as c:
+                return c.services.list(dep)
+
+        def timeout() -> object:
+            emulator.inject("list", delay=2.0, times=None)
+            with client(timeout=0.1, max_retries=1) as c:
+                return c.services.list(dep)
+
+        def refused() -> object:
+            with client(base_url=f"http://127.0.0.1:{free_port}", max_retries=1) as c:
+                return c.services.list(dep)
+
+        return [unauthorized, retried_5xx, timeout, refused]
 
     def compat_refused() -> object:
         monkeypatch.setenv("ABEJA_API_URL", f"http://127.0.0.1:{free_port}")
         with APIClient(credential=credential, max_retry_count=1) as api:
             return api.get_services(emulator.organization_id, dep)
 
-    def awaited(**options: object) -> Any:
-        return make_client("async", emulator.organization_id, base_url=emulator.url,
-                           credential=credential, sleep=lambda s: None, **options)  # fmt: skip
-
-    def async_unauthorized() -> object:
-        with awaited() as c:
-            return c.services.list(dep)
-
-    def async_retried_5xx() -> object:
-        emulator.inject("list", status=503, times=None)
-        with awaited(max_retries=2) as c:
-            return c.services.list(dep)
-
-    def async_timeout() -> object:
-        emulator.inject("list", delay=2.0, times=None)
-        with awaited(timeout=0.1, max_retries=1) as c:
-            return c.services.list(dep)
-
-    def async_refused() -> object:
-        with make_client("async", emulator.organization_id,
-                         base_url=f"http://127.0.0.1:{free_port}", credential=credential,
-                         sleep=lambda s: None, max_retries=1) as c:  # fmt: skip
-            return c.services.list(dep)
-
-    return [
-        unauthorized, retried_5xx, timeout, refused, compat_refused,
-        async_unauthorized, async_retried_5xx, async_timeout, async_refused,
-    ]  # fmt: skip
+    return [*typed("sync"), *typed("async"), compat_refused]
 
 
 @pytest.mark.parametrize("credential", CREDENTIALS)

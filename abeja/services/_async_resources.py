@@ -218,10 +218,9 @@ class AsyncServices:
         failed_statuses: Collection[str] = FAILED_STATUSES,
     ) -> Service:
         """Poll until the service is READY and return it (as the sync waiter)."""
+        goal = ServiceStatus.READY
         waiter = self._waiter(deployment_id, service_id, timeout, poll_interval)
-        service = await self._poll(waiter, ServiceStatus.READY, on_status, failed_statuses)
-        assert service is not None
-        return service
+        return await self._until(waiter, goal, on_status, failed_statuses)
 
     async def wait_until_stopped(
         self,
@@ -234,10 +233,9 @@ class AsyncServices:
         failed_statuses: Collection[str] = FAILED_STATUSES,
     ) -> Service:
         """Poll until the service is STOPPED and return it."""
+        goal = ServiceStatus.STOPPED
         waiter = self._waiter(deployment_id, service_id, timeout, poll_interval)
-        service = await self._poll(waiter, ServiceStatus.STOPPED, on_status, failed_statuses)
-        assert service is not None
-        return service
+        return await self._until(waiter, goal, on_status, failed_statuses)
 
     async def wait_until_deleted(
         self,
@@ -266,6 +264,17 @@ class AsyncServices:
             sleep=lambda seconds: None,
         )  # fmt: skip
         return waiter, deployment_id, service_id
+
+    async def _until(
+        self,
+        waiter: tuple[_waiters.StatusWaiter, str, str],
+        goal: str,
+        on_status: Callable[[Service], object] | None,
+        failed_statuses: Collection[str],
+    ) -> Service:
+        service = await self._poll(waiter, goal, on_status, failed_statuses)
+        assert service is not None  # only a wait for deletion ends without one
+        return service
 
     async def _poll(
         self,
