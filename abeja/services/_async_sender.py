@@ -101,7 +101,9 @@ def classify(error: Exception, *, reading: bool) -> AttemptFailed:
         if _caused_by_tls(error):
             return AttemptFailed("tls", f"TLS error: {text}", sent=False)
         return AttemptFailed("connect", f"could not connect: {text}", sent=False)
-    if isinstance(error, (httpx.ReadTimeout, httpx.WriteTimeout, TimeoutError)):
+    if isinstance(
+        error, (httpx.ReadTimeout, httpx.WriteTimeout, TimeoutError, asyncio.TimeoutError)
+    ):
         return AttemptFailed("timeout", f"timed out reading the answer: {text}", sent=True)
     if _caused_by_tls(error):
         return AttemptFailed("tls", f"TLS error: {text}", sent=True)
@@ -174,7 +176,8 @@ class AsyncSender:
             return await _within(remaining, self._exchange(call, limits, phase, phases))
         except (AttemptFailed, exc.ResponseTooLargeError):
             raise
-        except TimeoutError:  # the whole attempt reached the call's deadline
+        except (TimeoutError, asyncio.TimeoutError):  # the attempt reached the deadline
+            # (two classes on Python 3.10, one since 3.11)
             raise AttemptFailed(
                 "deadline", "the call's deadline passed", sent=phases["reading"]
             ) from None
