@@ -50,7 +50,10 @@ class AwaitedClient:
         return AwaitedClient(self.client.with_options(**options), self.loop)
 
     def close(self) -> None:
+        """As ``asyncio.run`` ends: the client closed, then the async generators still
+        open (httpx's, left when a read stopped at the cap), then the loop."""
         self.loop.run_until_complete(self.client.aclose())
+        self.loop.run_until_complete(self.loop.shutdown_asyncgens())
         self.loop.close()
 
     def __enter__(self) -> AwaitedClient:
