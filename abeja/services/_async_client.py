@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from types import TracebackType
 
 import httpx
@@ -15,9 +15,7 @@ from ._async_transport import AsyncTransport
 from ._client_base import ClientBase
 from ._response import HTTPResponse
 from ._routes import Routes
-from ._types import Clock
-
-AsyncSleep = Callable[[float], Awaitable[None]]
+from ._types import AsyncSleep, Clock
 
 
 class AsyncServiceClient(ClientBase):

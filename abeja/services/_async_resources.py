@@ -19,12 +19,10 @@ from ._resources import NoOrganization, _parse, create_request, parse_list, upda
 from ._response import HTTPResponse, PredictResponse
 from ._routes import Routes
 from ._status import FAILED_STATUSES, ServiceStatus
-from ._types import Clock
+from ._types import AsyncSleep, Clock
 from ._validation import check_path_id
 from .errors import Error, ServiceNotBoundError
 from .models import ActionResult, LogPage, Service, ServiceList, UpdateServicePayload
-
-AsyncSleep = Callable[[float], Awaitable[None]]
 
 
 class _AsyncOnly:

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -28,11 +28,9 @@ from ._policy import Outcome, async_retrying, worth_retrying
 from ._response import HTTPResponse
 from ._transport import log_attempt, rewinder
 from ._transport_core import Call, TransportCore
-from ._types import Clock
+from ._types import AsyncSleep, Clock
 
 logger = logging.getLogger(C.LOGGER_NAME)
-
-AsyncSleep = Callable[[float], Awaitable[None]]
 
 
 class _AsyncAttempts:

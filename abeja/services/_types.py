@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 Sleep = Callable[[float], None]
 """Waits a number of seconds (``time.sleep``; tests pass a recorder)."""
 
 Clock = Callable[[], float]
 """Monotonic seconds, for deadlines (``time.monotonic``; tests pass a fake)."""
+
+AsyncSleep = Callable[[float], Awaitable[None]]
+"""What the async client awaits between retries and polls (``asyncio.sleep`` by default)."""

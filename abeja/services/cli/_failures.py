@@ -82,7 +82,9 @@ def _request(error: errors.HttpError) -> str:
 
 
 def _http(error: errors.HttpError, *, has_credential: bool) -> Failure:
-    description = error.error_description.split(" (Set PLATFORM_AUTH_TOKEN", 1)[0]
+    from .._transport_core import NO_CREDENTIAL  # the SDK's hint, in Python terms
+
+    description = error.error_description.replace(f" ({NO_CREDENTIAL})", "")
     text = f"{description or error.error} {_request(error)}"
     if isinstance(error, errors.Unauthorized):
         hint = SET_A_CREDENTIAL if not has_credential else "the credential was refused"
