@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
-import pytest
-
-from abeja.services import AsyncServiceClient, ServiceClient
+from abeja.services import (
+    AsyncEndpoint,
+    AsyncEndpointList,
+    AsyncService,
+    AsyncServiceClient,
+    AsyncServiceList,
+    ServiceClient,
+)
 
 KINDS = ("sync", "async")
 
@@ -33,9 +39,76 @@ class _Awaited:
 
         @functools.wraps(value)
         def call(*args: Any, **kwargs: Any) -> Any:
-            return self._loop.run_until_complete(value(*args, **kwargs))
+            return _settled(value(*args, **kwargs), self._loop)
 
         return call
+
+
+def _settled(result: Any, loop: asyncio.AbstractEventLoop) -> Any:
+    """What a sync call would have returned: awaited, driven, or wrapped to be so."""
+    if isinstance(result, AsyncIterator):  # iter_logs: driven lazily, as the sync one
+        return _driven(result, loop)
+    if inspect.isawaitable(result):
+        result = loop.run_until_complete(result)
+    if isinstance(result, (AsyncService, AsyncEndpoint, AsyncServiceList, AsyncEndpointList)):
+        return AwaitedModel(result, loop)
+    return result
+
+
+class AwaitedModel:
+    """A model from the async client whose own calls (``service.refresh()``, iterating a
+    list of them) run to completion on ``loop``; it passes for the model itself
+    (``isinstance``, ``==``, its fields)."""
+
+    def __init__(self, model: Any, loop: asyncio.AbstractEventLoop) -> None:
+        object.__setattr__(self, "_model", model)
+        object.__setattr__(self, "_loop", loop)
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # noqa: D105 - isinstance() asks this
+        return type(object.__getattribute__(self, "_model"))
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._model, name)
+        if not callable(value) or isinstance(value, type):
+            return value
+
+        @functools.wraps(value)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return _settled(value(*args, **kwargs), self._loop)
+
+        return call
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self._model == getattr(other, "_model", other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __iter__(self) -> Iterator[Any]:
+        return (_settled(item, self._loop) for item in self._model)
+
+    def __len__(self) -> int:
+        return len(self._model)
+
+    def __getitem__(self, index: int) -> Any:
+        return _settled(self._model[index], self._loop)
+
+    def __repr__(self) -> str:
+        return repr(self._model)
+
+
+def _driven(events: AsyncIterator[Any], loop: asyncio.AbstractEventLoop) -> Iterator[Any]:
+    """An async iterator's items, each awaited on ``loop`` only when asked for."""
+    try:
+        while True:
+            try:
+                yield loop.run_until_complete(anext(events))
+            except StopAsyncIteration:
+                return
+    finally:
+        aclose = getattr(events, "aclose", None)
+        if aclose is not None:
+            loop.run_until_complete(aclose())
 
 
 class AwaitedClient:
@@ -45,6 +118,7 @@ class AwaitedClient:
         self.client = client
         self.loop = loop
         self.services = _Awaited(client.services, loop)
+        self.endpoints = _Awaited(client.endpoints, loop)
 
     def with_options(self, **options: Any) -> AwaitedClient:
         return AwaitedClient(self.client.with_options(**options), self.loop)
@@ -85,7 +159,13 @@ def make_client(kind: str, organization_id: str | None = None, **options: Any) -
     return AwaitedClient(client, loop)
 
 
-def sync_only(kind: str, what: str) -> None:
-    """Skip where the async client has no such call yet (saying which)."""
-    if kind == "async":
-        pytest.skip(f"{what}: not in AsyncServiceClient yet")
+def emulated_client(kind: str, emulator: Any, **options: Any) -> Any:
+    """``make_client`` pointed at ``emulator`` (a ``ServiceEmulator``), as ``emulator.client``."""
+    return make_client(
+        kind,
+        emulator.organization_id,
+        base_url=emulator.url,
+        credential=emulator.credential,
+        service_url_template=emulator.service_url_template,
+        **options,
+    )

@@ -6,6 +6,7 @@ client are proven by the suites that run against both (``tests/clients.py``)."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import resource
 from collections.abc import Iterable
@@ -14,7 +15,7 @@ import httpx
 import pytest
 
 from abeja.exceptions import APIConnectionError, BadRequest, NotFound, ServiceUnavailable
-from abeja.services import AsyncServiceClient, RawResponse, Service
+from abeja.services import AsyncService, AsyncServiceClient, RawResponse, Service
 from abeja.services.errors import ServiceNotBoundError
 from abeja.services.testing import ServiceEmulator
 
@@ -73,13 +74,98 @@ def test_the_lifecycle_through_the_emulator() -> None:
             await client.services.wait_until_deleted(d, s, poll_interval=0.05)
             with pytest.raises(NotFound):
                 await client.services.get(d, s)
-            with pytest.raises(ServiceNotBoundError, match="await client.services"):
-                ready.refresh()
 
     with ServiceEmulator(ready_delay=0.2) as emulator:
         asyncio.run(lifecycle(emulator))
         routes = [r.route for r in emulator.requests]
     assert routes.count("create") == 1 and routes.count("predict") == 1
+
+
+def test_a_service_from_the_async_client_makes_its_own_calls() -> None:
+    """``await service.wait_until_ready()``, ``await service.predict(...)``, ``async for``
+    over ``service.iter_logs``: each sends what the manager's call sends."""
+    seen: list[str] = []
+
+    async def bound(emulator: ServiceEmulator) -> None:
+        async with _emulated(emulator, sleep=_no_sleep) as client:
+            d = emulator.deployment_id
+            service = await client.services.create(d, version_id=emulator.version_id)
+            assert isinstance(service, AsyncService) and isinstance(service, Service)
+            ready = await service.wait_until_ready(
+                poll_interval=0.05, on_status=lambda s: seen.append(s.status)
+            )
+            assert isinstance(ready, AsyncService) and ready.is_ready
+            assert (await ready.predict(json={"x": 1})).json()["echo"] == {"x": 1}
+            assert (await ready.update(instance_number=2)).instance_number == 2
+            assert (await ready.refresh()).instance_number == 2
+            listed = await client.services.list(d)
+            assert [type(entry) for entry in listed] == [AsyncService]
+            assert (await listed[0].logs()).events
+            for n in range(7):
+                emulator.add_log_line(ready.service_id, f"line {n}")
+            messages = [event.message async for event in ready.iter_logs()]
+            assert messages[:7] == [f"line {n}" for n in reversed(range(7))]
+            assert len([event async for event in ready.iter_logs(limit=4)]) == 4
+            await ready.stop()
+            await ready.wait_until_stopped(poll_interval=0.05)
+            await ready.start()
+            await ready.delete()
+            await ready.wait_until_deleted(poll_interval=0.05)
+
+    with ServiceEmulator(ready_delay=0.1) as emulator:
+        emulator.log_page_size = 3
+        asyncio.run(bound(emulator))
+        routes = [request.route for request in emulator.requests]
+    assert seen[0] == "IN_PROGRESS" and seen[-1] == "READY"
+    for route in ("create", "predict", "update", "list", "stop", "start", "delete"):
+        assert routes.count(route) == 1, route
+    assert routes.count("logs") >= 1 + 3 + 2  # one page; 3 events a page back; the limit's 2
+
+
+def test_following_logs_ends_on_an_asyncio_event_or_at_cancellation() -> None:
+    async def follow(emulator: ServiceEmulator) -> tuple[list[str], int]:
+        stop = asyncio.Event()
+        ticks = 0
+
+        async def tick(seconds: float) -> None:
+            nonlocal ticks
+            ticks += 1
+            emulator.add_log_line(sid, f"tick {ticks}")
+            if ticks == 3:
+                stop.set()
+
+        async with _emulated(emulator, sleep=tick) as client:
+            service = await client.services.create(
+                emulator.deployment_id, version_id=emulator.version_id
+            )
+            sid = service.service_id
+            emulator.clear_logs(sid)
+            emulator.add_log_line(sid, "old")
+            events = service.iter_logs(follow=True, poll_interval=1, stop_event=stop)
+            messages = [event.message async for event in events]
+            # A followed walk with no end is ended by cancelling its task.
+            endless = asyncio.create_task(_drain(service.iter_logs(follow=True, poll_interval=1)))
+            await asyncio.sleep(0.05)
+            endless.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await endless
+        return messages, ticks
+
+    with ServiceEmulator(ready_delay=0) as emulator:
+        messages, ticks = asyncio.run(follow(emulator))
+    assert messages == ["old", "tick 1", "tick 2"]  # tick 3 came with the stop
+    assert ticks > 3  # the endless walk polled on until cancelled
+
+
+async def _drain(events: object) -> None:
+    async for _ in events:  # type: ignore[attr-defined]
+        pass
+
+
+def test_a_hand_built_async_service_says_it_has_no_client() -> None:
+    service = AsyncService(service_id="ser-1", deployment_id=DEP)
+    with pytest.raises(ServiceNotBoundError, match="AsyncServiceClient.services"):
+        asyncio.run(service.refresh())
 
 
 def test_bad_input_is_refused_before_anything_is_sent() -> None:
@@ -237,17 +323,42 @@ def test_with_options_shares_the_connections_and_keeps_the_policy() -> None:
     assert "async-test-token" not in repr(_client("http://127.0.0.1:9"))
 
 
+# The async client's names for what the sync client returns and takes.
+_SYNC_TERMS = {
+    "AsyncService": "Service",
+    "AsyncServiceList": "ServiceList",
+    "AsyncEndpoint": "Endpoint",
+    "AsyncEndpointList": "EndpointList",
+    "AsyncIterator[LogEvent]": "Iterator[LogEvent]",
+    "StopSignal | None": "threading.Event | None",
+}
+
+
+def _in_sync_terms(signature: inspect.Signature) -> inspect.Signature:
+    def sync(annotation: object) -> object:
+        return (
+            _SYNC_TERMS.get(annotation, annotation) if isinstance(annotation, str) else annotation
+        )
+
+    parameters = [p.replace(annotation=sync(p.annotation)) for p in signature.parameters.values()]
+    return signature.replace(
+        parameters=parameters, return_annotation=sync(signature.return_annotation)
+    )
+
+
 def test_the_async_calls_have_the_sync_ones_signatures() -> None:
-    import inspect
+    from abeja.services import AsyncEndpoints, AsyncServices, Endpoints, ServiceClient, Services
 
-    from abeja.services import AsyncServices, ServiceClient, Services
-
-    missing = {"iter_logs"}  # not in the async client yet (issue 21 lists what remains)
-    names = {n for n in vars(Services) if not n.startswith("_") and callable(vars(Services)[n])}
-    for name in sorted(names - missing):
-        sync, coro = getattr(Services, name), getattr(AsyncServices, name)
-        assert inspect.iscoroutinefunction(coro), name
-        assert inspect.signature(sync) == inspect.signature(coro), name
+    for sync_manager, async_manager in ((Services, AsyncServices), (Endpoints, AsyncEndpoints)):
+        names = {n for n, v in vars(sync_manager).items() if callable(v) and n[0] != "_"}
+        assert names <= set(vars(async_manager))
+        for name in sorted(names):
+            sync, coro = getattr(sync_manager, name), getattr(async_manager, name)
+            if name == "iter_logs":  # an async iterator, stopped by any Event
+                assert inspect.isasyncgenfunction(AsyncServices._walk)
+            else:
+                assert inspect.iscoroutinefunction(coro), name
+            assert _in_sync_terms(inspect.signature(coro)) == inspect.signature(sync), name
     sync_init = inspect.signature(ServiceClient.__init__).parameters
     async_init = inspect.signature(AsyncServiceClient.__init__).parameters
     assert [p for p in sync_init if p != "session"] == [p for p in async_init if p != "http_client"]

@@ -39,12 +39,31 @@ def test_bound_signature_equals_the_manager_minus_the_ids(bound: str, manager: s
     assert mine.return_annotation == theirs.return_annotation
 
 
+@pytest.mark.parametrize(("bound", "manager"), sorted(FORWARDERS.items()))
+def test_async_bound_signature_equals_the_async_manager_minus_the_ids(
+    bound: str, manager: str
+) -> None:
+    from abeja.services import AsyncService, AsyncServices
+
+    mine = inspect.signature(getattr(AsyncService, bound))
+    theirs = inspect.signature(getattr(AsyncServices, manager))
+    theirs_params = list(theirs.parameters.values())
+    assert _shape(list(mine.parameters.values())[1:]) == _shape(theirs_params[3:])
+    assert mine.return_annotation == theirs.return_annotation
+    assert inspect.iscoroutinefunction(getattr(AsyncService, bound)) == (bound != "iter_logs")
+
+
 def test_every_bound_call_is_checked() -> None:
     from abeja.services._bound import BoundService
 
     public = {name for name in vars(BoundService) if callable(getattr(BoundService, name))}
     public = {name for name in public if not name.startswith("_")}
     assert public == set(FORWARDERS)
+    from abeja.services import AsyncService
+
+    overridden = {name for name in vars(AsyncService) if callable(vars(AsyncService)[name])}
+    overridden = {name for name in overridden if not name.startswith("_")}
+    assert overridden == set(FORWARDERS)  # none left calling the sync client
 
 
 # An Endpoint's calls mirror the Endpoints manager, minus the deployment and endpoint ids.
@@ -77,3 +96,17 @@ def test_every_bound_endpoint_call_is_checked() -> None:
 
     public = {n for n, v in vars(BoundEndpoint).items() if callable(v) and not n.startswith("_")}
     assert public == {*ENDPOINT_FORWARDERS, "predict"}
+
+
+@pytest.mark.parametrize("bound", sorted({*ENDPOINT_FORWARDERS, "predict"}))
+def test_an_async_endpoint_makes_each_call_as_a_coroutine_of_the_same_shape(bound: str) -> None:
+    from abeja.services import AsyncEndpoint, Endpoint
+
+    mine = inspect.signature(getattr(AsyncEndpoint, bound))
+    theirs = inspect.signature(getattr(Endpoint, bound))
+    assert inspect.iscoroutinefunction(getattr(AsyncEndpoint, bound))
+    assert [p.name for p in mine.parameters.values()] == [
+        p.name for p in theirs.parameters.values()
+    ]
+    overridden = {n for n, v in vars(AsyncEndpoint).items() if callable(v) and n[0] != "_"}
+    assert overridden == {*ENDPOINT_FORWARDERS, "predict"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 
@@ -16,12 +17,23 @@ from abeja.exceptions import (
 from abeja.services import Endpoint, EndpointList, Service, ServiceClient
 from abeja.services.testing import ServiceEmulator
 
+from .clients import KINDS, emulated_client
+
 HOSTILE = ["../x", "a/b", "", "a?b=1", "a#b", "..", "a b", "%2e%2e"]
 
 
 def _ready(client: ServiceClient, emulator: ServiceEmulator) -> Service:
     service = client.services.create(emulator.deployment_id, version_id=emulator.version_id)
     return service.wait_until_ready()
+
+
+@pytest.fixture(params=KINDS)
+def client(
+    request: pytest.FixtureRequest, emulator: ServiceEmulator, sleeps: list[float]
+) -> Iterator[ServiceClient]:
+    """Each test runs against both clients (the async one awaited, ``tests/clients.py``)."""
+    with emulated_client(request.param, emulator, sleep=sleeps.append) as client:
+        yield client
 
 
 @pytest.fixture
@@ -210,7 +222,13 @@ def test_the_endpoint_model_keeps_fields_it_does_not_know() -> None:
 
 
 class TestEmulatorRules:
-    """The emulator's endpoint rules (docs/emulator.md): what the platform would refuse."""
+    """The emulator's endpoint rules (docs/emulator.md): what the platform would refuse.
+    They test the emulator, so the sync client is enough."""
+
+    @pytest.fixture
+    def client(self, emulator: ServiceEmulator, sleeps: list[float]) -> Iterator[ServiceClient]:
+        with emulator.client(sleep=sleeps.append) as client:
+            yield client
 
     def test_an_alias_is_unique_in_a_deployment(
         self, client: ServiceClient, emulator: ServiceEmulator, target: Service

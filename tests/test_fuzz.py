@@ -32,6 +32,7 @@ from abeja.services import (
 from abeja.services.testing import ServiceEmulator
 
 from . import reference_examples as ref
+from .clients import KINDS, emulated_client, make_client
 from .hostile import CLOSE, Action, HostileServer, Received
 
 ORG, DEP, SID = "1111111111111", "9999999999999", "ser-1"
@@ -163,9 +164,13 @@ def _operations(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
+@pytest.mark.parametrize("kind", KINDS)
 @given(answer=raw_answers())
 def test_any_answer_gives_a_model_or_our_error(
-    fuzz_server: tuple[HostileServer, Answering], monkeypatch: pytest.MonkeyPatch, answer: bytes
+    fuzz_server: tuple[HostileServer, Answering],
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    answer: bytes,
 ) -> None:
     server, answering = fuzz_server
     answering.answer = answer
@@ -173,7 +178,8 @@ def test_any_answer_gives_a_model_or_our_error(
     monkeypatch.setenv("ABEJA_SERVICE_URL_TEMPLATE", server.url + "/o/{organization_id}")
     options: dict[str, Any] = {"timeout": 0.5, "deadline": 1.0, "sleep": lambda s: None}
     with (
-        ServiceClient(
+        make_client(
+            kind,
             ORG,
             base_url=server.url,
             credential={"auth_token": "t"},
@@ -212,11 +218,19 @@ IDS = st.one_of(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+@pytest.mark.parametrize("kind", KINDS)
 @given(dep=IDS, sid=IDS, environment=st.dictionaries(st.text(max_size=10), st.text(max_size=10)))
 def test_any_ids_and_payloads_are_refused_or_sent_exactly(
-    client: ServiceClient, emulator: ServiceEmulator, dep: Any, sid: Any, environment: Any
+    emulator: ServiceEmulator, kind: str, dep: Any, sid: Any, environment: Any
 ) -> None:
     emulator.forget_requests()
+    with emulated_client(kind, emulator) as client:
+        _send_each(client, emulator, dep, sid, environment)
+
+
+def _send_each(
+    client: Any, emulator: ServiceEmulator, dep: Any, sid: Any, environment: Any
+) -> None:
     sent: list[tuple[str, str]] = []
     calls = [
         ("GET", lambda: client.services.get(dep, sid)),

@@ -25,7 +25,7 @@ from abeja.exceptions import (
     WaitTimeoutError,
 )
 
-from .clients import KINDS, make_client, sync_only
+from .clients import KINDS, make_client
 from .hostile import CLOSE, Action, HostileServer, Received, answer, gzip_bomb
 from .hostile import timed as _timed
 
@@ -247,14 +247,12 @@ def _endless_log(pause: float = 0.0) -> Callable[[Received], list[Action]]:
 
 
 def test_a_log_walk_against_endless_tokens_stops_at_its_page_cap() -> None:
-    sync_only(_KIND, "iter_logs")
     with HostileServer(_endless_log()) as server, _client(server) as client:
         events = list(client.services.iter_logs(DEP, SID, max_pages=50))
     assert len(events) == 50 and len(server.received) == 50
 
 
 def test_a_log_walk_stops_at_its_timeout() -> None:
-    sync_only(_KIND, "iter_logs")
     with HostileServer(_endless_log(pause=0.1)) as server, _client(server) as client:
         elapsed, error = _timed(lambda: list(client.services.iter_logs(DEP, SID, timeout=0.5)))
     assert error is None

@@ -22,6 +22,8 @@ from abeja.exceptions import Error
 from abeja.services import APIClient, ServiceClient
 from abeja.services.testing import PredictRequest, ServiceEmulator
 
+from .clients import KINDS, emulated_client
+
 CALLS = 2_000
 FAULT_SHARE = 0.3
 TIMEOUT, DEADLINE = 0.1, 1.0
@@ -139,15 +141,24 @@ class Soak:
         ]  # fmt: skip
 
 
-@pytest.fixture
-def soak(emulator: ServiceEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Soak]:
+@pytest.fixture(params=KINDS)
+def soak(
+    request: pytest.FixtureRequest, emulator: ServiceEmulator, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Soak]:
+    """The typed layer of ``request.param``'s kind (sync, async) beside the compat one."""
     monkeypatch.setenv("ABEJA_API_URL", emulator.url)  # where the compat client goes
     monkeypatch.setenv("ABEJA_SERVICE_URL_TEMPLATE", emulator.service_url_template)
     emulator.record_bodies = False
     emulator.add_deployment("8888888888888", {"ver-soak": _handler})
     options: dict[str, Any] = {"timeout": TIMEOUT, "deadline": DEADLINE, "max_retries": 3}
     with (
-        emulator.client(sleep=lambda s: None, max_predict_bytes=64_000, **options) as client,
+        emulated_client(
+            request.param,
+            emulator,
+            sleep=lambda s: None,
+            max_predict_bytes=64_000,
+            **options,
+        ) as client,
         APIClient(
             credential=emulator.credential,
             timeout=TIMEOUT,
@@ -195,7 +206,7 @@ def test_fault_soak(soak: Soak, capsys: pytest.CaptureFixture[str]) -> None:
     assert figures.duplicates == []
     assert figures.late == []
     assert figures.foreign == []
-    assert soak.client._transport.checked_out() == 0  # noqa: SLF001
+    assert soak.client._transport.checked_out() == 0  # noqa: SLF001 (either kind's)
     assert soak.api._transport.checked_out() == 0  # noqa: SLF001
     creates = Counter(
         s["user_env_vars"].get("CALL") for s in soak.api.get_services(soak.org, soak.dep)["entries"]

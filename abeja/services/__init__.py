@@ -19,12 +19,14 @@ _ABEJA_SERVICES = True
 """Marks this file as abeja-services' (abeja-sdk ships an ``abeja/services/__init__.py``)."""
 
 if TYPE_CHECKING:
+    from ._async_bound import AsyncEndpoint, AsyncEndpointList, AsyncService, AsyncServiceList
     from ._async_client import AsyncServiceClient
+    from ._async_endpoints import AsyncEndpoints
     from ._async_resources import AsyncServices
     from ._client import ServiceClient
     from ._compat import APIClient
     from ._endpoint_resources import Endpoints
-    from ._raw import AsyncRawServices, RawEndpoints, RawResponse, RawServices
+    from ._raw import AsyncRawEndpoints, AsyncRawServices, RawEndpoints, RawResponse, RawServices
     from ._resources import Services
     from ._response import HTTPResponse
     from ._rollouts import Rollouts
@@ -46,8 +48,14 @@ if TYPE_CHECKING:
 # Where each public name is defined.
 _MODULES = {
     "APIClient": "._compat",
+    "AsyncEndpoint": "._async_bound",
+    "AsyncEndpointList": "._async_bound",
+    "AsyncEndpoints": "._async_endpoints",
+    "AsyncRawEndpoints": "._raw",
     "AsyncRawServices": "._raw",
+    "AsyncService": "._async_bound",
     "AsyncServiceClient": "._async_client",
+    "AsyncServiceList": "._async_bound",
     "AsyncServices": "._async_resources",
     "ActionResult": ".models",
     "CreateServiceRequest": ".models",
@@ -77,8 +85,14 @@ _MODULES = {
 __all__ = [
     "APIClient",
     "ActionResult",
+    "AsyncEndpoint",
+    "AsyncEndpointList",
+    "AsyncEndpoints",
+    "AsyncRawEndpoints",
     "AsyncRawServices",
+    "AsyncService",
     "AsyncServiceClient",
+    "AsyncServiceList",
     "AsyncServices",
     "CreateServiceRequest",
     "Endpoint",

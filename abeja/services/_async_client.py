@@ -10,6 +10,7 @@ from types import TracebackType
 
 import httpx
 
+from ._async_endpoints import AsyncEndpoints
 from ._async_resources import AsyncServices
 from ._async_transport import AsyncTransport
 from ._client_base import ClientBase
@@ -89,6 +90,8 @@ class AsyncServiceClient(ClientBase):
         routes: Routes[Awaitable[HTTPResponse]] = Routes(self._transport, self._settings)
         self.services = AsyncServices(routes, self._organization_id, clock=clock, sleep=sleep)
         """Service operations, each a coroutine: ``create``, ``get``, ``list``, ..."""
+        self.endpoints = AsyncEndpoints(routes, self.services._organization)
+        """Endpoint operations, each a coroutine: ``create``, ``get``, ``switch``, ..."""
 
     def with_options(
         self,

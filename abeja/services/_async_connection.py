@@ -88,13 +88,16 @@ class NoticingBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-def own_transport(ssl_context: ssl.SSLContext) -> httpx.AsyncHTTPTransport:
-    """httpx's transport on a pool of noticing streams."""
+def own_transport(
+    ssl_context: ssl.SSLContext, *, keep_alive: bool = True
+) -> httpx.AsyncHTTPTransport:
+    """httpx's transport on a pool of noticing streams; with ``keep_alive=False`` each
+    connection is closed once its answer is read (nothing stays open between calls)."""
     transport = httpx.AsyncHTTPTransport(verify=ssl_context)
     transport._pool = httpcore.AsyncConnectionPool(  # httpx's own pool, with our backend
         ssl_context=ssl_context,
         max_connections=C.ASYNC_MAX_CONNECTIONS,
-        max_keepalive_connections=C.POOL_MAXSIZE,
+        max_keepalive_connections=C.POOL_MAXSIZE if keep_alive else 0,
         network_backend=NoticingBackend(),
     )
     return transport

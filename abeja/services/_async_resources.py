@@ -7,36 +7,27 @@ same waiting rules (``_waiters.Poll``) as ``Services``; only the awaiting is its
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING
 
 from . import _waiters
+from ._async_bound import AsyncService, AsyncServiceList
 from ._bodies import DataBody
 from ._raw import AsyncRawServices
 from ._resources import NoOrganization, _parse, create_request, parse_list, update_payload
 from ._response import HTTPResponse, PredictResponse
-from ._routes import Routes
+from ._routes import Routes, log_query
 from ._status import FAILED_STATUSES, ServiceStatus
 from ._types import AsyncSleep, Clock
 from ._validation import check_path_id
-from .errors import Error, ServiceNotBoundError
-from .models import ActionResult, LogPage, Service, ServiceList, UpdateServicePayload
+from .errors import APITimeoutError, Error
+from .models import ActionResult, LogEvent, LogPage, Service, UpdateServicePayload
 
-
-class _AsyncOnly:
-    """What a ``Service`` from the async client is bound to: its own calls are not there
-    yet, and saying so beats a coroutine typed as a ``Service``."""
-
-    def __getattr__(self, name: str) -> NoReturn:
-        raise ServiceNotBoundError(
-            f"a Service from AsyncServiceClient has no bound {name}() yet: "
-            f"await client.services.{name}(deployment_id, service_id, ...) instead"
-        )
-
-
-_ASYNC_ONLY = _AsyncOnly()
+if TYPE_CHECKING:
+    from ._waiters import StopSignal
 
 
 class AsyncServices:
@@ -71,8 +62,10 @@ class AsyncServices:
             )
         return self._organization_id
 
-    def _service(self, response: HTTPResponse) -> Service:
-        return _parse(Service, response)._bind(_ASYNC_ONLY)  # type: ignore[arg-type]
+    def _service(self, response: HTTPResponse) -> AsyncService:
+        service = _parse(AsyncService, response)
+        object.__setattr__(service, "_services", self)
+        return service
 
     async def create(
         self,
@@ -87,7 +80,7 @@ class AsyncServices:
         max_instance_number: int | None = None,
         enable_autoscale: bool | None = None,
         record_channel_id: str | None = None,
-    ) -> Service:
+    ) -> AsyncService:
         """Create a service running ``version_id`` (as ``ServiceClient.services.create``)."""
         body = create_request(
             version_id=version_id,
@@ -103,17 +96,17 @@ class AsyncServices:
         routes = self._routes
         return self._service(await routes.create_service(self._organization(), deployment_id, body))
 
-    async def get(self, deployment_id: str, service_id: str) -> Service:
+    async def get(self, deployment_id: str, service_id: str) -> AsyncService:
         """Fetch one service."""
         organization = self._organization()
         return self._service(
             await self._routes.get_service(organization, deployment_id, service_id)
         )
 
-    async def list(self, deployment_id: str) -> ServiceList:
+    async def list(self, deployment_id: str) -> AsyncServiceList:
         """List the services of a deployment."""
         response = await self._routes.list_services(self._organization(), deployment_id)
-        return parse_list(_ASYNC_ONLY, response)
+        return parse_list(self, response, AsyncServiceList)
 
     async def update(
         self,
@@ -126,7 +119,7 @@ class AsyncServices:
         enable_autoscale: bool | None = None,
         environment: dict[str, str] | None = None,
         payload: UpdateServicePayload | None = None,
-    ) -> Service:
+    ) -> AsyncService:
         """Change scaling or environment: keyword arguments, or a ready ``payload``."""
         body = update_payload(
             payload,
@@ -214,11 +207,11 @@ class AsyncServices:
         poll_interval: float | None = None,
         on_status: Callable[[Service], object] | None = None,
         failed_statuses: Collection[str] = FAILED_STATUSES,
-    ) -> Service:
+    ) -> AsyncService:
         """Poll until the service is READY and return it (as the sync waiter)."""
+        plan = self._plan(deployment_id, service_id, timeout, poll_interval)
         goal = ServiceStatus.READY
-        waiter = self._waiter(deployment_id, service_id, timeout, poll_interval)
-        return await self._until(waiter, goal, on_status, failed_statuses)
+        return await self._until(deployment_id, service_id, plan, goal, on_status, failed_statuses)
 
     async def wait_until_stopped(
         self,
@@ -229,11 +222,11 @@ class AsyncServices:
         poll_interval: float | None = None,
         on_status: Callable[[Service], object] | None = None,
         failed_statuses: Collection[str] = FAILED_STATUSES,
-    ) -> Service:
+    ) -> AsyncService:
         """Poll until the service is STOPPED and return it."""
+        plan = self._plan(deployment_id, service_id, timeout, poll_interval)
         goal = ServiceStatus.STOPPED
-        waiter = self._waiter(deployment_id, service_id, timeout, poll_interval)
-        return await self._until(waiter, goal, on_status, failed_statuses)
+        return await self._until(deployment_id, service_id, plan, goal, on_status, failed_statuses)
 
     async def wait_until_deleted(
         self,
@@ -245,44 +238,33 @@ class AsyncServices:
         on_status: Callable[[Service], object] | None = None,
     ) -> None:
         """Poll until the API answers 404 for the service."""
-        waiter = self._waiter(deployment_id, service_id, timeout, poll_interval)
-        await self._poll(waiter, None, on_status, ())
+        plan = self._plan(deployment_id, service_id, timeout, poll_interval)
+        await self._poll(deployment_id, service_id, _waiters.Poll(plan, None, on_status, ()))
 
-    def _waiter(
+    def _plan(
         self, deployment_id: str, service_id: str, timeout: float, poll_interval: float | None
-    ) -> tuple[_waiters.StatusWaiter, str, str]:
+    ) -> _waiters.WaitPlan:
         check_path_id("deployment_id", deployment_id)
         check_path_id("service_id", service_id)
-
-        def not_called(seconds: float) -> Service:  # the async loop fetches itself
-            raise AssertionError
-
-        waiter = _waiters.StatusWaiter(
-            not_called, timeout=timeout, poll_interval=poll_interval, clock=self._clock,
-            sleep=lambda seconds: None,
-        )  # fmt: skip
-        return waiter, deployment_id, service_id
+        return _waiters.WaitPlan.checked(timeout, poll_interval, self._clock)
 
     async def _until(
         self,
-        waiter: tuple[_waiters.StatusWaiter, str, str],
+        deployment_id: str,
+        service_id: str,
+        plan: _waiters.WaitPlan,
         goal: str,
         on_status: Callable[[Service], object] | None,
         failed_statuses: Collection[str],
-    ) -> Service:
-        service = await self._poll(waiter, goal, on_status, failed_statuses)
+    ) -> AsyncService:
+        poll = _waiters.Poll(plan, goal, on_status, failed_statuses)
+        service = await self._poll(deployment_id, service_id, poll)
         assert service is not None  # only a wait for deletion ends without one
         return service
 
     async def _poll(
-        self,
-        waiter: tuple[_waiters.StatusWaiter, str, str],
-        goal: str | None,
-        on_status: Callable[[Service], object] | None,
-        failed_statuses: Collection[str],
-    ) -> Service | None:
-        status_waiter, deployment_id, service_id = waiter
-        poll = status_waiter.poll(goal, on_status, failed_statuses)
+        self, deployment_id: str, service_id: str, poll: _waiters.Poll
+    ) -> AsyncService | None:
         try:
             while True:
                 try:
@@ -296,3 +278,70 @@ class AsyncServices:
                 await self._sleep(poll.pause())
         except _waiters.Poll.Gone:
             return None
+
+    def iter_logs(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        limit: int | None = None,
+        max_pages: int = 10000,
+        follow: bool = False,
+        poll_interval: float = 2.0,
+        timeout: float | None = None,
+        stop_event: StopSignal | None = None,
+    ) -> AsyncIterator[LogEvent]:
+        """Every log event, newest to oldest, one page per request (lazily), as
+        ``ServiceClient.services.iter_logs``: ``async for event in ...``.
+
+        With ``follow=True`` it then awaits new events, oldest to newest, until
+        ``timeout``, ``stop_event`` (an ``asyncio.Event``) is set, or the task is
+        cancelled. The arguments are checked at the call, before any request.
+        """
+        check_path_id("deployment_id", deployment_id)
+        check_path_id("service_id", service_id)
+        log_query(None, None, start_time, end_time)  # raise now, not at the first page
+        walk = _waiters.LogWalk(
+            limit=limit,
+            max_pages=max_pages,
+            follow=follow,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            stop_event=stop_event,
+            clock=self._clock,
+        )
+        return self._walk(deployment_id, service_id, start_time, end_time, timeout, walk)
+
+    async def _walk(
+        self,
+        deployment_id: str,
+        service_id: str,
+        start_time: datetime | None,
+        end_time: datetime | None,
+        timeout: float | None,
+        walk: _waiters.LogWalk,
+    ) -> AsyncIterator[LogEvent]:
+        started = self._clock()
+        while (step := walk.step()) is not None:
+            if not isinstance(step, _waiters.FetchLogPage):
+                await self._sleep(step)
+                continue
+            left = None if timeout is None else timeout - (self._clock() - started)
+            try:
+                with contextlib.nullcontext() if left is None else self._routes.within(left):
+                    page = await self.logs(
+                        deployment_id,
+                        service_id,
+                        start_time=start_time,
+                        end_time=end_time,
+                        next_forward_token=step.forward,
+                        next_backward_token=step.backward,
+                    )
+            except APITimeoutError:
+                if walk.cut_short():
+                    return  # the walk's own timeout, not a failure
+                raise
+            for event in walk.received(page):
+                yield event

@@ -23,64 +23,57 @@ from ._async_connection import own_transport
 from ._async_sender import AsyncSender
 from ._bodies import DataBody, open_predict_body
 from ._config import Settings
-from ._failures import AttemptFailed, Limits
+from ._failures import Limits
 from ._policy import Outcome, async_retrying, worth_retrying
 from ._response import HTTPResponse
-from ._transport import log_attempt, rewinder
-from ._transport_core import Call, TransportCore
+from ._transport_core import Attempts, Call, TransportCore
 from ._types import AsyncSleep, Clock
 
 logger = logging.getLogger(C.LOGGER_NAME)
 
 
-class _AsyncAttempts:
+class _AsyncAttempts(Attempts):
     """The coroutine function tenacity retries: replays the first outcome, then sends."""
 
     def __init__(self, transport: AsyncTransport, call: Call, limits: Limits) -> None:
+        super().__init__(call, limits)
         self.transport = transport
-        self.prepared = call  # what the policy's log lines read: .method and .url
-        self.call = call
-        self.path = call.path
-        self.limits = limits
-        self.idempotent = call.idempotent
-        self.rewind = rewinder(call.data)
-        self.replay: Outcome | None = None
-        self.number = 0
 
     async def __call__(self) -> Outcome:
-        if self.replay is not None:
-            outcome, self.replay = self.replay, None
-            return outcome
-        self.number += 1
-        if self.number > 1 and self.rewind is not None:
-            self.rewind()
-        started = time.perf_counter()
-        outcome = Outcome()
+        replayed = self.begin()
+        if replayed is not None:
+            return replayed
+        outcome, started = Outcome(), time.perf_counter()
         try:
             outcome.response = await self.transport._sender.send(self.call, self.limits)
-            outcome.response.elapsed = time.perf_counter() - started
-        except (AttemptFailed, exc.ResponseTooLargeError) as failure:
-            failure.__context__ = failure.__cause__ = None
-            outcome.failure = failure.with_traceback(None)
-        if logger.isEnabledFor(logging.DEBUG):
-            log_attempt(self.call.method, self.path, outcome, self.number, started)
-        return outcome
+        except self.SCRUBBED as failure:
+            self.failed(outcome, failure)
+        return self.done(outcome, started)
 
 
-def default_http_client(settings: Settings) -> httpx.AsyncClient:
-    """The client's own ``httpx.AsyncClient``: pooled, no redirects, proxies from the
-    environment, the CA bundle of ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` if set."""
+def default_http_client(settings: Settings, *, keep_alive: bool = True) -> httpx.AsyncClient:
+    """The client's own ``httpx.AsyncClient``: pooled (unless ``keep_alive=False``), no
+    redirects, proxies from the environment, the CA bundle of
+    ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` if set."""
     if settings.ca_bundle is not None:
         context = ssl.create_default_context(cafile=settings.ca_bundle)
     else:
         context = httpx.create_ssl_context()
     return httpx.AsyncClient(
-        transport=own_transport(context),
+        transport=own_transport(context, keep_alive=keep_alive),
         verify=context,
         trust_env=True,
         follow_redirects=False,
         timeout=settings.timeout,
     )
+
+
+def unpooled_http_client() -> httpx.AsyncClient:
+    """An ``httpx.AsyncClient`` on our transport that keeps no connection between calls
+    (the emulator's test clients: nothing is left open when a test's event loop ends)."""
+    context = httpx.create_ssl_context()
+    transport = own_transport(context, keep_alive=False)
+    return httpx.AsyncClient(transport=transport, verify=context, follow_redirects=False)
 
 
 class AsyncTransport(TransportCore):
@@ -100,6 +93,12 @@ class AsyncTransport(TransportCore):
         self._sender = AsyncSender(self._http)
         self._async_sleep: AsyncSleep = sleep if sleep is not None else asyncio.sleep
         self._retrying = async_retrying(settings.max_retries, self._async_sleep)
+
+    def checked_out(self) -> int:
+        """Connections of our own pool busy with a request (0 between calls)."""
+        pool = getattr(getattr(self._http, "_transport", None), "_pool", None)
+        connections = getattr(pool, "connections", [])
+        return sum(1 for c in connections if not (c.is_idle() or c.is_closed()))
 
     async def aclose(self) -> None:
         """Close the pooled connections (not a client passed in); safe to call twice."""

@@ -232,6 +232,11 @@ class BoundEndpoint:
         """The deployment this endpoint belongs to."""
         return self._bound()[1]
 
+    def _route(self) -> str | None:
+        """The ``endpoint`` argument of ``predict`` that reaches this endpoint."""
+        alias = getattr(self, "custom_alias", None) or self.endpoint_id
+        return None if alias == DEFAULT_ALIAS else alias
+
     def refresh(self) -> Endpoint:
         """Fetch this endpoint again; returns a new bound ``Endpoint``."""
         endpoints, deployment_id = self._bound()
@@ -257,10 +262,9 @@ class BoundEndpoint:
     ) -> PredictResponse:
         """Send a prediction through this endpoint's route (as ``Endpoints.predict``)."""
         endpoints, deployment_id = self._bound()
-        alias = getattr(self, "custom_alias", None) or self.endpoint_id
         return endpoints.predict(
             deployment_id,
-            endpoint=None if alias == DEFAULT_ALIAS else alias,
+            endpoint=self._route(),
             json=json,
             data=data,
             content_type=content_type,

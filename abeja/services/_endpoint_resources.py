@@ -17,8 +17,19 @@ if TYPE_CHECKING:
     from .models import Service
 
 
-def _service_id(service: str | Service) -> str:
+def service_id_of(service: str | Service) -> str:
+    """The id of ``service``: an id as it is, or a ``Service``'s."""
     return service if isinstance(service, str) else service.service_id
+
+
+def check_switched(current: Endpoint, endpoint: str, target: str, response: HTTPResponse) -> None:
+    """Raise unless the endpoint read back after a switch points at ``target``."""
+    if current.service_id != target:
+        raise InvalidResponseError(
+            f"endpoint {endpoint} points at {current.service_id} after being switched to {target}",
+            status_code=response.status_code,
+            url=response.url,
+        )
 
 
 class Endpoints:
@@ -62,7 +73,7 @@ class Endpoints:
             BadRequest: the alias exists already, or the service is not in the deployment.
         """
         response = self._routes.create_endpoint(
-            self._organization(), deployment_id, _service_id(service_id), custom_alias
+            self._organization(), deployment_id, service_id_of(service_id), custom_alias
         )
         return self._one(response, deployment_id)
 
@@ -99,7 +110,7 @@ class Endpoints:
             service_id: the service to point it at.
         """
         response = self._routes.update_endpoint(
-            self._organization(), deployment_id, endpoint, _service_id(service_id)
+            self._organization(), deployment_id, endpoint, service_id_of(service_id)
         )
         return decode_model(ActionResult, response)._from(response)
 
@@ -115,17 +126,11 @@ class Endpoints:
             InvalidResponseError: the read-back does not point at ``service`` (the switch
                 did not take).
         """
-        target = _service_id(service)
+        target = service_id_of(service)
         self.update(deployment_id, endpoint, service_id=target)
         response = self._routes.get_endpoint(self._organization(), deployment_id, endpoint)
         current = self._one(response, deployment_id)
-        if current.service_id != target:
-            raise InvalidResponseError(
-                f"endpoint {endpoint} points at {current.service_id} after being switched "
-                f"to {target}",
-                status_code=response.status_code,
-                url=response.url,
-            )
+        check_switched(current, endpoint, target, response)
         return current
 
     def delete(self, deployment_id: str, endpoint: str) -> ActionResult:

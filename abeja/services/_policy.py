@@ -33,7 +33,7 @@ class RetriedCall(Protocol):
     idempotent: bool
     limits: Limits
     path: str
-    prepared: Any
+    call: Any  # the transport's Call: .method, .url
 
 
 def describe(outcome: Outcome) -> str:
@@ -48,7 +48,7 @@ def describe(outcome: Outcome) -> str:
 
 def _call(retry_state: tenacity.RetryCallState) -> str:
     attempts: RetriedCall = retry_state.fn  # type: ignore[assignment]
-    return f"{attempts.prepared.method} {attempts.path.split('?', 1)[0]}"
+    return f"{attempts.call.method} {attempts.path.split('?', 1)[0]}"
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,8 @@ def _log_retry(attempts: int, retry_state: tenacity.RetryCallState) -> None:
         outcome: Outcome = retry_state.outcome.result()  # type: ignore[union-attr]
         failure = outcome.failure
         note = RetryNote(
-            method=call.prepared.method,
-            url=str(call.prepared.url).split("?", 1)[0],
+            method=call.call.method,
+            url=str(call.call.url).split("?", 1)[0],
             reason=describe(outcome),
             connected=not (isinstance(failure, AttemptFailed) and failure.kind == "connect"),
             attempt=retry_state.attempt_number + 1,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Generic, ParamSpec, TypeVar
 from ._response import HTTPResponse, HTTPView, PredictResponse
 
 if TYPE_CHECKING:
+    from ._async_endpoints import AsyncEndpoints
     from ._async_resources import AsyncServices
     from ._endpoint_resources import Endpoints
     from ._resources import Services
@@ -112,3 +113,16 @@ class AsyncRawServices:
         self.stop = _araw(services.stop)
         self.logs = _araw(services.logs)
         self.predict = _araw(services.predict)
+
+
+class AsyncRawEndpoints:
+    """``AsyncServiceClient.endpoints.with_raw_response``: each call a coroutine returning a
+    [`RawResponse`][abeja.services.RawResponse] (not ``switch``: it sends two)."""
+
+    def __init__(self, endpoints: AsyncEndpoints) -> None:
+        self.create = _araw(endpoints.create)
+        self.get = _araw(endpoints.get)
+        self.list = _araw(endpoints.list)
+        self.update = _araw(endpoints.update)
+        self.delete = _araw(endpoints.delete)
+        self.predict = _araw(endpoints.predict)

@@ -26,10 +26,11 @@ from .models import (
     Service,
     ServiceList,
     UpdateServicePayload,
+    _Response,
 )
 
 _T = TypeVar("_T")
-_Parsed = TypeVar("_Parsed", Service, ServiceList, LogPage, ActionResult)
+_Parsed = TypeVar("_Parsed", bound=_Response)
 
 
 def _parse(model: type[_Parsed], response: HTTPResponse, content: bytes | None = None) -> _Parsed:
@@ -78,9 +79,16 @@ def update_payload(payload: UpdateServicePayload | None, **fields: object) -> Up
     return payload
 
 
-def parse_list(services: object, response: HTTPResponse) -> ServiceList:
-    """The list of services from ``response``, each bound to ``services``."""
-    listed = _parse(ServiceList, response, service_list_content(response))
+_Listed = TypeVar("_Listed", bound=ServiceList)
+
+
+def parse_list(
+    services: object,
+    response: HTTPResponse,
+    model: type[_Listed] = ServiceList,  # type: ignore[assignment]
+) -> _Listed:
+    """The list of services from ``response`` (as ``model``), each bound to ``services``."""
+    listed = _parse(model, response, service_list_content(response))
     for service in listed.entries:
         service._bind(services)  # type: ignore[arg-type]
     return listed
@@ -452,9 +460,7 @@ class Services:
         check_path_id("service_id", service_id)
         log_query(None, None, start_time, end_time)  # raise now, not at the first next()
 
-        fetch = self._log_pages(deployment_id, service_id, start_time, end_time, timeout)
-        return _waiters.iter_logs(
-            fetch,
+        walk = _waiters.LogWalk(
             limit=limit,
             max_pages=max_pages,
             follow=follow,
@@ -462,8 +468,9 @@ class Services:
             timeout=timeout,
             stop_event=stop_event,
             clock=self._clock,
-            sleep=self._sleep,
         )
+        fetch = self._log_pages(deployment_id, service_id, start_time, end_time, timeout)
+        return _waiters.iter_logs(fetch, walk, self._sleep)
 
     def _log_pages(
         self,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import requests
@@ -26,19 +26,19 @@ from . import errors as exc
 from ._bodies import DataBody, open_predict_body
 from ._config import Settings
 from ._connection import Adapter
-from ._failures import AttemptFailed, Limits
-from ._policy import Outcome, describe, retrying, worth_retrying
+from ._failures import Limits
+from ._policy import Outcome, retrying, worth_retrying
 from ._response import HTTPResponse
 from ._sender import Sender
-from ._transport_core import NO_CREDENTIAL, USER_AGENT, Call, TransportCore
+from ._transport_core import NO_CREDENTIAL, USER_AGENT, Attempts, Call, TransportCore
 from ._types import Clock, Sleep
 
-__all__ = ["NO_CREDENTIAL", "USER_AGENT", "Transport", "refuse_pickling", "rewinder"]
+__all__ = ["NO_CREDENTIAL", "USER_AGENT", "Transport", "refuse_pickling"]
 
 logger = logging.getLogger(C.LOGGER_NAME)
 
 
-class _Attempts:
+class _Attempts(Attempts):
     """The callable tenacity retries: replays the first outcome, then sends for real."""
 
     def __init__(
@@ -48,26 +48,17 @@ class _Attempts:
         call: Call,
         limits: Limits,
     ) -> None:
+        super().__init__(call, limits)
         self.transport = transport
         self.prepared = prepared
         self.origin = call.origin
         self.proxies = transport._proxies_for(call.origin)
-        self.path = call.path
-        self.limits = limits
-        self.idempotent = call.idempotent
-        self.rewind = rewinder(call.data)
-        self.replay: Outcome | None = None
-        self.number = 0
 
     def __call__(self) -> Outcome:
-        if self.replay is not None:
-            outcome, self.replay = self.replay, None
-            return outcome
-        self.number += 1
-        if self.number > 1 and self.rewind is not None:
-            self.rewind()
-        started = time.perf_counter()
-        outcome = Outcome()
+        replayed = self.begin()
+        if replayed is not None:
+            return replayed
+        outcome, started = Outcome(), time.perf_counter()
         try:
             outcome.response = self.transport._sender.send(
                 self.prepared,
@@ -76,40 +67,9 @@ class _Attempts:
                 proxies=self.proxies,
                 limits=self.limits,
             )
-            outcome.response.elapsed = time.perf_counter() - started
-        except (AttemptFailed, exc.ResponseTooLargeError) as failure:
-            # Its traceback and the foreign error it replaced hold frames, and so the
-            # connection, in a cycle that only the garbage collector would break.
-            failure.__context__ = failure.__cause__ = None
-            outcome.failure = failure.with_traceback(None)
-        if logger.isEnabledFor(logging.DEBUG):
-            log_attempt(str(self.prepared.method), self.path, outcome, self.number, started)
-        return outcome
-
-
-def log_attempt(method: str, path: str, outcome: Outcome, number: int, started: float) -> None:
-    """The DEBUG line of one attempt (both transports)."""
-    response = outcome.response
-    logger.debug(
-        "%s %s -> %s (attempt %d, %.1f ms, request id %s)",
-        method,
-        path.split("?", 1)[0],
-        response.status_code if response else describe(outcome),
-        number,
-        (time.perf_counter() - started) * 1000,
-        (response.request_id if response else None) or "-",
-    )
-
-
-def rewinder(data: object) -> Callable[[], None] | None:
-    """A function that puts a seekable body back where it started, or None if it cannot."""
-    if data is None or isinstance(data, (bytes, bytearray, str)):
-        return lambda: None
-    seekable = getattr(data, "seekable", None)
-    if callable(seekable) and seekable():
-        start = data.tell()  # type: ignore[attr-defined]
-        return lambda: data.seek(start)  # type: ignore[attr-defined]
-    return None
+        except self.SCRUBBED as failure:
+            self.failed(outcome, failure)
+        return self.done(outcome, started)
 
 
 def refuse_pickling(client: object) -> tuple[object, ...]:

@@ -16,7 +16,7 @@ import contextvars
 import logging
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import urlencode
@@ -26,9 +26,9 @@ from . import errors as exc
 from ._bodies import encode_json
 from ._cleartext import warn_if_cleartext
 from ._config import Settings, resolve_max_retries
-from ._failures import Limits
+from ._failures import AttemptFailed, Limits
 from ._logging import configure_from_environment
-from ._policy import Outcome
+from ._policy import Outcome, describe
 from ._response import HTTPResponse, error_for
 from ._types import Clock, Sleep
 from ._validation import check_headers, check_timeout
@@ -68,6 +68,79 @@ class Call:
 
 
 _Core = TypeVar("_Core", bound="TransportCore")
+
+
+class Attempts:
+    """What the callable tenacity retries keeps, for both transports: the first outcome to
+    replay, the attempt count, rewinding a body before a resend, timing, the DEBUG line,
+    and a failure scrubbed of its traceback. A transport's subclass only sends: its
+    ``__call__`` takes ``begin()``'s replay if there is one, else sends, hands a
+    ``SCRUBBED`` failure to ``failed`` and returns ``done(outcome, started)``.
+    """
+
+    SCRUBBED = (AttemptFailed, exc.ResponseTooLargeError)
+    """What one attempt raises to say how it failed (the rest are bugs and propagate)."""
+
+    def __init__(self, call: Call, limits: Limits) -> None:
+        self.call = call
+        self.method = call.method
+        self.path = call.path
+        self.limits = limits
+        self.idempotent = call.idempotent
+        self.rewind = rewinder(call.data)
+        self.replay: Outcome | None = None
+        self.number = 0
+
+    def begin(self) -> Outcome | None:
+        """The outcome to replay (the first attempt's, seen before retrying), else None
+        after counting this attempt and rewinding the body for it."""
+        if self.replay is not None:
+            outcome, self.replay = self.replay, None
+            return outcome
+        self.number += 1
+        if self.number > 1 and self.rewind is not None:
+            self.rewind()
+        return None
+
+    @staticmethod
+    def failed(outcome: Outcome, failure: AttemptFailed | exc.ResponseTooLargeError) -> None:
+        """Keep ``failure`` in ``outcome``, without what would keep the connection alive:
+        its traceback and the foreign error it replaced hold frames in a cycle."""
+        failure.__context__ = failure.__cause__ = None
+        outcome.failure = failure.with_traceback(None)
+
+    def done(self, outcome: Outcome, started: float) -> Outcome:
+        """``outcome`` timed (``elapsed``) and logged at DEBUG."""
+        if outcome.response is not None:
+            outcome.response.elapsed = time.perf_counter() - started
+        if logger.isEnabledFor(logging.DEBUG):
+            log_attempt(self.method, self.path, outcome, self.number, started)
+        return outcome
+
+
+def log_attempt(method: str, path: str, outcome: Outcome, number: int, started: float) -> None:
+    """The DEBUG line of one attempt."""
+    response = outcome.response
+    logger.debug(
+        "%s %s -> %s (attempt %d, %.1f ms, request id %s)",
+        method,
+        path.split("?", 1)[0],
+        response.status_code if response else describe(outcome),
+        number,
+        (time.perf_counter() - started) * 1000,
+        (response.request_id if response else None) or "-",
+    )
+
+
+def rewinder(data: object) -> Callable[[], None] | None:
+    """A function that puts a seekable body back where it started, or None if it cannot."""
+    if data is None or isinstance(data, (bytes, bytearray, str)):
+        return lambda: None
+    seekable = getattr(data, "seekable", None)
+    if callable(seekable) and seekable():
+        start = data.tell()  # type: ignore[attr-defined]
+        return lambda: data.seek(start)  # type: ignore[attr-defined]
+    return None
 
 
 class TransportCore:

@@ -5,10 +5,10 @@ Time comes from an injected ``clock`` and ``sleep``, so tests run without waitin
 
 from __future__ import annotations
 
-import itertools
 import logging
-import threading
 from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
+from typing import Protocol
 
 from . import _constants as C
 from . import errors as exc
@@ -37,6 +37,31 @@ def _transient(error: exc.Error) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class WaitPlan:
+    """How one wait polls: for ``timeout`` seconds, first every ``interval`` seconds,
+    growing by ``growth`` per poll up to ``MAX_POLL_INTERVAL``."""
+
+    timeout: float
+    interval: float
+    growth: float
+    clock: Clock
+
+    @classmethod
+    def checked(
+        cls,
+        timeout: float,
+        poll_interval: float | None,
+        clock: Clock,
+        growth: float = C.POLL_GROWTH,
+    ) -> WaitPlan:
+        """The plan of a wait, the caller's numbers checked (ValueError before any poll)."""
+        timeout = check_wait("timeout", timeout)
+        interval = C.FIRST_POLL_INTERVAL if poll_interval is None else poll_interval
+        interval = check_wait("poll_interval", interval, zero=False)
+        return cls(timeout, interval, growth, clock)
+
+
 class StatusWaiter:
     """Polls ``fetch`` with a growing interval until a goal, a failure or the deadline.
 
@@ -57,14 +82,8 @@ class StatusWaiter:
         sleep: Sleep,
         growth: float = C.POLL_GROWTH,
     ) -> None:
-        timeout = check_wait("timeout", timeout)
-        interval = C.FIRST_POLL_INTERVAL if poll_interval is None else poll_interval
-        interval = check_wait("poll_interval", interval, zero=False)
         self._fetch = fetch
-        self._timeout = timeout
-        self._interval = interval
-        self._growth = growth
-        self._clock = clock
+        self._plan = WaitPlan.checked(timeout, poll_interval, clock, growth)
         self._sleep = sleep
 
     def until_status(
@@ -88,7 +107,7 @@ class StatusWaiter:
         on_status: Callable[[Service], object] | None,
         failed_statuses: Collection[str],
     ) -> Service | None:
-        poll = Poll(self, goal, on_status, failed_statuses)
+        poll = Poll(self._plan, goal, on_status, failed_statuses)
         try:
             while True:
                 try:
@@ -101,15 +120,6 @@ class StatusWaiter:
                 self._sleep(poll.pause())
         except Poll.Gone:
             return None
-
-    def poll(
-        self,
-        goal: str | None,
-        on_status: Callable[[Service], object] | None,
-        failed_statuses: Collection[str],
-    ) -> Poll:
-        """The waiting's state, for a loop that fetches and sleeps its own way (async)."""
-        return Poll(self, goal, on_status, failed_statuses)
 
 
 class _Gone(Exception):
@@ -130,20 +140,20 @@ class Poll:
 
     def __init__(
         self,
-        waiter: StatusWaiter,
+        plan: WaitPlan,
         goal: str | None,
         on_status: Callable[[Service], object] | None,
         failed_statuses: Collection[str],
     ) -> None:
-        self._waiter = waiter
+        self._plan = plan
         self._goal = goal
         self._what = goal or "deleted"
         self._on_status = on_status
         self._failed_statuses = failed_statuses
-        self._clock = waiter._clock
+        self._clock = plan.clock
         self._start = self._clock()
-        self._deadline = self._start + waiter._timeout
-        self._interval = waiter._interval
+        self._deadline = self._start + plan.timeout
+        self._interval = plan.interval
         self.last: Service | None = None
 
     def budget(self) -> float:
@@ -183,136 +193,174 @@ class Poll:
         if remaining <= 0:
             seen = f"last seen {self.last.status}" if self.last is not None else "never seen"
             raise exc.WaitTimeoutError(
-                f"service not {self._what} after {self._waiter._timeout:g} s ({seen})", self.last
+                f"service not {self._what} after {self._plan.timeout:g} s ({seen})", self.last
             )
         pause = min(self._interval, remaining)
-        growth = self._waiter._growth
-        self._interval = max(
-            min(self._interval * growth, C.MAX_POLL_INTERVAL), self._waiter._interval
-        )
+        plan = self._plan
+        self._interval = max(min(self._interval * plan.growth, C.MAX_POLL_INTERVAL), plan.interval)
         return pause
 
 
-def iter_logs(
-    fetch: FetchPage,
-    *,
-    limit: int | None,
-    max_pages: int,
-    follow: bool,
-    poll_interval: float,
-    timeout: float | None,
-    stop_event: threading.Event | None,
-    clock: Clock,
-    sleep: Sleep,
-) -> Iterator[LogEvent]:
-    """Yield events newest to oldest along ``next_backward_token``; then, with ``follow``,
-    new events oldest to newest along ``next_forward_token``.
+class StopSignal(Protocol):
+    """What stops a followed walk: a ``threading.Event`` (sync) or ``asyncio.Event``."""
 
-    Walking back stops on a missing or empty token, an empty page, or the token
-    that was sent coming back (CloudWatch's end-of-stream signal; a server that
-    keeps sending events under one token therefore cannot loop us forever).
-    Both stop at ``timeout`` and after ``max_pages`` requests (a server that always
-    hands a new token cannot keep the walk going); following also stops when
-    ``stop_event`` is set, or on KeyboardInterrupt while waiting for new events.
+    def is_set(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class FetchLogPage:
+    """The walk's next request: one page along these tokens."""
+
+    forward: str | None
+    backward: str | None
+
+
+class LogWalk:
+    """One log walk's state, for a loop that fetches and sleeps its own way.
+
+    It walks newest to oldest along ``next_backward_token``; then, with ``follow``, new
+    events oldest to newest along ``next_forward_token``. The loop asks ``step()``: a
+    `FetchLogPage` to fetch (then hands the page to ``received``, which gives the events
+    to yield), a float of seconds to sleep, or None when the walk is over. A fetch that
+    raised ``APITimeoutError`` goes to ``cut_short``: True when the walk's own deadline
+    cut it (the walk is over), False when the error is the caller's.
+
+    Walking back stops on a missing or empty token, an empty page, or the token that was
+    sent coming back (CloudWatch's end-of-stream signal; a server that keeps sending
+    events under one token therefore cannot loop us forever). Both stop at ``timeout``
+    and after ``max_pages`` requests (a server that always hands a new token cannot keep
+    the walk going); following also stops when ``stop_event`` is set.
     """
-    if limit is not None and limit < 0:
-        raise ValueError("limit must be 0 or more")
-    if max_pages < 1:
-        raise ValueError("max_pages must be at least 1")
-    poll_interval = check_wait("poll_interval", poll_interval, zero=False)
-    if timeout is not None:
-        timeout = check_wait("timeout", timeout)
-    deadline = None if timeout is None else clock() + timeout
-    fetch = _bounded(fetch, max_pages, deadline, clock)
-    first: list[LogPage] = []  # the walk back's first page: where following starts
-    events = _walk_back(fetch, first)
-    if follow:
-        events = itertools.chain(
-            events, _follow(fetch, first, poll_interval, deadline, stop_event, clock, sleep)
-        )
-    return events if limit is None else itertools.islice(events, limit)
 
+    def __init__(
+        self,
+        *,
+        limit: int | None,
+        max_pages: int,
+        follow: bool,
+        poll_interval: float,
+        timeout: float | None,
+        stop_event: StopSignal | None,
+        clock: Clock,
+    ) -> None:
+        if limit is not None and limit < 0:
+            raise ValueError("limit must be 0 or more")
+        if max_pages < 1:
+            raise ValueError("max_pages must be at least 1")
+        self._poll_interval = check_wait("poll_interval", poll_interval, zero=False)
+        if timeout is not None:
+            timeout = check_wait("timeout", timeout)
+        self._clock = clock
+        self._deadline = None if timeout is None else clock() + timeout
+        self._left_to_yield = limit
+        self._max_pages = max_pages
+        self._pages = 0
+        self._follow = follow
+        self._stop_event = stop_event
+        self._over = limit == 0
+        self._backward = True  # walking back; False once following
+        self._sent: str | None = None  # the backward token last sent
+        self._forward: str | None = None  # where following goes on from
+        self._first = True
+        self._quiet = True  # the last forward page was empty (or none yet): pause first
+        self._slept = False
+        self._unfollowable = False
 
-class _WalkOver(Exception):
-    """The walk reached its page cap or its deadline."""
+    def _left(self) -> float | None:
+        return None if self._deadline is None else self._deadline - self._clock()
 
-
-def _bounded(fetch: FetchPage, max_pages: int, deadline: float | None, clock: Clock) -> FetchPage:
-    pages = 0
-
-    def bounded(forward: str | None, backward: str | None) -> LogPage:
-        nonlocal pages
-        if pages >= max_pages:
-            logger.warning("log walk stopped after %d pages (max_pages)", max_pages)
-            raise _WalkOver
-        if deadline is not None and clock() >= deadline:
-            raise _WalkOver
-        pages += 1
-        try:
-            return fetch(forward, backward)
-        except exc.APITimeoutError:
-            if deadline is not None and clock() >= deadline - _DEADLINE_SLACK:
-                raise _WalkOver from None  # the walk's own timeout, not a failure
-            raise
-
-    return bounded
-
-
-def _walk_back(fetch: FetchPage, first: list[LogPage]) -> Iterator[LogEvent]:
-    """Every existing event, newest first; the first page is fetched at the first ``next``."""
-    try:
-        page = fetch(None, None)
-        first.append(page)
-        sent: str | None = None
-        while True:
-            yield from page.events
-            token = page.next_backward_token
-            if not page.events or not token or token == sent:
-                return
-            sent = token
-            page = fetch(None, token)
-    except _WalkOver:
-        return
-
-
-def _follow(
-    fetch: FetchPage,
-    first: list[LogPage],
-    poll_interval: float,
-    deadline: float | None,
-    stop_event: threading.Event | None,
-    clock: Clock,
-    sleep: Sleep,
-) -> Iterator[LogEvent]:
-    """New events, oldest first, polling along ``next_forward_token``."""
-    if not first:  # the walk back was cut short before its first page
-        return
-    forward = first[0].next_forward_token
-    if not forward:
-        raise exc.InvalidResponseError(
-            "the server sent no next_forward_token: the log cannot be followed",
-            status_code=200,
-            url="recentlogs",
-        )
-    quiet = True
-    while True:
-        if stop_event is not None and stop_event.is_set():
-            return
-        left = None if deadline is None else deadline - clock()
+    def step(self) -> FetchLogPage | float | None:
+        """What the loop does next: fetch a page, sleep so many seconds, or stop (None)."""
+        if self._over:
+            return None
+        if self._unfollowable:
+            self._end()
+            raise exc.InvalidResponseError(
+                "the server sent no next_forward_token: the log cannot be followed",
+                status_code=200,
+                url="recentlogs",
+            )
+        left = self._left()
+        if not self._backward:
+            if (self._stop_event is not None and self._stop_event.is_set()) or (
+                left is not None and left <= 0
+            ):
+                self._end()
+                return None
+            if self._quiet and not self._slept:
+                self._slept = True
+                return self._poll_interval if left is None else min(self._poll_interval, left)
+            self._slept = False
+        if self._pages >= self._max_pages:
+            logger.warning("log walk stopped after %d pages (max_pages)", self._max_pages)
+            self._end()
+            return None
         if left is not None and left <= 0:
+            self._end()
+            return None
+        self._pages += 1
+        if self._backward:
+            return FetchLogPage(None, self._sent)
+        return FetchLogPage(self._forward, None)
+
+    def _end(self) -> None:
+        self._over = True
+
+    def cut_short(self) -> bool:
+        """After an ``APITimeoutError``: True (the walk is over) when its deadline cut it."""
+        left = self._left()
+        if left is not None and left <= _DEADLINE_SLACK:
+            self._end()
+            return True
+        return False
+
+    def received(self, page: LogPage) -> list[LogEvent]:
+        """The events of ``page`` to yield, in the walk's order."""
+        if self._backward:
+            events = list(page.events)
+            if self._first:
+                self._first = False
+                self._forward = page.next_forward_token
+            token = page.next_backward_token
+            if not page.events or not token or token == self._sent:
+                self._start_following()
+            else:
+                self._sent = token
+        else:
+            events = list(reversed(page.events))
+            self._quiet = not page.events
+            if page.next_forward_token:
+                self._forward = page.next_forward_token
+        if self._left_to_yield is not None:
+            events = events[: self._left_to_yield]
+            self._left_to_yield -= len(events)
+            if self._left_to_yield == 0:
+                self._end()
+        return events
+
+    def _start_following(self) -> None:
+        if not self._follow:
+            self._end()
             return
-        if quiet:
+        self._backward = False
+        # Raised at the next step, once this page's events are out.
+        self._unfollowable = not self._forward
+
+
+def iter_logs(fetch: FetchPage, walk: LogWalk, sleep: Sleep) -> Iterator[LogEvent]:
+    """The events of ``walk``, fetching with ``fetch``; the first page at the first
+    ``next``. KeyboardInterrupt while waiting for new events ends a followed walk."""
+    while (step := walk.step()) is not None:
+        if not isinstance(step, FetchLogPage):
             try:
-                sleep(poll_interval if left is None else min(poll_interval, left))
+                sleep(step)
             except KeyboardInterrupt:
                 return
-            if stop_event is not None and stop_event.is_set():
-                return
+            continue
         try:
-            page = fetch(forward, None)
-        except _WalkOver:
-            return
-        yield from reversed(page.events)
-        quiet = not page.events
-        if page.next_forward_token:
-            forward = page.next_forward_token
+            page = fetch(step.forward, step.backward)
+        except exc.APITimeoutError:
+            if walk.cut_short():
+                return  # the walk's own timeout, not a failure
+            raise
+        yield from walk.received(page)

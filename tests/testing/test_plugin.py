@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from abeja.exceptions import WaitTimeoutError
-from abeja.services import ServiceClient, ServiceStatus
+from abeja.services import AsyncServiceClient, ServiceClient, ServiceStatus
 from abeja.services.testing import FakeClock, ServiceEmulator
 
 
@@ -52,3 +54,46 @@ def test_the_clock_goes_back_to_real_time_after_a_reset(abeja_emulator: ServiceE
             abeja_emulator.deployment_id, version_id=abeja_emulator.version_id
         )
     assert created.created_at is not None and created.created_at.year >= 2026
+
+
+async def _ready_through(client: AsyncServiceClient, emulator: ServiceEmulator) -> tuple[int, int]:
+    service = await client.services.create(emulator.deployment_id, version_id=emulator.version_id)
+    ready = await service.wait_until_ready()
+    assert ready.status is ServiceStatus.READY
+    assert (await ready.predict(json={"n": 1})).json()["echo"] == {"n": 1}
+    pool = client._transport._http._transport._pool  # type: ignore[attr-defined]
+    assert pool.connections == []  # nothing left open for the loop's end to find
+    return emulator.count("get"), emulator.count("predict")
+
+
+@pytest.mark.abeja_ready_delay(10)
+@pytest.mark.asyncio
+async def test_the_async_client_under_pytest_asyncio(
+    abeja_async_client: AsyncServiceClient,
+    abeja_emulator: ServiceEmulator,
+    abeja_clock: FakeClock,
+    abeja_ready_delay: float,
+) -> None:
+    assert await _ready_through(abeja_async_client, abeja_emulator) == (6, 1)
+    assert abeja_clock.sleeps == [1.0, 1.5, 2.25, 3.375, 5.0625]  # as the sync client's
+
+
+@pytest.mark.abeja_ready_delay(10)
+@pytest.mark.anyio
+async def test_the_async_client_under_anyio(
+    abeja_async_client: AsyncServiceClient,
+    abeja_emulator: ServiceEmulator,
+    abeja_clock: FakeClock,
+    abeja_ready_delay: float,
+) -> None:
+    assert await _ready_through(abeja_async_client, abeja_emulator) == (6, 1)
+    assert abeja_clock.sleeps == [1.0, 1.5, 2.25, 3.375, 5.0625]
+
+
+@pytest.mark.abeja_ready_delay(10)
+def test_the_async_client_under_asyncio_run_in_a_sync_test(
+    abeja_async_client: AsyncServiceClient,
+    abeja_emulator: ServiceEmulator,
+    abeja_ready_delay: float,
+) -> None:
+    assert asyncio.run(_ready_through(abeja_async_client, abeja_emulator)) == (6, 1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,10 @@ from abeja.exceptions import HttpError
 from abeja.services import (
     ActionResult,
     APIClient,
+    AsyncEndpoint,
+    AsyncService,
     AsyncServiceClient,
+    AsyncServiceList,
     Endpoint,
     LogEvent,
     LogPage,
@@ -126,14 +129,31 @@ def emulator(emu: ServiceEmulator) -> None:
 async def async_layer(client: AsyncServiceClient) -> None:
     services = client.services
     service = await services.create("1", version_id="ver-1")
-    assert_type(service, Service)
-    assert_type(await services.get("1", "ser-1"), Service)
-    assert_type(await services.list("1"), ServiceList)
+    assert_type(service, AsyncService)
+    assert_type(await services.get("1", "ser-1"), AsyncService)
+    assert_type(await services.list("1"), AsyncServiceList)
+    assert_type((await services.list("1"))[0], AsyncService)
     assert_type(await services.predict("1", "ser-1", json={}), PredictResponse)
-    assert_type(await services.wait_until_ready("1", "ser-1"), Service)
-    pending: Coroutine[Any, Any, Service] = services.get("1", "ser-1")  # a coroutine until awaited
-    assert_type(await pending, Service)
+    assert_type(await services.wait_until_ready("1", "ser-1"), AsyncService)
+    pending: Coroutine[Any, Any, AsyncService] = services.get("1", "ser-1")  # until awaited
+    assert_type(await pending, AsyncService)
     raw = await services.with_raw_response.get("1", "ser-1")
-    assert_type(raw, RawResponse[Service])
+    assert_type(raw, RawResponse[AsyncService])
+    # A bound service's own calls are coroutines too; iter_logs an async iterator.
+    waiting: Coroutine[Any, Any, AsyncService] = service.wait_until_ready()
+    assert_type(await waiting, AsyncService)
+    assert_type(await service.refresh(), AsyncService)
+    assert_type(await service.predict(json={}), PredictResponse)
+    assert_type(service.iter_logs(follow=True), AsyncIterator[LogEvent])
+    async for event in service.iter_logs(limit=1):
+        assert_type(event, LogEvent)
+    assert_type(services.iter_logs("1", "ser-1"), AsyncIterator[LogEvent])
+    endpoint = await client.endpoints.create("1", service_id=service)
+    assert_type(endpoint, AsyncEndpoint)
+    assert_type(await endpoint.switch_to(service), AsyncEndpoint)
+    assert_type(await client.endpoints.predict("1", json={}), PredictResponse)
+    assert_type((await client.endpoints.list("1"))[0], AsyncEndpoint)
+    as_service: Service = service  # an AsyncService is a Service: its fields read the same
+    assert_type(as_service.status, ServiceStatus | str)
     assert_type(client.with_options(timeout=1), AsyncServiceClient)
     await services.gte("1", "ser-1")  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]

@@ -31,3 +31,7 @@ class FakeClock:
             raise ValueError("cannot sleep a negative time")
         self.sleeps.append(seconds)
         self.now += seconds
+
+    async def async_sleep(self, seconds: float) -> None:
+        """`sleep`, awaitable: the ``sleep`` of an ``AsyncServiceClient``."""
+        self.sleep(seconds)

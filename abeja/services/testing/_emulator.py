@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .._client import ServiceClient
 from ._app import App
@@ -21,6 +21,9 @@ from ._records import ApiError, ServiceRecord
 from ._runtime_process import runtime_processes
 from ._server import ServerThread
 from ._state import EmulatorState, EpochClock, Seed
+
+if TYPE_CHECKING:
+    from .._async_client import AsyncServiceClient
 
 DEFAULT_AUTH_TOKEN = "emulator-token"
 DEFAULT_USER_ID = "1234567890123"
@@ -182,6 +185,26 @@ class ServiceEmulator(ClientEnvironments):
         }
         options.update(kwargs)
         return ServiceClient(**options)
+
+    def async_client(self, **kwargs: Any) -> AsyncServiceClient:
+        """An ``AsyncServiceClient`` pointed here (needs ``abeja-services[async]``).
+
+        Its connections close once each answer is read, so it holds nothing open between
+        calls and works on any event loop, including one per test (pytest-asyncio, anyio);
+        keyword arguments override the defaults.
+        """
+        from .._async_client import AsyncServiceClient
+        from .._async_transport import unpooled_http_client
+
+        options: dict[str, Any] = {
+            "organization_id": self.organization_id,
+            "base_url": self.url,
+            "credential": self.credential,
+            "service_url_template": self.service_url_template,
+            "http_client": unpooled_http_client(),
+        }
+        options.update(kwargs)
+        return AsyncServiceClient(**options)
 
     @property
     def ready_delay(self) -> float:

@@ -5,6 +5,9 @@
 - ``abeja_clock``: a ``FakeClock`` the emulator and ``abeja_client`` share: waits and
   retries finish at once and the same way every run.
 - ``abeja_client``: a ``ServiceClient`` pointed at the emulator, on ``abeja_clock``.
+- ``abeja_async_client``: an ``AsyncServiceClient`` pointed at the emulator, on
+  ``abeja_clock`` (needs ``abeja-services[async]``); a plain fixture that keeps no
+  connection open, so it works under pytest-asyncio, anyio or ``asyncio.run``.
 - ``abeja_ready_delay``: services take this long (in ``abeja_clock`` time) to be READY;
   30 s unless the test is marked ``@pytest.mark.abeja_ready_delay(seconds)``.
 - ``abeja_env``: the environment variables that point code building its own client at
@@ -21,6 +24,7 @@ import pytest
 # Imported inside the fixtures: pytest loads this plugin in every run where the package
 # is installed, and only the tests that use the emulator should pay for it.
 if TYPE_CHECKING:
+    from .._async_client import AsyncServiceClient
     from .._client import ServiceClient
     from ._clock import FakeClock
     from ._emulator import ServiceEmulator
@@ -64,6 +68,20 @@ def abeja_client(
     """A ``ServiceClient`` for the emulator's default organization, on ``abeja_clock``."""
     with abeja_emulator.client(clock=abeja_clock.monotonic, sleep=abeja_clock.sleep) as client:
         yield client
+
+
+@pytest.fixture
+def abeja_async_client(
+    abeja_emulator: ServiceEmulator, abeja_clock: FakeClock
+) -> AsyncServiceClient:
+    """An ``AsyncServiceClient`` for the emulator's default organization, on
+    ``abeja_clock``.
+
+    Not an async fixture: it is made outside any event loop and binds to none, and its
+    connections close after each answer, so the test's own loop (pytest-asyncio's,
+    anyio's, or one ``asyncio.run`` makes) can end with nothing left open.
+    """
+    return abeja_emulator.async_client(clock=abeja_clock.monotonic, sleep=abeja_clock.async_sleep)
 
 
 @pytest.fixture
