@@ -1,7 +1,9 @@
 """``make bench-async``: the async client beside its alternatives, side by side in one run.
 
 - 1,000 concurrent small predictions: ``AsyncServiceClient`` (one ``gather``) against
-  ``ServiceClient`` shared by 16 threads; wall time per batch.
+  ``ServiceClient`` shared by 16 threads and abeja-sdk 2.3.6's ``APIClient`` on 16
+  threads (in its own virtualenv and process, as ``make bench`` runs it; ``--no-sdk``
+  leaves it out); wall time per batch.
 - Per call, one after the other: an async typed ``services.get`` against a bare
   ``httpx.AsyncClient`` + ``json.loads`` (and aiohttp's, when installed), client CPU.
 
@@ -15,6 +17,7 @@ import argparse
 import asyncio
 import importlib.util
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -26,6 +29,9 @@ from pathlib import Path
 import httpx
 
 from abeja.services import AsyncServiceClient, ServiceClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import SdkWorker, sdk_python  # noqa: E402 - the same abeja-sdk as make bench
 
 HERE = Path(__file__).resolve().parent
 ORG, DEP, SID = "1111111111111", "9999999999999", "ser-abc1111111111111"
@@ -106,12 +112,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--no-sdk", action="store_true", help="leave abeja-sdk 2.3.6 out")
     args = parser.parse_args()
+    sdk = None if args.no_sdk else sdk_python()
     server = subprocess.Popen([sys.executable, str(HERE / "server.py")], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)  # fmt: skip
     assert server.stdout is not None and server.stdin is not None
     base = f"http://127.0.0.1:{json.loads(server.stdout.readline())['http']}"
     walls: dict[str, list[float]] = {"async gather": [], "sync, 16 threads": []}
+    worker = None
+    if sdk is not None:
+        env = {**os.environ, "ABEJA_API_URL": base, "PLATFORM_AUTH_TOKEN": TOKEN,
+               "HTTP_PROXY": base, "NO_PROXY": ""}  # fmt: skip
+        worker = SdkWorker(sdk, env)
+        walls["abeja-sdk 2.3.6, 16 threads"] = []
     cpu: dict[str, list[float]] = {
         "AsyncServiceClient.services.get": [],
         "bare httpx.AsyncClient + json": [],
@@ -125,9 +139,13 @@ def main() -> None:
         for _ in range(args.rounds):
             walls["async gather"].append(asyncio.run(_concurrent_async(base, 1000)))
             walls["sync, 16 threads"].append(_concurrent_threads(base, 1000))
+            if worker is not None:
+                walls["abeja-sdk 2.3.6, 16 threads"].append(worker.predict(16, 1000))
             for name, make in makers.items():
                 cpu[name].append(asyncio.run(_cpu_per_call(make, args.calls)))
     finally:
+        if worker is not None:
+            worker.close()
         server.stdin.close()
         server.wait(10)
         server.stdout.close()

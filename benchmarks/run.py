@@ -123,6 +123,13 @@ class SdkWorker:
         wall, cpu = self.process.stdout.readline().split()
         return float(wall), float(cpu)
 
+    def predict(self, threads: int, count: int) -> float:
+        """Wall seconds of ``count`` predictions shared by ``threads`` threads."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(f"predict {threads} {count}\n")
+        self.process.stdin.flush()
+        return float(self.process.stdout.readline().split()[0])
+
     def close(self) -> None:
         if self.process.stdin is not None:
             self.process.stdin.close()

@@ -80,6 +80,8 @@ def log_page(token: str | None) -> bytes:
 
 
 def answer(method: bytes, target: bytes) -> bytes:
+    if target.startswith(b"http://"):  # absolute form: sent to us as an HTTP proxy
+        target = b"/" + target[7:].partition(b"/")[2]
     path, _, query = target.decode().partition("?")
     if method == b"GET" and path == f"{BASE}/{SID}":
         return ONE

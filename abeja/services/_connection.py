@@ -98,7 +98,8 @@ class DeadlineSocket:
         return getattr(self._sock, name)
 
 
-def _is_address(host: str) -> bool:
+def is_address(host: str) -> bool:
+    """Whether ``host`` is an IP address (nothing to resolve)."""
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -116,7 +117,7 @@ class _Connecting:
     def _new_conn(self) -> socket.socket:
         host = self._dns_host
         limits = current_limits.get()
-        if limits is not None and host and host != "localhost" and not _is_address(host):
+        if limits is not None and host and host != "localhost" and not is_address(host):
             try:
                 address = RESOLVER.resolve(host, self.port, limits)
             except AttemptFailed as failure:

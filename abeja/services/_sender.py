@@ -2,9 +2,11 @@
 
 With the transport, the only module that touches requests and urllib3. Two paths:
 
-- fast: straight to the adapter's urllib3 pool, when nothing is watching (the client's
-  own session, no hooks, no proxy for the origin, and requests' ``Session.send``,
-  ``Session.get_adapter``, ``HTTPAdapter.send`` and the adapter itself unpatched);
+- fast: when nothing is watching (the client's own session, no hooks, no proxy for the
+  origin, and requests' ``Session.send``, ``Session.get_adapter``, ``HTTPAdapter.send``
+  and the adapter itself unpatched), straight to ``http.client`` connections kept per
+  origin (``_direct``), or to the adapter's urllib3 pool for a session that does not
+  verify TLS or presents a client certificate;
 - watched: through ``Session.request``, so instrumentation (OpenTelemetry, ddtrace),
   mocks (``responses``, ``requests-mock``), hooks, default headers and proxies all act.
 
@@ -22,16 +24,20 @@ from __future__ import annotations
 
 import os
 import types
+import urllib.parse
 import weakref
 from collections.abc import Mapping
+from typing import Any
 
 import requests
 import requests.adapters
 import requests.sessions
 import urllib3
 
+from . import _constants as C
 from . import errors as exc
 from ._connection import Adapter, current_limits
+from ._direct import DirectPool, DirectPools
 from ._failures import (
     LOCAL_ERRORS as LOCAL,
 )
@@ -105,6 +111,8 @@ class Sender:
         self._pools: dict[tuple[str, int], weakref.ref[urllib3.HTTPConnectionPool]] = {}
         self.fast_sends = 0
         """How many attempts took the fast path (tests and benchmarks read it)."""
+        self._direct = DirectPools(keep=C.POOL_MAXSIZE)
+        self._direct_by_origin: dict[tuple[str, bool | str], DirectPool] = {}
 
     def _fast_adapter(
         self, url: str, proxies: Mapping[str, str]
@@ -163,17 +171,56 @@ class Sender:
         url = prepared.url or ""
         adapter = self._fast_adapter(url, proxies)
         if adapter is not None:
-            raw = self._send_fast(adapter, prepared, path, seconds, limits, (origin, id(adapter)))
+            pool = self._direct_pool(origin)
+            if pool is not None:
+                raw: Any = pool.send(
+                    str(prepared.method),
+                    path,
+                    prepared.headers,
+                    prepared.body,
+                    "Content-Length" not in prepared.headers and prepared.body is not None,
+                    limits,
+                    seconds,
+                )
+            else:
+                key = (origin, id(adapter))
+                raw = self._send_fast(adapter, prepared, path, seconds, limits, key)
             self.fast_sends += 1
             return read_answer(raw, url, str(prepared.method), limits, prepared)
         response = self._send_watched(prepared, proxies, seconds, limits)
         return read_answer(response.raw, url, str(prepared.method), limits, prepared, response)
+
+    def direct_in_use(self) -> int:
+        """Connections of the fast path taken and not given back (0 between calls)."""
+        return self._direct.in_use()
+
+    def _direct_pool(self, origin: str) -> DirectPool | None:
+        """The http.client pool for ``origin``; None where urllib3 must serve (a session
+        that does not verify TLS, or presents a client certificate: urllib3's warnings
+        and certificate handling stay theirs)."""
+        session = self.session
+        verify = True if session.verify is None else session.verify
+        if verify is False or session.cert is not None:
+            return None
+        key = (origin, verify)
+        pool = self._direct_by_origin.get(key)
+        if pool is None or pool.closed:
+            if self.closed:
+                raise exc.Error("this client is closed")
+            parts = urllib.parse.urlsplit(origin)
+            scheme = parts.scheme
+            port = parts.port or (443 if scheme == "https" else 80)
+            pool = self._direct.pool((scheme, parts.hostname or "", port), verify)
+            self._direct_by_origin[key] = pool
+        return pool
 
     def _after_fork(self) -> None:
         """In a forked child: the parent's pooled sockets are never used (nor closed: they
         are the parent's too); fresh pools are made on demand."""
         self._forks = _forks
         self._pools.clear()
+        self._direct.forget()
+        self._direct_by_origin.clear()
         for adapter in {id(a): a for a in self.session.adapters.values()}.values():
             if isinstance(adapter, Adapter):
                 adapter.forget_pools()
@@ -227,6 +274,7 @@ class Sender:
         """Close the pools this sender used (urllib3's manager only forgets them); calls
         still running close theirs when they end."""
         self.closed = True
+        self._direct.close()
         for known in list(self._pools.values()):
             pool = known()
             if pool is not None:

@@ -126,7 +126,7 @@ class Transport(TransportCore):
 
     def checked_out(self) -> int:
         """Connections taken from the pools and not given back (0 between calls)."""
-        total = 0
+        total = self._sender.direct_in_use()
         for adapter in {id(a): a for a in self._session.adapters.values()}.values():
             manager = getattr(adapter, "poolmanager", None)
             for key in list(getattr(manager, "pools", {}).keys()):

@@ -1,0 +1,108 @@
+"""The fast path's own wire (``_direct``: http.client connections kept per origin) where
+the rest of the suite does not reach it: TLS made by it, verified against the CA bundle
+the client was given, and its connections reused, closed and told apart as urllib3's
+were. Over real HTTP(S) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import shutil
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from abeja.exceptions import APIConnectionError
+from abeja.services import ServiceClient
+
+from . import reference_examples as ref
+
+ORG, DEP, SID = "1111111111111", "9999999999999", str(ref.GET["service_id"])
+
+
+class _Answering(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    peers: list[str]
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self.peers.append(f"{self.client_address[0]}:{self.client_address[1]}")
+        body = json.dumps(ref.GET).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - its name
+        return None
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not on this machine: no certificate to serve TLS with")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return str(cert), str(key)
+
+
+@pytest.fixture
+def tls_server(certificate: tuple[str, str]) -> Iterator[tuple[str, list[str]]]:
+    peers: list[str] = []
+    handler = type("Handler", (_Answering,), {"peers": peers})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*certificate)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}", peers
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def _client(url: str) -> ServiceClient:
+    return ServiceClient(
+        ORG, base_url=url, credential={"auth_token": "t"}, sleep=lambda s: None, max_retries=1
+    )
+
+
+def test_tls_is_verified_against_the_given_ca_bundle_and_its_connection_reused(
+    tls_server: tuple[str, list[str]],
+    certificate: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url, peers = tls_server
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certificate[0])
+    with _client(url) as client:
+        for _ in range(3):
+            assert client.services.get(DEP, SID).service_id == SID
+        assert client._transport._sender.fast_sends == 3  # noqa: SLF001 - the path tested
+        assert client._transport.checked_out() == 0  # noqa: SLF001
+    assert len(peers) == 3 and len(set(peers)) == 1  # one TLS connection for the three
+
+
+def test_a_certificate_no_ca_vouches_for_is_refused_before_anything_is_sent(
+    tls_server: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url, peers = tls_server
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    with _client(url) as client, pytest.raises(APIConnectionError) as raised:
+        client.services.get(DEP, SID)
+    assert "TLS error" in str(raised.value) and "CERTIFICATE_VERIFY_FAILED" in str(raised.value)
+    assert raised.value.may_have_applied is False
+    assert peers == []  # no request reached the handler
