@@ -24,10 +24,14 @@ RESULTS = HERE / "results"
 KINDS = ("floor", "typed", "compat", "requests", "httpx", "abeja-sdk")
 
 
-def instructions(python: str, kind: str, count: int, base: str, folder: Path) -> int:
+def instructions(
+    python: str, kind: str, count: int, base: str, folder: Path, ca: str | None = None
+) -> int:
     """The client's total Ir for ``count`` calls (after one warm-up call)."""
     out = folder / f"{kind}-{count}.out"
     env = {**os.environ, "ABEJA_API_URL": base, "PYTHONHASHSEED": "0"}
+    if ca is not None:  # over TLS: every client verifies the bench's certificate
+        env["REQUESTS_CA_BUNDLE"] = ca
     subprocess.run(
         ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--quiet",
          python, str(HERE / "ir_client.py"), kind, str(count), base],
@@ -59,23 +63,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="10 and 70 calls")
     parser.add_argument("--kinds", default=",".join(KINDS), help="which rows (floor first)")
+    parser.add_argument("--tls", action="store_true", help="over HTTPS (a certificate made now)")
     args = parser.parse_args()
     kinds = [kind for kind in args.kinds.split(",") if kind]
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not on this machine (apt install valgrind)")
     low, high = (10, 70) if args.quick else (50, 350)
-    server = subprocess.Popen([sys.executable, str(HERE / "server.py")], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)  # fmt: skip
-    assert server.stdout is not None and server.stdin is not None
-    base = f"http://127.0.0.1:{json.loads(server.stdout.readline())['http']}"
     folder = Path(tempfile.mkdtemp(prefix="abeja-ir-"))
+    command = [sys.executable, str(HERE / "server.py")]
+    ca = None
+    if args.tls:
+        sys.path.insert(0, str(HERE))
+        from run import make_certificate
+
+        made = make_certificate(folder)
+        if made is None:
+            raise SystemExit("--tls needs openssl to make a certificate")
+        ca = made[0]
+        command += ["--cert", made[0], "--key", made[1]]
+    server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None and server.stdin is not None
+    ports = json.loads(server.stdout.readline())
+    base = (
+        f"https://127.0.0.1:{ports['https']}" if args.tls else f"http://127.0.0.1:{ports['http']}"
+    )
     per_call: dict[str, float] = {}
     try:
         for kind in kinds:
             python = interpreter(kind)
             if python is None:
                 continue
-            counted = [instructions(python, kind, n, base, folder) for n in (low, high)]
+            counted = [instructions(python, kind, n, base, folder, ca) for n in (low, high)]
             per_call[kind] = (counted[1] - counted[0]) / (high - low)
             print(f"{kind}: {per_call[kind] / 1000:,.0f}k Ir per call", flush=True)
     finally:
@@ -84,7 +102,8 @@ def main() -> None:
         server.stdout.close()
         shutil.rmtree(folder, ignore_errors=True)
     floor = per_call["floor"]
-    print("\n| get one service, HTTP | Ir per call | × floor |\n|---|---:|---:|")
+    wire = "HTTPS" if args.tls else "HTTP"
+    print(f"\n| get one service, {wire} | Ir per call | × floor |\n|---|---:|---:|")
     for kind, value in per_call.items():
         print(f"| {kind} | {value / 1000:,.0f}k | {value / floor:.2f} |")
     typed = per_call.get("typed")
@@ -94,8 +113,9 @@ def main() -> None:
     if typed is not None and "compat" in per_call:
         print(f"compat within 5% of typed: {per_call['compat'] / typed:.2f}")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "ir.json").write_text(json.dumps({"calls": [low, high], "ir_per_call": per_call},
-                                                indent=2) + "\n")  # fmt: skip
+    figures = {"calls": [low, high], "ir_per_call": per_call}
+    name = "ir-tls.json" if args.tls else "ir.json"
+    (RESULTS / name).write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":

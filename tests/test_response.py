@@ -120,3 +120,25 @@ def test_parsing_a_large_answer_leaves_the_collector_as_it_was(
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+# pydantic's parser goes first; whatever it refuses goes to json.loads, so every answer
+# parses as json.loads (and so abeja-sdk) parses it.
+ODD_JSON = [
+    b'{"a": 1, "a": 2}',
+    b'{"x": 123456789012345678901234567890}',
+    b'{"f": NaN, "g": Infinity, "h": 1e400, "n": -0.0}',
+    b'{"s": "\\ud800 lone surrogate"}',
+    b'{"d": ' + b"[" * 400 + b"]" * 400 + b"}",
+    '{"u": "é"}'.encode("utf-16"),
+    b' {"w": "\\u00e9"} ',
+]
+
+
+@pytest.mark.parametrize("body", ODD_JSON)
+def test_the_compat_dicts_parse_as_json_loads_does(
+    api: APIClient, emulator: ServiceEmulator, body: bytes
+) -> None:
+    emulator.inject("logs", status=200, body=body)
+    got = api.get_service_recent_logs(emulator.organization_id, emulator.deployment_id, "ser-1")
+    assert repr(got) == repr(json.loads(body))

@@ -32,7 +32,6 @@ import zlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import urllib3
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
 from ._connection import RESOLVER, DeadlineSocket, current_limits, is_address
@@ -44,6 +43,7 @@ from ._failures import (
     classify,
     past_deadline,
 )
+from ._response import Headers
 
 Origin = tuple[str, str, int]
 """``(scheme, host, port)``."""
@@ -253,12 +253,10 @@ class DirectResponse:
         self._response = response
         self.status = response.status
         self.reason = response.reason
-        headers = urllib3.HTTPHeaderDict()
-        for name, value in response.headers.items():
-            headers.add(name, value)
-        self.headers = headers
-        encoding = headers.get("Content-Encoding", "").strip().lower()
-        self._decoder = _decoder(encoding) if encoding else None
+        pairs = list(response.msg.raw_items())
+        self.headers = Headers(pairs)
+        encoding = next((v for k, v in pairs if k.lower() == "content-encoding"), None)
+        self._decoder = _decoder(encoding.strip().lower()) if encoding else None
         self._pending = b""  # compressed bytes not yet inflated
         self._ended = False
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.client
 import socket
-from dataclasses import dataclass
 
 import requests
 import urllib3.exceptions
@@ -36,17 +35,23 @@ class AttemptFailed(Exception):
         return cls(f"{prefix}: {self.message}", may_have_applied=may_have_applied)
 
 
-@dataclass(frozen=True)
 class Limits:
-    """How long and how much one attempt may take."""
+    """How long and how much one attempt may take (a plain slotted class: one is made
+    per call, and a frozen dataclass's ``__init__`` costs several times as much)."""
 
-    timeout: float
-    """Seconds for connecting and for each read."""
-    deadline_at: float
-    """The call's deadline, on ``clock``."""
-    clock: Clock
-    max_bytes: int
-    """The largest 2xx body accepted (decompressed)."""
+    __slots__ = ("timeout", "deadline_at", "clock", "max_bytes")
+
+    def __init__(self, timeout: float, deadline_at: float, clock: Clock, max_bytes: int) -> None:
+        self.timeout = timeout
+        """Seconds for connecting and for each read."""
+        self.deadline_at = deadline_at
+        """The call's deadline, on ``clock``."""
+        self.clock = clock
+        self.max_bytes = max_bytes
+        """The largest 2xx body accepted (decompressed)."""
+
+    def __repr__(self) -> str:
+        return f"Limits(timeout={self.timeout}, deadline_at={self.deadline_at})"
 
     def remaining(self) -> float:
         """Seconds left before the deadline."""

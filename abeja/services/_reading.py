@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -34,10 +34,11 @@ def read_answer(
     url: str,
     method: str,
     limits: Limits,
-    prepared: requests.PreparedRequest,
+    prepare: Callable[[], requests.PreparedRequest],
     watched: requests.Response | None = None,
 ) -> HTTPResponse:
-    """Read the answer to ``prepared`` whole (``watched``: the Session.request response)."""
+    """Read the answer whole (``watched``: the Session.request response; ``prepare``
+    gives the request, for the ``requests.Response`` abeja-sdk callers get)."""
     status = int(getattr(raw, "status", 0) or (watched.status_code if watched is not None else 0))
     if status < 200:
         _discard(raw)
@@ -67,7 +68,7 @@ def read_answer(
         to_requests = functools.partial(lambda response: response, watched)
     else:
         to_requests = functools.partial(
-            _requests_response, prepared, status, reason, dict(headers), content
+            _requests_response, prepare, status, reason, headers, content
         )
     return HTTPResponse(
         method=method,
@@ -82,12 +83,13 @@ def read_answer(
 
 
 def _requests_response(
-    prepared: requests.PreparedRequest,
+    prepare: Callable[[], requests.PreparedRequest],
     status: int,
     reason: str,
-    headers: dict[str, str],
+    headers: Mapping[str, str],
     content: bytes,
 ) -> requests.Response:
+    prepared = prepare()
     response = requests.Response()
     response.status_code = status
     response.reason = reason

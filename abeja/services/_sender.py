@@ -1,12 +1,12 @@
 """One attempt on the wire: send a prepared request once and read its answer, bounded.
 
-With the transport, the only module that touches requests and urllib3. Two paths:
+With the transport, the only module that touches requests. Two paths:
 
 - fast: when nothing is watching (the client's own session, no hooks, no proxy for the
-  origin, and requests' ``Session.send``, ``Session.get_adapter``, ``HTTPAdapter.send``
-  and the adapter itself unpatched), straight to ``http.client`` connections kept per
-  origin (``_direct``), or to the adapter's urllib3 pool for a session that does not
-  verify TLS or presents a client certificate;
+  origin, TLS verified without a client certificate, and requests' ``Session.send``,
+  ``Session.get_adapter``, ``HTTPAdapter.send`` and the adapter itself unpatched),
+  straight to ``http.client`` connections kept per origin (``_direct``), with no
+  ``PreparedRequest`` made unless the body needs one;
 - watched: through ``Session.request``, so instrumentation (OpenTelemetry, ddtrace),
   mocks (``responses``, ``requests-mock``), hooks, default headers and proxies all act.
 
@@ -25,14 +25,12 @@ from __future__ import annotations
 import os
 import types
 import urllib.parse
-import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
 import requests.adapters
 import requests.sessions
-import urllib3
 
 from . import _constants as C
 from . import errors as exc
@@ -50,6 +48,7 @@ from ._failures import (
 )
 from ._reading import read_answer
 from ._response import HTTPResponse
+from ._transport_core import Call
 
 # Bumped in a child after os.fork(): a sender made before it drops its pools then.
 _forks = 0
@@ -73,6 +72,29 @@ def _is_original(function: object, module: types.ModuleType) -> bool:
 
 
 _verdict: tuple[object, object, object, bool] | None = None
+
+
+def _wire_request(
+    call: Call, prepare: Callable[[], requests.PreparedRequest]
+) -> tuple[Mapping[str, str], Any, bool]:
+    """The headers, body and chunking of ``call`` as requests would send them: worked out
+    here for no body or bytes (Content-Length as ``prepare_body`` sets it), taken from the
+    ``PreparedRequest`` for a file, a stream or text."""
+    data = call.data
+    headers = call.headers
+    if (data is None or type(data) is bytes) and not any(
+        name.lower() == "content-length" for name in headers
+    ):
+        if data:
+            headers["Content-Length"] = str(len(data))
+            return headers, data, False
+        if data is None:
+            if call.method not in ("GET", "HEAD"):
+                headers["Content-Length"] = "0"
+            return headers, None, False
+    prepared = prepare()
+    body = prepared.body
+    return prepared.headers, body, "Content-Length" not in prepared.headers and body is not None
 
 
 def requests_unpatched() -> bool:
@@ -105,41 +127,43 @@ class Sender:
         self.owns_session = owns_session
         self.closed = False
         self._forks = _forks
-        # Per origin, the pool requests gave for it (looking it up costs a URL parse, a pool
-        # key and a stat of the CA path on every call). Weakly: a pool the manager drops
-        # must be free to go (and close its sockets).
-        self._pools: dict[tuple[str, int], weakref.ref[urllib3.HTTPConnectionPool]] = {}
+        # The session's adapters when last looked at, and per origin whether the fast path
+        # may take it (requests' get_adapter, asked again only when the adapters change).
+        self._adapters_seen: tuple[tuple[str, ...], tuple[object, ...], dict[str, bool]] | None
+        self._adapters_seen = None
         self.fast_sends = 0
         """How many attempts took the fast path (tests and benchmarks read it)."""
         self._direct = DirectPools(keep=C.POOL_MAXSIZE)
         self._direct_by_origin: dict[tuple[str, bool | str], DirectPool] = {}
 
-    def _fast_adapter(
-        self, url: str, proxies: Mapping[str, str]
-    ) -> requests.adapters.HTTPAdapter | None:
+    def _unwatched(self, url: str, origin: str, proxies: Mapping[str, str]) -> bool:
+        """Whether nothing watches this call: the fast path may take it."""
         session = self.session
         if not self.owns_session or proxies or any(session.hooks.get("response") or ()):
-            return None
+            return False
         if not requests_unpatched():
-            return None
-        adapter = session.get_adapter(url)
-        if type(adapter) is not Adapter or "send" in vars(adapter):
-            return None
-        return adapter
+            return False
+        adapters = session.adapters
+        seen = self._adapters_seen
+        if seen is None or seen[0] != tuple(adapters) or seen[1] != tuple(adapters.values()):
+            seen = self._adapters_seen = (tuple(adapters), tuple(adapters.values()), {})
+        verdict = seen[2].get(origin)
+        if verdict is None:
+            adapter = session.get_adapter(url)
+            verdict = seen[2][origin] = type(adapter) is Adapter and "send" not in vars(adapter)
+        return verdict
 
     def send(
         self,
-        prepared: requests.PreparedRequest,
+        call: Call,
+        prepare: Callable[[], requests.PreparedRequest],
         *,
-        origin: str,
-        path: str,
         proxies: Mapping[str, str],
         limits: Limits,
     ) -> HTTPResponse:
-        """Send once and read the whole answer; raises AttemptFailed or ResponseTooLargeError.
-
-        ``origin`` is ``scheme://host[:port]`` of the prepared URL, ``path`` the rest.
-        """
+        """Send ``call`` once and read the whole answer; raises AttemptFailed or
+        ResponseTooLargeError. ``prepare`` gives its ``PreparedRequest`` (made only where
+        requests needs one: the watched path, a streamed body, the compat response)."""
         if self.closed:
             raise exc.Error("this client is closed")
         if self._forks != _forks:
@@ -150,7 +174,7 @@ class Sender:
         token = current_limits.set(limits)
         try:
             seconds = min(limits.timeout, remaining)
-            return self._send(prepared, origin, path, proxies, limits, seconds)
+            return self._send(call, prepare, proxies, limits, seconds)
         finally:
             current_limits.reset(token)
             self._close_if_closed()
@@ -161,41 +185,29 @@ class Sender:
 
     def _send(
         self,
-        prepared: requests.PreparedRequest,
-        origin: str,
-        path: str,
+        call: Call,
+        prepare: Callable[[], requests.PreparedRequest],
         proxies: Mapping[str, str],
         limits: Limits,
         seconds: float,
     ) -> HTTPResponse:
-        url = prepared.url or ""
-        adapter = self._fast_adapter(url, proxies)
-        if adapter is not None:
-            pool = self._direct_pool(origin)
-            if pool is not None:
-                raw: Any = pool.send(
-                    str(prepared.method),
-                    path,
-                    prepared.headers,
-                    prepared.body,
-                    "Content-Length" not in prepared.headers and prepared.body is not None,
-                    limits,
-                    seconds,
-                )
-            else:
-                key = (origin, id(adapter))
-                raw = self._send_fast(adapter, prepared, path, seconds, limits, key)
+        url = call.url
+        unwatched = self._unwatched(url, call.origin, proxies)
+        pool = self._direct_pool(call.origin) if unwatched else None
+        if pool is not None:
+            headers, body, chunked = _wire_request(call, prepare)
+            raw = pool.send(call.method, call.path, headers, body, chunked, limits, seconds)
             self.fast_sends += 1
-            return read_answer(raw, url, str(prepared.method), limits, prepared)
-        response = self._send_watched(prepared, proxies, seconds, limits)
-        return read_answer(response.raw, url, str(prepared.method), limits, prepared, response)
+            return read_answer(raw, url, call.method, limits, prepare)
+        response = self._send_watched(prepare(), proxies, seconds, limits)
+        return read_answer(response.raw, url, call.method, limits, prepare, response)
 
     def direct_in_use(self) -> int:
         """Connections of the fast path taken and not given back (0 between calls)."""
         return self._direct.in_use()
 
     def _direct_pool(self, origin: str) -> DirectPool | None:
-        """The http.client pool for ``origin``; None where urllib3 must serve (a session
+        """The http.client pool for ``origin``; None where requests must serve (a session
         that does not verify TLS, or presents a client certificate: urllib3's warnings
         and certificate handling stay theirs)."""
         session = self.session
@@ -218,68 +230,17 @@ class Sender:
         """In a forked child: the parent's pooled sockets are never used (nor closed: they
         are the parent's too); fresh pools are made on demand."""
         self._forks = _forks
-        self._pools.clear()
         self._direct.forget()
         self._direct_by_origin.clear()
         for adapter in {id(a): a for a in self.session.adapters.values()}.values():
             if isinstance(adapter, Adapter):
                 adapter.forget_pools()
 
-    def _send_fast(
-        self,
-        adapter: requests.adapters.HTTPAdapter,
-        prepared: requests.PreparedRequest,
-        path: str,
-        seconds: float,
-        limits: Limits,
-        key: tuple[str, int],
-    ) -> urllib3.BaseHTTPResponse:
-        try:
-            return self._pool(adapter, prepared, key).urlopen(
-                method=str(prepared.method),
-                url=path,
-                body=prepared.body,
-                headers=prepared.headers,
-                redirect=False,
-                assert_same_host=False,
-                preload_content=False,
-                decode_content=False,
-                retries=False,
-                timeout=urllib3.Timeout(connect=seconds, read=seconds),
-                chunked="Content-Length" not in prepared.headers and prepared.body is not None,
-            )
-        except NETWORK_ERRORS + LOCAL as error:
-            raise past_deadline(classify(error), limits) from None
-
-    def _pool(
-        self,
-        adapter: requests.adapters.HTTPAdapter,
-        prepared: requests.PreparedRequest,
-        key: tuple[str, int],
-    ) -> urllib3.HTTPConnectionPool:
-        known = self._pools.get(key)
-        pool = None if known is None else known()
-        if pool is None or pool.pool is None:  # new, dropped or closed since
-            if self.closed:
-                raise exc.Error("this client is closed")
-            session = self.session
-            verify = True if session.verify is None else session.verify
-            found = adapter.get_connection_with_tls_context(prepared, verify, None, session.cert)
-            assert isinstance(found, urllib3.HTTPConnectionPool)
-            pool = found
-            self._pools[key] = weakref.ref(pool)
-        return pool
-
     def close(self) -> None:
-        """Close the pools this sender used (urllib3's manager only forgets them); calls
-        still running close theirs when they end."""
+        """Close the connections this sender used; calls still running close theirs when
+        they end."""
         self.closed = True
         self._direct.close()
-        for known in list(self._pools.values()):
-            pool = known()
-            if pool is not None:
-                pool.close()
-        self._pools.clear()
         if self.owns_session:
             self.session.close()
 

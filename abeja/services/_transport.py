@@ -38,21 +38,37 @@ __all__ = ["NO_CREDENTIAL", "USER_AGENT", "Transport", "refuse_pickling"]
 logger = logging.getLogger(C.LOGGER_NAME)
 
 
+class _Prepared:
+    """The call as requests' ``PreparedRequest``, made once, when first needed (the
+    watched path, a streamed body, the compat layer's ``requests.Response``). It holds
+    the call only: an answer that keeps it does not keep the client alive."""
+
+    __slots__ = ("_call", "_prepared")
+
+    def __init__(self, call: Call) -> None:
+        self._call = call
+        self._prepared: requests.PreparedRequest | None = None
+
+    def __call__(self) -> requests.PreparedRequest:
+        prepared = self._prepared
+        if prepared is None:
+            call = self._call
+            prepared = self._prepared = requests.PreparedRequest()
+            prepared.method = call.method
+            prepared.url = call.url  # from checked ids and urlencode: nothing to normalise
+            prepared.headers = CaseInsensitiveDict(call.headers)
+            prepared.prepare_body(call.data, None)  # Content-Length, or chunked for streams
+        return prepared
+
+
 class _Attempts(Attempts):
     """The callable tenacity retries: replays the first outcome, then sends for real."""
 
-    def __init__(
-        self,
-        transport: Transport,
-        prepared: requests.PreparedRequest,
-        call: Call,
-        limits: Limits,
-    ) -> None:
+    def __init__(self, transport: Transport, call: Call, limits: Limits) -> None:
         super().__init__(call, limits)
         self.transport = transport
-        self.prepared = prepared
-        self.origin = call.origin
         self.proxies = transport._proxies_for(call.origin)
+        self.prepare = _Prepared(call)
 
     def __call__(self) -> Outcome:
         replayed = self.begin()
@@ -61,11 +77,7 @@ class _Attempts(Attempts):
         outcome, started = Outcome(), time.perf_counter()
         try:
             outcome.response = self.transport._sender.send(
-                self.prepared,
-                origin=self.origin,
-                path=self.path,
-                proxies=self.proxies,
-                limits=self.limits,
+                self.call, self.prepare, proxies=self.proxies, limits=self.limits
             )
         except self.SCRUBBED as failure:
             self.failed(outcome, failure)
@@ -194,12 +206,7 @@ class Transport(TransportCore):
             )
 
     def _exchange(self, call: Call, limits: Limits) -> HTTPResponse | exc.Error:
-        prepared = requests.PreparedRequest()
-        prepared.method = call.method
-        prepared.url = call.url  # built from checked ids and urlencode: nothing to normalise
-        prepared.headers = CaseInsensitiveDict(call.headers)
-        prepared.prepare_body(call.data, None)  # Content-Length, or chunked for iterators
-        attempts = _Attempts(self, prepared, call, limits)
+        attempts = _Attempts(self, call, limits)
         outcome = attempts()
         if worth_retrying(outcome, call.idempotent) and attempts.rewind is not None:
             attempts.replay = outcome
