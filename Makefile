@@ -8,7 +8,7 @@ PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d.%d" % sys.version_info[:
 RUNTIME := $(VENV)/.runtime-$(PYVER)
 DEV := $(VENV)/.dev-$(PYVER)
 
-.PHONY: install lint typecheck pytest dist docs test test-pythons demo bench bench-ir bench-async reliability clean
+.PHONY: install lint typecheck pytest dist docs test test-pythons demo bench bench-ir bench-async bench-threads reliability clean
 
 $(RUNTIME): pyproject.toml
 	@if [ ! -x $(PY) ] || [ "$$($(PY) -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')" != "$(PYVER)" ]; then \
@@ -89,6 +89,11 @@ bench-async: install
 # Instructions per call under callgrind (valgrind): stable where time is noisy.
 bench-ir: install
 	$(PY) benchmarks/ir.py
+	$(PY) benchmarks/ir.py --tls --kinds floor,typed,compat
+
+# 16 threads on one client: this tree against the commit before the fast path, one run.
+bench-threads: install
+	$(PY) benchmarks/threads_vs.py
 
 clean:
 	rm -rf $(VENV) .venv-3.* .coverage .mypy_cache .ruff_cache site

@@ -32,11 +32,13 @@ def instructions(
     env = {**os.environ, "ABEJA_API_URL": base, "PYTHONHASHSEED": "0"}
     if ca is not None:  # over TLS: every client verifies the bench's certificate
         env["REQUESTS_CA_BUNDLE"] = ca
-    subprocess.run(
+    done = subprocess.run(
         ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--quiet",
          python, str(HERE / "ir_client.py"), kind, str(count), base],
-        check=True, env=env, capture_output=True, timeout=1800,
+        env=env, capture_output=True, text=True, timeout=1800,
     )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"{kind} ({count} calls) failed:\n{done.stderr[-3000:]}")
     for line in out.read_text().splitlines():
         if line.startswith(("summary:", "totals:")):
             return int(line.split()[1])

@@ -142,3 +142,25 @@ def test_the_compat_dicts_parse_as_json_loads_does(
     emulator.inject("logs", status=200, body=body)
     got = api.get_service_recent_logs(emulator.organization_id, emulator.deployment_id, "ser-1")
     assert repr(got) == repr(json.loads(body))
+
+
+def test_a_large_answer_is_not_kept_alive_by_its_model(
+    client: ServiceClient, emulator: ServiceEmulator
+) -> None:
+    """A typed list of many services held by a caller does not also hold its JSON; the
+    body stays reachable through ``with_raw_response``, and a small answer keeps its own."""
+    entries = [{**ref.GET, "service_id": f"ser-{i:016d}"} for i in range(400)]
+    body = json.dumps({"entries": entries}).encode()
+    assert len(body) > 64 * 1024
+    dep = emulator.deployment_id
+    emulator.inject("list", status=200, body=body)
+    listed = client.services.list(dep)
+    assert len(listed) == 400 and listed.http_response is not None
+    assert listed.http_response.content == b""  # the models hold what it said
+    assert listed.http_response.request_id == emulator.requests[-1].request_id
+    emulator.inject("list", status=200, body=body)
+    raw = client.services.with_raw_response.list(dep)
+    assert raw.http.content == body and raw.request_id == emulator.requests[-1].request_id
+    assert raw.parsed.http_response is not None and raw.parsed.http_response.content == b""
+    small = client.services.with_raw_response.list(dep)
+    assert small.parsed.http_response is small.http and small.http.content

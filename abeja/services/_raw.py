@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, ParamSpec, TypeVar
 
-from ._response import HTTPResponse, HTTPView, PredictResponse
+from ._response import HTTPResponse, HTTPView, PredictResponse, whole_answers
 
 if TYPE_CHECKING:
     from ._async_endpoints import AsyncEndpoints
@@ -34,15 +34,25 @@ class RawResponse(HTTPView, Generic[_T]):
         return self.http.elapsed
 
 
+def _whole(result: object, answers: list[HTTPResponse]) -> HTTPResponse:
+    """The whole HTTP answer ``result`` was read from (its model keeps a large one bodiless)."""
+    if isinstance(result, PredictResponse):
+        return result.http
+    if answers:
+        return answers[-1]
+    http: HTTPResponse = result.http_response  # type: ignore[attr-defined]
+    return http
+
+
 def _raw(call: Callable[_P, _T]) -> Callable[_P, RawResponse[_T]]:
     """``call``, returning its HTTP answer beside its model (the signature kept for checkers
     and editors: arguments, defaults and the ``RawResponse[Model]`` it returns)."""
 
     @functools.wraps(call)
     def raw(*args: _P.args, **kwargs: _P.kwargs) -> RawResponse[_T]:
-        result = call(*args, **kwargs)
-        http = result.http if isinstance(result, PredictResponse) else result.http_response  # type: ignore[attr-defined]
-        return RawResponse(http=http, parsed=result)
+        with whole_answers() as answers:
+            result = call(*args, **kwargs)
+        return RawResponse(http=_whole(result, answers), parsed=result)
 
     return raw
 
@@ -52,9 +62,9 @@ def _araw(call: Callable[_P, Awaitable[_T]]) -> Callable[_P, Awaitable[RawRespon
 
     @functools.wraps(call)
     async def raw(*args: _P.args, **kwargs: _P.kwargs) -> RawResponse[_T]:
-        result = await call(*args, **kwargs)
-        http = result.http if isinstance(result, PredictResponse) else result.http_response  # type: ignore[attr-defined]
-        return RawResponse(http=http, parsed=result)
+        with whole_answers() as answers:
+            result = await call(*args, **kwargs)
+        return RawResponse(http=_whole(result, answers), parsed=result)
 
     return raw
 

@@ -7,6 +7,7 @@ here and nowhere else; a non-2xx answer becomes its ``HttpError`` class here too
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import email.utils
 import gc
 import json
@@ -143,6 +144,50 @@ class HTTPResponse:
 
     def __repr__(self) -> str:
         return f"HTTPResponse({self.method} {self.url} -> {self.status_code})"
+
+    def without_body(self) -> HTTPResponse:
+        """This answer but its body (``content`` empty), for a model that holds what the
+        body said: a list of 10,000 services does not keep its 4.5 MB of JSON too."""
+        return HTTPResponse(
+            method=self.method,
+            url=self.url,
+            status_code=self.status_code,
+            reason=self.reason,
+            headers=self.headers,
+            content=b"",
+            elapsed=self.elapsed,
+        )
+
+
+KEEP_BODY_BELOW = 64 * 1024
+"""A model keeps the whole answer it was read from below this many bytes of body; above,
+its ``http_response`` has no body (``with_raw_response`` still gives it)."""
+
+_raw_answers: contextvars.ContextVar[list[HTTPResponse] | None] = contextvars.ContextVar(
+    "abeja_services_raw_answers", default=None
+)
+"""Set by ``with_raw_response`` around its call: the whole answers, kept for it."""
+
+
+def kept_by_model(response: HTTPResponse) -> HTTPResponse:
+    """What a model keeps of the answer it was read from (see ``KEEP_BODY_BELOW``)."""
+    if len(response.content) < KEEP_BODY_BELOW:
+        return response
+    raw = _raw_answers.get()
+    if raw is not None:
+        raw.append(response)
+    return response.without_body()
+
+
+@contextlib.contextmanager
+def whole_answers() -> Iterator[list[HTTPResponse]]:
+    """Within: the answers of large bodies models were read from, whole (``with_raw_response``)."""
+    answers: list[HTTPResponse] = []
+    token = _raw_answers.set(answers)
+    try:
+        yield answers
+    finally:
+        _raw_answers.reset(token)
 
 
 def _invalid(response: HTTPResponse, message: str) -> exc.InvalidResponseError:

@@ -20,7 +20,7 @@ from typing_extensions import Self
 
 from . import _constants as C
 from ._bound import BoundEndpoint, BoundService
-from ._response import HTTPResponse, PredictResponse
+from ._response import HTTPResponse, PredictResponse, kept_by_model
 from ._status import ServiceStatus
 
 if TYPE_CHECKING:
@@ -70,13 +70,15 @@ class _Response(BaseModel):
     __slots__ = ("_http",)
 
     def _from(self, http: HTTPResponse) -> Self:
-        object.__setattr__(self, "_http", http)
+        object.__setattr__(self, "_http", kept_by_model(http))
         return self
 
     @property
     def http_response(self) -> HTTPResponse | None:
         """The HTTP answer this was read from (status, headers, ``request_id``, ``elapsed``);
-        None for one built by hand or nested in another answer."""
+        None for one built by hand or nested in another answer. Its ``content`` is empty
+        for a body of 64 KiB or more (the model holds what it said; a long list would
+        otherwise keep its JSON alive too): ``with_raw_response`` gives the body."""
         http: HTTPResponse | None = getattr(self, "_http", None)
         return http
 
