@@ -90,6 +90,7 @@ bench-async: install
 bench-ir: install
 	$(PY) benchmarks/ir.py
 	$(PY) benchmarks/ir.py --tls --kinds floor,typed,compat
+	$(PY) benchmarks/ir.py --lists
 
 # 16 threads on one client: this tree against the commit before the fast path, one run.
 bench-threads: install

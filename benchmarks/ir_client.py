@@ -77,6 +77,23 @@ def abeja_sdk(base: str) -> Callable[[], object]:
     return lambda: client.get_service(ORG, DEP, SID)
 
 
+LIST_PATH = f"/organizations/{ORG}/deployments/list-1000/services"
+
+
+def typed_list(base: str) -> Callable[[], object]:
+    from abeja.services import ServiceClient
+
+    client = ServiceClient(ORG, base_url=base, credential={"auth_token": TOKEN})
+    return lambda: client.services.list("list-1000")
+
+
+def requests_list(base: str) -> Callable[[], object]:
+    import requests
+
+    session = requests.Session()
+    return lambda: session.get(base + LIST_PATH, headers=HEADERS, timeout=30).json()
+
+
 KINDS = {
     "floor": floor,
     "typed": typed,
@@ -84,6 +101,8 @@ KINDS = {
     "requests": plain_requests,
     "httpx": plain_httpx,
     "abeja-sdk": abeja_sdk,
+    "typed-list": typed_list,  # a list of 1,000 services
+    "requests-list": requests_list,
 }
 
 
