@@ -89,8 +89,9 @@ def parse_list(
 ) -> _Listed:
     """The list of services from ``response`` (as ``model``), each bound to ``services``."""
     listed = _parse(model, response, service_list_content(response))
+    bind = object.__setattr__  # Service._bind's work, without a call per service
     for service in listed.entries:
-        service._bind(services)  # type: ignore[arg-type]
+        bind(service, "_services", services)
     return listed
 
 

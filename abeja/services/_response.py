@@ -12,6 +12,7 @@ import email.utils
 import gc
 import json
 import math
+import re
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -283,10 +284,13 @@ def _problems(error: ValidationError) -> str:
     )
 
 
+_BARE_LIST = re.compile(rb"[ \t\r\n]*\[")
+
+
 def service_list_content(response: HTTPResponse) -> bytes:
     """The body of a list answer as ``{"entries": [...]}`` (a bare JSON list is wrapped)."""
     content = response.content
-    if content.lstrip()[:1] == b"[":
+    if _BARE_LIST.match(content):  # not content.lstrip(): that copies the whole body
         return b'{"entries":' + content + b"}"
     return content
 
