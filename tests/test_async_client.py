@@ -202,7 +202,9 @@ def test_a_thousand_concurrent_calls_on_one_client_all_get_their_own_answer() ->
         peers = {r.peer for r in emulator.requests if r.route == "predict"}
     grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     assert got == list(range(1000))
-    assert len(peers) <= 250  # connections reused (the pool holds 100 at once), not one a call
+    # Connections reused, never more than the pool holds (100): none closed mid-burst (with
+    # a keep-alive limit below the pool's, a loaded run opened 904 for the 1,000 calls).
+    assert len(peers) <= 100
     assert grown_kib < 128 * 1024  # bounded (the emulator serves in this process too)
 
 

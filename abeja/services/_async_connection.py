@@ -97,7 +97,9 @@ def own_transport(
     transport._pool = httpcore.AsyncConnectionPool(  # httpx's own pool, with our backend
         ssl_context=ssl_context,
         max_connections=C.ASYNC_MAX_CONNECTIONS,
-        max_keepalive_connections=C.POOL_MAXSIZE if keep_alive else 0,
+        # As many kept as may be open: a burst of calls reuses them instead of closing
+        # the ones beyond a smaller keep-alive limit while other calls wait for one.
+        max_keepalive_connections=C.ASYNC_MAX_CONNECTIONS if keep_alive else 0,
         network_backend=NoticingBackend(),
     )
     return transport
