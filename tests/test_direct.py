@@ -106,3 +106,28 @@ def test_a_certificate_no_ca_vouches_for_is_refused_before_anything_is_sent(
     assert "TLS error" in str(raised.value) and "CERTIFICATE_VERIFY_FAILED" in str(raised.value)
     assert raised.value.may_have_applied is False
     assert peers == []  # no request reached the handler
+
+
+def test_connections_are_reused_when_the_process_holds_over_1024_descriptors(
+    tls_server: tuple[str, list[str]],
+    certificate: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """select() cannot watch a descriptor numbered 1024 or more; the stale-connection check
+    must still work there (a server process with many sockets open is the usual case)."""
+    import os
+    import resource
+
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 1200:
+        pytest.skip("this machine allows fewer than 1,200 open descriptors")
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        url, peers = tls_server
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", certificate[0])
+        with _client(url) as client:
+            for _ in range(3):
+                client.services.get(DEP, SID)
+    finally:
+        for fd in held:
+            os.close(fd)
+    assert len(peers) == 3 and len(set(peers)) == 1  # one connection, its fd above 1024

@@ -82,11 +82,12 @@ class _Connection(http.client.HTTPConnection):
         sock = self.sock
         if sock is None:
             return True
-        try:
-            readable, _, _ = select.select([sock], [], [], 0)
+        try:  # poll, not select: select cannot watch a descriptor numbered 1024 or more
+            watch = select.poll()
+            watch.register(sock.fileno(), select.POLLIN)
+            return bool(watch.poll(0))
         except (OSError, ValueError):
             return True
-        return bool(readable)
 
 
 def _close_all(connections: list[_Connection]) -> None:
