@@ -27,6 +27,7 @@ import select
 import socket
 import ssl
 import threading
+import urllib.parse
 import weakref
 import zlib
 from collections.abc import Iterator, Mapping
@@ -324,22 +325,27 @@ class DirectPools:
 
     def __init__(self, keep: int) -> None:
         self._keep = keep
-        self._pools: dict[tuple[Origin, object], DirectPool] = {}
+        self._pools: dict[tuple[str, bool | str], DirectPool] = {}
         self._contexts: dict[bool | str, ssl.SSLContext] = {}
         self._lock = threading.Lock()
 
-    def pool(self, origin: Origin, verify: bool | str) -> DirectPool:
-        """The pool of ``origin`` (made on first use); ``verify`` as requests takes it
-        (True or a CA path: an unverified or client-certificate session goes by urllib3)."""
-        key = (origin, verify if origin[0] == "https" else None)
+    def pool(self, origin: str, verify: bool | str) -> DirectPool:
+        """The pool of ``origin`` (``scheme://host[:port]``, parsed on first use only);
+        ``verify`` as requests takes it (True or a CA path: a session that does not verify,
+        or presents a client certificate, goes by requests)."""
+        key = (origin, verify)
         found = self._pools.get(key)
         if found is not None:
             return found
         with self._lock:
             found = self._pools.get(key)
             if found is None:
-                context = self._context(verify) if origin[0] == "https" else None
-                found = self._pools[key] = DirectPool(origin, context, self._keep)
+                parts = urllib.parse.urlsplit(origin)
+                scheme = parts.scheme
+                port = parts.port or (443 if scheme == "https" else 80)
+                context = self._context(verify) if scheme == "https" else None
+                where = (scheme, parts.hostname or "", port)
+                found = self._pools[key] = DirectPool(where, context, self._keep)
             return found
 
     def _context(self, verify: bool | str) -> ssl.SSLContext:

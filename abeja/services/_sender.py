@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import types
-import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -134,7 +133,6 @@ class Sender:
         self.fast_sends = 0
         """How many attempts took the fast path (tests and benchmarks read it)."""
         self._direct = DirectPools(keep=C.POOL_MAXSIZE)
-        self._direct_by_origin: dict[tuple[str, bool | str], DirectPool] = {}
 
     def _unwatched(self, url: str, origin: str, proxies: Mapping[str, str]) -> bool:
         """Whether nothing watches this call: the fast path may take it."""
@@ -214,24 +212,15 @@ class Sender:
         verify = True if session.verify is None else session.verify
         if verify is False or session.cert is not None:
             return None
-        key = (origin, verify)
-        pool = self._direct_by_origin.get(key)
-        if pool is None or pool.closed:
-            if self.closed:
-                raise exc.Error("this client is closed")
-            parts = urllib.parse.urlsplit(origin)
-            scheme = parts.scheme
-            port = parts.port or (443 if scheme == "https" else 80)
-            pool = self._direct.pool((scheme, parts.hostname or "", port), verify)
-            self._direct_by_origin[key] = pool
-        return pool
+        if self.closed:
+            raise exc.Error("this client is closed")
+        return self._direct.pool(origin, verify)
 
     def _after_fork(self) -> None:
         """In a forked child: the parent's pooled sockets are never used (nor closed: they
         are the parent's too); fresh pools are made on demand."""
         self._forks = _forks
         self._direct.forget()
-        self._direct_by_origin.clear()
         for adapter in {id(a): a for a in self.session.adapters.values()}.values():
             if isinstance(adapter, Adapter):
                 adapter.forget_pools()
