@@ -119,6 +119,7 @@ class AwaitedClient:
         self.loop = loop
         self.services = _Awaited(client.services, loop)
         self.endpoints = _Awaited(client.endpoints, loop)
+        self.rollouts = _Awaited(client.rollouts, loop)
 
     def with_options(self, **options: Any) -> AwaitedClient:
         return AwaitedClient(self.client.with_options(**options), self.loop)

@@ -4,7 +4,7 @@ points at the end, which services are left in which state, and what the report s
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -18,6 +18,8 @@ from abeja.services import (
     ServiceClient,
 )
 from abeja.services.testing import FakeClock, ServiceEmulator
+
+from .clients import KINDS, emulated_client
 
 GOOD, BROKEN, FLAKY, NOISY, OTHER = "ver-good", "ver-broken", "ver-flaky", "ver-noisy", "ver-other"
 SMOKE = [{"json": {"text": "hello"}}]
@@ -96,9 +98,15 @@ class Release:
         return [(r.method, r.route) for r in self.emulator.requests if r.method != "GET"]
 
 
-@pytest.fixture
-def release(abeja_client: ServiceClient, abeja_emulator: ServiceEmulator) -> Release:
-    return Release(abeja_client, abeja_emulator)
+@pytest.fixture(params=KINDS)
+def release(
+    request: pytest.FixtureRequest, abeja_emulator: ServiceEmulator, abeja_clock: FakeClock
+) -> Iterator[Release]:
+    """Each test runs against both clients (the async one awaited, ``tests/clients.py``)."""
+    with emulated_client(
+        request.param, abeja_emulator, clock=abeja_clock.monotonic, sleep=abeja_clock.sleep
+    ) as client:
+        yield Release(client, abeja_emulator)
 
 
 def _steps(report: RolloutReport) -> list[tuple[str, str]]:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ._async_client import AsyncServiceClient
     from ._async_endpoints import AsyncEndpoints
     from ._async_resources import AsyncServices
+    from ._async_rollouts import AsyncRollouts
     from ._client import ServiceClient
     from ._compat import APIClient
     from ._endpoint_resources import Endpoints
@@ -51,6 +52,7 @@ _MODULES = {
     "AsyncEndpoint": "._async_bound",
     "AsyncEndpointList": "._async_bound",
     "AsyncEndpoints": "._async_endpoints",
+    "AsyncRollouts": "._async_rollouts",
     "AsyncRawEndpoints": "._raw",
     "AsyncRawServices": "._raw",
     "AsyncService": "._async_bound",
@@ -90,6 +92,7 @@ __all__ = [
     "AsyncEndpoints",
     "AsyncRawEndpoints",
     "AsyncRawServices",
+    "AsyncRollouts",
     "AsyncService",
     "AsyncServiceClient",
     "AsyncServiceList",

@@ -12,6 +12,7 @@ import httpx
 
 from ._async_endpoints import AsyncEndpoints
 from ._async_resources import AsyncServices
+from ._async_rollouts import AsyncRollouts
 from ._async_transport import AsyncTransport
 from ._client_base import ClientBase
 from ._response import HTTPResponse
@@ -92,6 +93,8 @@ class AsyncServiceClient(ClientBase):
         """Service operations, each a coroutine: ``create``, ``get``, ``list``, ..."""
         self.endpoints = AsyncEndpoints(routes, self.services._organization)
         """Endpoint operations, each a coroutine: ``create``, ``get``, ``switch``, ..."""
+        self.rollouts = AsyncRollouts(self.services, self.endpoints)
+        """Guarded releases behind an endpoint: ``await rollouts.run(...)``, ``rollback``."""
 
     def with_options(
         self,

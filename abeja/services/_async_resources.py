@@ -312,7 +312,7 @@ class AsyncServices:
             stop_event=stop_event,
             clock=self._clock,
         )
-        return self._walk(deployment_id, service_id, start_time, end_time, timeout, walk)
+        return self._walk(deployment_id, service_id, start_time, end_time, walk)
 
     async def _walk(
         self,
@@ -320,15 +320,13 @@ class AsyncServices:
         service_id: str,
         start_time: datetime | None,
         end_time: datetime | None,
-        timeout: float | None,
         walk: _waiters.LogWalk,
     ) -> AsyncIterator[LogEvent]:
-        started = self._clock()
         while (step := walk.step()) is not None:
             if not isinstance(step, _waiters.FetchLogPage):
                 await self._sleep(step)
                 continue
-            left = None if timeout is None else timeout - (self._clock() - started)
+            left = step.within
             try:
                 with contextlib.nullcontext() if left is None else self._routes.within(left):
                     page = await self.logs(

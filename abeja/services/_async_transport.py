@@ -95,9 +95,15 @@ class AsyncTransport(TransportCore):
         self._retrying = async_retrying(settings.max_retries, self._async_sleep)
 
     def checked_out(self) -> int:
-        """Connections of our own pool busy with a request (0 between calls)."""
+        """Connections of our own pool busy with a request (0 between calls).
+
+        It reads httpx's pool, which is private: if httpx moves it, this raises rather
+        than answer 0 (a count that could not be wrong would prove nothing).
+        """
         pool = getattr(getattr(self._http, "_transport", None), "_pool", None)
-        connections = getattr(pool, "connections", [])
+        connections = getattr(pool, "connections", None)
+        if connections is None:
+            raise RuntimeError("httpx's connection pool is not where it was: update checked_out")
         return sum(1 for c in connections if not (c.is_idle() or c.is_closed()))
 
     async def aclose(self) -> None:

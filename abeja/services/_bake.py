@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import _constants as C
+from ._rollout_io import Call, Pause, Steps, endpoints, services
 from .errors import Error, RolloutError
-from .models import Service
+from .models import LogPage, Service
 
 if TYPE_CHECKING:
     from ._response import PredictResponse
@@ -105,7 +106,7 @@ class Bake:
     first_error: str | None = None
     _token: str | None = None
 
-    def execute(self) -> None:
+    def execute(self) -> Steps[None]:
         """Bake for ``limits.seconds``; a Breach as soon as a threshold is crossed."""
         run, limits = self.run, self.limits
         if limits.seconds == 0:
@@ -113,10 +114,11 @@ class Bake:
             return
         with run.step("bake", limits.describe()) as step:
             with run.within():
-                self._token = self._log_page(None).next_forward_token
+                first: LogPage = yield self._log_page(None)
+            self._token = first.next_forward_token
             end = run.clock() + limits.seconds
             while True:
-                self._round()
+                yield from self._round()
                 step.figures.update(self.figures())
                 breach = self.breach()
                 if breach is not None:
@@ -127,22 +129,24 @@ class Bake:
                 if left <= 0:
                     break
                 run.remaining()  # the run's deadline ends the bake too
-                run.sleep(min(limits.interval, left))
+                yield Pause(min(limits.interval, left))
             step.detail = self.summary()
 
-    def _log_page(self, token: str | None) -> Any:
-        return self.run.services.logs(
-            self.run.deployment_id, self.new.service_id, next_forward_token=token
+    def _log_page(self, token: str | None) -> Call:
+        return services(
+            "logs", self.run.deployment_id, self.new.service_id, next_forward_token=token
         )
 
-    def _round(self) -> None:
+    def _round(self) -> Steps[None]:
         run = self.run
         route = None if run.alias == C.DEFAULT_ALIAS else run.alias
         for request in self.requests:
             started = run.clock()
             try:
                 with run.within():
-                    answer = run.endpoints.predict(run.deployment_id, endpoint=route, **request)
+                    answer: PredictResponse = yield endpoints(
+                        "predict", run.deployment_id, endpoint=route, **request
+                    )
                 ok = self.check(answer)
                 failure = None if ok else f"the check refused an answer ({answer.status_code})"
             except Error as error:
@@ -153,10 +157,10 @@ class Bake:
                 self.errors += 1
                 self.first_error = self.first_error or failure
         with run.within():
-            status = run.services.get(run.deployment_id, self.new.service_id).status
-            page = self._log_page(self._token)
-        if status != "READY":
-            self.first_error = f"{self.new.service_id} is {status}, not READY"
+            now: Service = yield services("get", run.deployment_id, self.new.service_id)
+            page: LogPage = yield self._log_page(self._token)
+        if now.status != "READY":
+            self.first_error = f"{self.new.service_id} is {now.status}, not READY"
             self.errors = max(self.errors, self.limits.max_errors + 1)
         self._token = page.next_forward_token or self._token
         self.log_errors += sum(1 for event in page.events if is_error_line(event.message))

@@ -470,7 +470,7 @@ class Services:
             stop_event=stop_event,
             clock=self._clock,
         )
-        fetch = self._log_pages(deployment_id, service_id, start_time, end_time, timeout)
+        fetch = self._log_pages(deployment_id, service_id, start_time, end_time)
         return _waiters.iter_logs(fetch, walk, self._sleep)
 
     def _log_pages(
@@ -479,21 +479,19 @@ class Services:
         service_id: str,
         start_time: datetime | None,
         end_time: datetime | None,
-        timeout: float | None,
     ) -> _waiters.FetchPage:
-        """Fetches one page of a walk; with a ``timeout``, within what is left of it."""
-        started = self._clock()
+        """Fetches one page of a walk, within what is left of the walk's timeout."""
 
-        def fetch(forward: str | None, backward: str | None) -> LogPage:
-            left = None if timeout is None else timeout - (self._clock() - started)
+        def fetch(page: _waiters.FetchLogPage) -> LogPage:
+            left = page.within
             with contextlib.nullcontext() if left is None else self._routes.within(left):
                 return self.logs(
                     deployment_id,
                     service_id,
                     start_time=start_time,
                     end_time=end_time,
-                    next_forward_token=forward,
-                    next_backward_token=backward,
+                    next_forward_token=page.forward,
+                    next_backward_token=page.backward,
                 )
 
         return fetch

@@ -1,5 +1,8 @@
 """One rollout run: its steps (each acts, checks, and pushes its undo), the report built as it
-goes, the run's deadline, and the unwinding on failure."""
+goes, the run's deadline, and the unwinding on failure.
+
+The steps are generators of ops (``_rollout_io``): the same run goes on either client.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +11,12 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from ._endpoint_resources import Endpoints
-from ._resources import Services
 from ._response import PredictResponse
+from ._rollout_io import Steps, endpoints, services
 from ._rollout_services import copied_settings, figures_of, retire_service
+from ._types import Clock
 from .errors import APIConnectionError, Error, HttpError, RolloutError
-from .models import Service
+from .models import Endpoint, Service
 from .rollout_report import (
     RolloutEvent,
     RolloutInterrupted,
@@ -25,6 +28,9 @@ from .rollout_report import (
 Breach = RolloutError
 """A check failed or the run cannot go on: unwind (or, before any change, raise)."""
 
+Within = Callable[[float], contextlib.AbstractContextManager[None]]
+"""The client's ``within(seconds)``: every call inside ends by then."""
+
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
@@ -34,6 +40,8 @@ def describe(error: BaseException) -> str:
     """One line for a report: the SDK's message, or a foreign error's type and text."""
     if isinstance(error, (KeyboardInterrupt, RolloutInterrupted)):
         return "interrupted (Ctrl-C)"
+    if type(error).__name__ == "CancelledError":
+        return "cancelled"
     text = str(error).splitlines()[0] if str(error) else ""
     return text if isinstance(error, Error) else f"{type(error).__name__}: {text}"
 
@@ -43,25 +51,25 @@ class Run:
 
     def __init__(
         self,
-        services: Services,
-        endpoints: Endpoints,
         deployment_id: str,
         endpoint: str,
         version_id: str | None,
         *,
+        clock: Clock,
+        within: Within,
+        interrupts: tuple[type[BaseException], ...],
         deadline: float,
         on_event: Callable[[RolloutEvent], object] | None,
     ) -> None:
-        self.services = services
-        self.endpoints = endpoints
         self.deployment_id = deployment_id
         self.endpoint = endpoint
-        self.clock = services._clock
-        self.sleep = services._sleep
+        self.clock = clock
+        self._within = within
+        self._interrupts = interrupts
         self._on_event = on_event
         self._started = self.clock()
         self._deadline_at = self._started + deadline
-        self._undo: list[Callable[[], None]] = []
+        self._undo: list[Callable[[], Steps[None]]] = []
         self._committed = False
         self.alias: str | None = None
         self.report = RolloutReport(
@@ -87,7 +95,7 @@ class Run:
 
     def within(self) -> contextlib.AbstractContextManager[None]:
         """Calls inside end by the run's deadline."""
-        return self.services._routes.within(self.remaining())
+        return self._within(self.remaining())
 
     def emit(
         self,
@@ -126,23 +134,32 @@ class Run:
 
     # -- the run --------------------------------------------------------------------------
 
-    def execute(self, body: Callable[[], None], *, rolling_back: bool = False) -> RolloutReport:
+    def execute(self, body: Steps[None], *, rolling_back: bool = False) -> Steps[RolloutReport]:
         """Run ``body``; on failure unwind the undo stack and report why.
 
         A failure before anything changed is raised as it is (nothing to report back).
+        Ctrl-C (or, on the async client, the task cancelled) unwinds too, then is raised:
+        as `RolloutInterrupted` with the report, or as the ``CancelledError`` itself.
         """
         try:
-            body()
-        except KeyboardInterrupt as interrupt:
-            if self._committed:  # the new version serves: only retiring was cut short
-                self.report.reason = "interrupted (Ctrl-C) while retiring the old service"
-            else:
-                self._unwind(interrupt)
-            raise RolloutInterrupted(self._finish()) from None
+            yield from body
+        except GeneratorExit:
+            raise
         except Exception as error:  # noqa: BLE001 - any failure rolls back, then is reported
             if not self._undo:
                 raise
-            self._unwind(error)
+            yield from self._unwind(error)
+        except BaseException as interrupt:
+            if not isinstance(interrupt, self._interrupts):
+                raise
+            if self._committed:  # the new version serves: only retiring was cut short
+                self.report.reason = f"{describe(interrupt)} while retiring the old service"
+            else:
+                yield from self._unwind(interrupt)
+            self._finish()
+            if isinstance(interrupt, KeyboardInterrupt):
+                raise RolloutInterrupted(self.report) from None
+            raise
         else:
             if rolling_back:
                 self.report.outcome = "rolled_back"
@@ -152,27 +169,27 @@ class Run:
         self.report.seconds = round(self.elapsed(), 6)
         return self.report
 
-    def _unwind(self, cause: BaseException) -> None:
+    def _unwind(self, cause: BaseException) -> Steps[None]:
         self.report.outcome = "rolled_back"
         self.report.reason = describe(cause)
         undo, self._undo = self._undo, []
         for action in reversed(undo):
             try:
-                action()
+                yield from action()
             except Exception as error:  # noqa: BLE001 - the next undo step still runs
                 self.report.outcome = "rollback_failed"
                 self.report.reason += f"; then {describe(error)}"
 
     # -- the steps ------------------------------------------------------------------------
 
-    def inspect(self) -> Service:
+    def inspect(self) -> Steps[Service]:
         """Read the endpoint and the service it points at."""
         with self.step("inspect", f"reading endpoint {self.endpoint}") as step:
             with self.within():
-                endpoint = self.endpoints.get(self.deployment_id, self.endpoint)
+                endpoint: Endpoint = yield endpoints("get", self.deployment_id, self.endpoint)
                 if endpoint.service_id is None:
                     raise Breach(f"endpoint {self.endpoint} points at no service")
-                current = self.services.get(self.deployment_id, endpoint.service_id)
+                current: Service = yield services("get", self.deployment_id, endpoint.service_id)
             self.alias = endpoint.custom_alias or endpoint.endpoint_id
             self.report.old_service_id = current.service_id
             step.figures.update(
@@ -184,32 +201,34 @@ class Run:
             step.detail = f"endpoint {self.alias} points at {current.service_id}"
         return current
 
-    def create(self, current: Service, overrides: Mapping[str, Any], cleanup: str) -> Service:
+    def create(
+        self, current: Service, overrides: Mapping[str, Any], cleanup: str
+    ) -> Steps[Service]:
         """Create the new service (once: an ambiguous create is resolved by listing)."""
         version = self.report.version_id
         assert version is not None
         arguments = copied_settings(current, overrides)
         with self.step("create", f"creating a service for {version}") as step:
             with self.within():
-                before = {s.service_id for s in self.services.list(self.deployment_id)}
+                listed: list[Service] = yield services("list", self.deployment_id)
+                before = {s.service_id for s in listed}
                 try:
-                    new = self.services.create(self.deployment_id, version_id=version, **arguments)
+                    new: Service = yield services(
+                        "create", self.deployment_id, version_id=version, **arguments
+                    )
                 except (HttpError, APIConnectionError) as error:
                     if not error.may_have_applied:
                         raise
-                    new = self._created_since(before, version, error)
+                    new = yield from self._created_since(before, version, error)
             self.report.new_service_id = new.service_id
             self._undo.append(lambda: self.clean_up(new.service_id, cleanup))
             step.figures.update(service_id=new.service_id, **figures_of(arguments))
             step.detail = f"created {new.service_id}"
         return new
 
-    def _created_since(self, before: set[str], version: str, error: Error) -> Service:
-        found = [
-            s
-            for s in self.services.list(self.deployment_id)
-            if s.service_id not in before and s.model_version_id == version
-        ]
+    def _created_since(self, before: set[str], version: str, error: Error) -> Steps[Service]:
+        listed: list[Service] = yield services("list", self.deployment_id)
+        found = [s for s in listed if s.service_id not in before and s.model_version_id == version]
         if not found:
             raise error  # it was not created: nothing changed
         if len(found) > 1:
@@ -219,10 +238,11 @@ class Run:
             )
         return found[0]
 
-    def wait_ready(self, new: Service) -> None:
+    def wait_ready(self, new: Service) -> Steps[None]:
         """Wait until the new service is READY, within the run's deadline."""
         with self.step("wait", f"waiting for {new.service_id} to be READY") as step:
-            ready = self.services.wait_until_ready(
+            ready: Service = yield services(
+                "wait_until_ready",
                 self.deployment_id,
                 new.service_id,
                 timeout=self.remaining(),
@@ -232,10 +252,12 @@ class Run:
 
     def predict_checked(
         self, service_id: str, request: Mapping[str, Any], check: Callable[[PredictResponse], bool]
-    ) -> PredictResponse:
+    ) -> Steps[PredictResponse]:
         """One smoke request to a service; a Breach if it fails or ``check`` refuses it."""
         with self.within():
-            answer = self.services.predict(self.deployment_id, service_id, **request)
+            answer: PredictResponse = yield services(
+                "predict", self.deployment_id, service_id, **request
+            )
         if not check(answer):
             raise Breach(f"the check refused the answer of {service_id} ({answer.status_code})")
         return answer
@@ -245,7 +267,7 @@ class Run:
         new: Service,
         requests: list[dict[str, Any]],
         check: Callable[[PredictResponse], bool],
-    ) -> None:
+    ) -> Steps[None]:
         """Every smoke request to the new service directly."""
         if not requests:
             self.note("smoke", "skipped", "no smoke requests given")
@@ -254,7 +276,7 @@ class Run:
             for number, request in enumerate(requests, 1):
                 step.figures["requests"] = number
                 try:
-                    self.predict_checked(new.service_id, request, check)
+                    yield from self.predict_checked(new.service_id, request, check)
                 except Error as error:
                     step.detail = f"smoke request {number} failed: {describe(error)}"
                     raise
@@ -266,56 +288,59 @@ class Run:
         current: Service,
         requests: list[dict[str, Any]],
         compare: Callable[[PredictResponse, PredictResponse], bool],
-    ) -> None:
+    ) -> Steps[None]:
         """The smoke requests to both services, answers compared."""
         with self.step("shadow", f"comparing {new.service_id} with {current.service_id}") as step:
             for number, request in enumerate(requests, 1):
                 step.figures["requests"] = number
                 with self.within():
-                    mine = self.services.predict(self.deployment_id, new.service_id, **request)
-                    theirs = self.services.predict(
-                        self.deployment_id, current.service_id, **request
+                    mine: PredictResponse = yield services(
+                        "predict", self.deployment_id, new.service_id, **request
+                    )
+                    theirs: PredictResponse = yield services(
+                        "predict", self.deployment_id, current.service_id, **request
                     )
                 if not compare(mine, theirs):
                     step.detail = f"request {number}: the answers differ"
                     raise Breach(step.detail)
             step.detail = f"{len(requests)} answer(s) compared"
 
-    def switch(self, new: Service, current: Service) -> None:
+    def switch(self, new: Service, current: Service) -> Steps[None]:
         """Point the endpoint at the new service and read it back."""
         with self.step("switch", f"switching {self.alias} to {new.service_id}") as step:
             # Pushed before acting: a PATCH that fails may still have applied.
             self._undo.append(lambda: self.restore(current.service_id))
             with self.within():
-                self.endpoints.switch(self.deployment_id, self.endpoint, new.service_id)
+                yield endpoints("switch", self.deployment_id, self.endpoint, new.service_id)
             step.detail = f"{self.alias} points at {new.service_id} (read back)"
 
-    def restore(self, service_id: str) -> None:
+    def restore(self, service_id: str) -> Steps[None]:
         """Point the endpoint back at ``service_id`` (unless it still does) and confirm it."""
         with self.step("restore", f"switching {self.endpoint} back to {service_id}") as step:
-            current = self.endpoints.get(self.deployment_id, self.endpoint)
-            if current.service_id == service_id:
+            now: Endpoint = yield endpoints("get", self.deployment_id, self.endpoint)
+            if now.service_id == service_id:
                 step.detail = f"{self.endpoint} still points at {service_id}"
                 return
             try:
-                self.endpoints.switch(self.deployment_id, self.endpoint, service_id)
+                yield endpoints("switch", self.deployment_id, self.endpoint, service_id)
             except Error:
                 # A PATCH answered with an error may still have applied: what counts is
                 # where the endpoint points now.
-                if self.endpoints.get(self.deployment_id, self.endpoint).service_id != service_id:
+                now = yield endpoints("get", self.deployment_id, self.endpoint)
+                if now.service_id != service_id:
                     raise
             step.detail = f"{self.endpoint} points at {service_id} again (read back)"
 
-    def clean_up(self, service_id: str, how: str) -> None:
+    def clean_up(self, service_id: str, how: str) -> Steps[None]:
         """The new service after a rollback: deleted, stopped or kept."""
         if how == "keep":
             self.note("cleanup", "skipped", f"{service_id} kept (cleanup=keep)")
             return
         with self.step("cleanup", f"{how} {service_id}") as step:
-            retire_service(self.services, self.deployment_id, service_id, how)
+            yield from retire_service(self.deployment_id, service_id, how)
             step.detail = f"{service_id} {'deleted' if how == 'delete' else 'stopped'}"
 
-    def retire(self, current: Service, how: str) -> None:
+    def retire(self, current: Service, how: str) -> Steps[None]:
         """The old service, once the run has succeeded (a failure here is only reported)."""
         # The new version serves and passed the bake: nothing is rolled back from here on.
         self._undo.clear()
@@ -325,7 +350,7 @@ class Run:
             return
         with contextlib.suppress(Error), self.step("retire", f"{how} {current.service_id}") as step:
             try:
-                retire_service(self.services, self.deployment_id, current.service_id, how)
+                yield from retire_service(self.deployment_id, current.service_id, how)
             except Error as error:
                 self.report.reason = f"the old service was not retired: {describe(error)}"
                 raise

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import _constants as C
-from ._resources import Services
+from ._rollout_io import Steps, services
 from .errors import BadRequest
 from .models import Service
 
@@ -34,14 +34,15 @@ def figures_of(arguments: Mapping[str, Any]) -> dict[str, bool | int | float | s
     return {k: v for k, v in arguments.items() if isinstance(v, (int, float, str))}
 
 
-def retire_service(services: Services, deployment_id: str, service_id: str, how: str) -> None:
+def retire_service(deployment_id: str, service_id: str, how: str) -> Steps[None]:
     """Delete the service, or stop it (a service that is not running already is left so)."""
     if how == "delete":
-        services.delete(deployment_id, service_id)
+        yield services("delete", deployment_id, service_id)
         return
     try:
-        services.stop(deployment_id, service_id)
+        yield services("stop", deployment_id, service_id)
     except BadRequest:
         # Not running (stopped or failed already): nothing is serving, which is the aim.
-        if services.get(deployment_id, service_id).status in ("READY", "IN_PROGRESS"):
+        left: Service = yield services("get", deployment_id, service_id)
+        if left.status in ("READY", "IN_PROGRESS"):
             raise

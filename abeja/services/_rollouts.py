@@ -5,20 +5,23 @@ before acting, and any failure (a breach, an error, the deadline, Ctrl-C) unwind
 stack: the endpoint goes back to the old service (confirmed by reading it) and the new
 service is cleaned up. The old service is touched only once the run has succeeded. Every
 side effect goes through the typed managers; time and sleep are the client's.
+
+The run is written once, as steps that yield their calls (``_rollout_io``): `Rollouts`
+performs them on the sync client, `AsyncRollouts` awaits them on the async one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from . import _constants as C
 from ._bake import Bake, BakeLimits
-from ._endpoint_resources import Endpoints
-from ._resources import Services
 from ._response import PredictResponse
+from ._rollout_io import Managers, Steps, drive, services
 from ._rollout_run import Breach, Run
 from ._validation import check_path_id, check_wait
+from .models import Service
 from .rollout_report import RolloutEvent, RolloutReport
 
 Check = Callable[[PredictResponse], bool]
@@ -57,15 +60,40 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
-class Rollouts:
-    """Release a new version behind an endpoint, with checks and automatic rollback.
+_Report = TypeVar("_Report")
 
-    Reached as ``ServiceClient(...).rollouts``.
-    """
 
-    def __init__(self, services: Services, endpoints: Endpoints) -> None:
+class RolloutsBase(Generic[_Report]):
+    """The rollouts of one client: the arguments checked and the run built here, once;
+    the subclass carries its steps out (``RolloutReport``, or a coroutine of one)."""
+
+    _interrupts: tuple[type[BaseException], ...] = (KeyboardInterrupt,)
+
+    def __init__(self, services: Any, endpoints: Any) -> None:
         self._services = services
-        self._endpoints = endpoints
+        self._managers = Managers(services, endpoints, services._sleep)
+
+    def _drive(self, steps: Steps[RolloutReport]) -> _Report:
+        raise NotImplementedError
+
+    def _run(
+        self,
+        deployment_id: str,
+        endpoint: str,
+        version_id: str | None,
+        deadline: float,
+        on_event: Callable[[RolloutEvent], object] | None,
+    ) -> Run:
+        return Run(
+            deployment_id,
+            endpoint,
+            version_id,
+            clock=self._services._clock,
+            within=self._services._routes.within,
+            interrupts=self._interrupts,
+            deadline=deadline,
+            on_event=on_event,
+        )
 
     def run(
         self,
@@ -91,7 +119,7 @@ class Rollouts:
         environment: dict[str, str] | None = None,
         plan: bool = False,
         on_event: Callable[[RolloutEvent], object] | None = None,
-    ) -> RolloutReport:
+    ) -> _Report:
         """Put ``version_id`` behind ``endpoint``, or leave the old service serving.
 
         The run: reads the endpoint and the service it points at; creates one service for
@@ -140,18 +168,10 @@ class Rollouts:
         _choice("retire", retire, ("keep", "stop", "delete"))
         _choice("cleanup", cleanup, ("keep", "stop", "delete"))
         deadline = check_wait("deadline", deadline, zero=False)
-        run = Run(
-            self._services,
-            self._endpoints,
-            deployment_id,
-            endpoint,
-            version_id,
-            deadline=deadline,
-            on_event=on_event,
-        )
+        run = self._run(deployment_id, endpoint, version_id, deadline, on_event)
 
-        def body() -> None:
-            current = run.inspect()
+        def body() -> Steps[None]:
+            current = yield from run.inspect()
             overrides = {
                 "instance_type": instance_type,
                 "instance_number": instance_number,
@@ -160,16 +180,16 @@ class Rollouts:
             if plan:
                 run.plan(current, requests, shadow, limits, retire)
                 return
-            new = run.create(current, overrides, cleanup)
-            run.wait_ready(new)
-            run.smoke(new, requests, check or _ok)
+            new = yield from run.create(current, overrides, cleanup)
+            yield from run.wait_ready(new)
+            yield from run.smoke(new, requests, check or _ok)
             if shadow:
-                run.shadow(new, current, requests, compare or _same)
-            run.switch(new, current)
-            Bake(run, new, requests, check or _ok, limits).execute()
-            run.retire(current, retire)
+                yield from run.shadow(new, current, requests, compare or _same)
+            yield from run.switch(new, current)
+            yield from Bake(run, new, requests, check or _ok, limits).execute()
+            yield from run.retire(current, retire)
 
-        return run.execute(body)
+        return self._drive(run.execute(body()))
 
     def rollback(
         self,
@@ -180,7 +200,7 @@ class Rollouts:
         report: RolloutReport | None = None,
         cleanup: Retire = "keep",
         on_event: Callable[[RolloutEvent], object] | None = None,
-    ) -> RolloutReport:
+    ) -> _Report:
         """Point ``endpoint`` back at the old service: ``to_service_id``, or a report's
         ``old_service_id`` (after a run that was killed, say).
 
@@ -210,27 +230,29 @@ class Rollouts:
         check_path_id("endpoint", endpoint)
         check_path_id("to_service_id", to_service_id)
         _choice("cleanup", cleanup, ("keep", "stop", "delete"))
-        run = Run(
-            self._services,
-            self._endpoints,
-            deployment_id,
-            endpoint,
-            None,
-            deadline=C.DEFAULT_WAIT_TIMEOUT,
-            on_event=on_event,
-        )
+        run = self._run(deployment_id, endpoint, None, C.DEFAULT_WAIT_TIMEOUT, on_event)
         target = to_service_id
         new_id = report.new_service_id if report is not None else None
 
-        def body() -> None:
-            current = run.inspect()
-            old = self._services.get(deployment_id, target)
+        def body() -> Steps[None]:
+            current = yield from run.inspect()
+            old: Service = yield services("get", deployment_id, target)
             if not old.is_ready:
                 raise Breach(f"{target} is {old.status}, not READY: not switching to it")
             run.report.old_service_id = target
             run.report.new_service_id = current.service_id if new_id is None else new_id
-            run.restore(target)
+            yield from run.restore(target)
             if new_id is not None and new_id != target:
-                run.clean_up(new_id, cleanup)
+                yield from run.clean_up(new_id, cleanup)
 
-        return run.execute(body, rolling_back=True)
+        return self._drive(run.execute(body(), rolling_back=True))
+
+
+class Rollouts(RolloutsBase[RolloutReport]):
+    """Release a new version behind an endpoint, with checks and automatic rollback.
+
+    Reached as ``ServiceClient(...).rollouts``.
+    """
+
+    def _drive(self, steps: Steps[RolloutReport]) -> RolloutReport:
+        return drive(steps, self._managers)

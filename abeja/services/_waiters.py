@@ -18,7 +18,7 @@ from .models import LogEvent, LogPage, Service
 
 logger = logging.getLogger(C.LOGGER_NAME)
 
-FetchPage = Callable[[str | None, str | None], LogPage]
+FetchPage = Callable[["FetchLogPage"], LogPage]
 FetchService = Callable[[float], Service]
 """Fetches the service, taking at most the given seconds."""
 
@@ -209,10 +209,12 @@ class StopSignal(Protocol):
 
 @dataclass(frozen=True)
 class FetchLogPage:
-    """The walk's next request: one page along these tokens."""
+    """The walk's next request: one page along these tokens, within ``within`` seconds
+    (what is left of the walk's ``timeout``; None: no timeout of its own)."""
 
     forward: str | None
     backward: str | None
+    within: float | None = None
 
 
 class LogWalk:
@@ -300,8 +302,8 @@ class LogWalk:
             return None
         self._pages += 1
         if self._backward:
-            return FetchLogPage(None, self._sent)
-        return FetchLogPage(self._forward, None)
+            return FetchLogPage(None, self._sent, left)
+        return FetchLogPage(self._forward, None, left)
 
     def _end(self) -> None:
         self._over = True
@@ -358,7 +360,7 @@ def iter_logs(fetch: FetchPage, walk: LogWalk, sleep: Sleep) -> Iterator[LogEven
                 return
             continue
         try:
-            page = fetch(step.forward, step.backward)
+            page = fetch(step)
         except exc.APITimeoutError:
             if walk.cut_short():
                 return  # the walk's own timeout, not a failure

@@ -23,6 +23,7 @@ from abeja.services import (
     LogPage,
     PredictResponse,
     RawResponse,
+    RolloutReport,
     Service,
     ServiceClient,
     ServiceList,
@@ -37,6 +38,7 @@ def typed_layer(client: ServiceClient) -> None:
     service = services.create("1", version_id="ver-1", model_id="2", instance_number=2)
     assert_type(service, Service)
     assert_type(service.service_id, str)
+    assert_type(client.rollouts.run("1", version_id="ver-2", bake=0), RolloutReport)
     assert_type(service.status, ServiceStatus | str)
     assert_type(service.instance_number, int | None)
     assert_type(service.enable_autoscale, bool | None)
@@ -153,6 +155,9 @@ async def async_layer(client: AsyncServiceClient) -> None:
     assert_type(await endpoint.switch_to(service), AsyncEndpoint)
     assert_type(await client.endpoints.predict("1", json={}), PredictResponse)
     assert_type((await client.endpoints.list("1"))[0], AsyncEndpoint)
+    releasing: Coroutine[Any, Any, RolloutReport] = client.rollouts.run("1", version_id="v")
+    assert_type(await releasing, RolloutReport)
+    assert_type(await client.rollouts.rollback("1", to_service_id="ser-1"), RolloutReport)
     as_service: Service = service  # an AsyncService is a Service: its fields read the same
     assert_type(as_service.status, ServiceStatus | str)
     assert_type(client.with_options(timeout=1), AsyncServiceClient)
