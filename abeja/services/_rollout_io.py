@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 _T = TypeVar("_T")
 
@@ -63,35 +63,56 @@ def endpoints(method: str, *args: Any, **kwargs: Any) -> Call:
     return Call("endpoints", method, args, kwargs)
 
 
+class _Exchange(Generic[_T]):
+    """Where a driver is in ``steps``: the next op, the answer or error to hand back."""
+
+    def __init__(self, steps: Steps[_T]) -> None:
+        self._steps = steps
+        self._answer: Any = None
+        self._failure: BaseException | None = None
+        self.result: _T | None = None
+
+    def next(self) -> Op | None:
+        """The next op to perform, or None once the steps have returned (``result``)."""
+        try:
+            if self._failure is None:
+                op = self._steps.send(self._answer)
+            else:
+                op = self._steps.throw(self._failure)
+        except StopIteration as done:
+            self.result = done.value
+            return None
+        self._answer, self._failure = None, None
+        return op
+
+    def answered(self, answer: Any) -> None:
+        """The op's answer, sent in at the next ``next``."""
+        self._answer = answer
+
+    def failed(self, error: BaseException) -> None:
+        """The op's error, raised in the steps at the next ``next``."""
+        self._failure = error
+
+
 def drive(steps: Steps[_T], managers: Managers) -> _T:
     """Run ``steps`` to the end, performing each op as it comes (sync client)."""
-    answer: Any = None
-    failure: BaseException | None = None
-    while True:
+    exchange = _Exchange(steps)
+    while (op := exchange.next()) is not None:
         try:
-            op = steps.send(answer) if failure is None else steps.throw(failure)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-        answer, failure = None, None
-        try:
-            answer = op(managers)
+            exchange.answered(op(managers))
         except BaseException as error:  # noqa: BLE001 - handed to the steps (Ctrl-C too)
-            failure = error
+            exchange.failed(error)
+    return exchange.result  # type: ignore[return-value]
 
 
 async def drive_async(steps: Steps[_T], managers: Managers) -> _T:
     """Run ``steps`` to the end, awaiting each op as it comes (async client); a task
     cancelled mid-call has the ``CancelledError`` handed to the steps, which unwind."""
-    answer: Any = None
-    failure: BaseException | None = None
-    while True:
-        try:
-            op = steps.send(answer) if failure is None else steps.throw(failure)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-        answer, failure = None, None
+    exchange = _Exchange(steps)
+    while (op := exchange.next()) is not None:
         try:
             pending: Awaitable[Any] = op(managers)
-            answer = await pending
+            exchange.answered(await pending)
         except BaseException as error:  # noqa: BLE001 - handed to the steps (cancel too)
-            failure = error
+            exchange.failed(error)
+    return exchange.result  # type: ignore[return-value]
