@@ -1,4 +1,5 @@
-"""Waiters and log iteration on the emulator, with an injected clock: nothing sleeps for real."""
+"""Waiters and log iteration on the emulator, with an injected clock: nothing sleeps for real.
+Each test runs against both clients (the async one awaited, ``tests/clients.py``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import pytest
 from abeja.exceptions import NotFound, ServiceFailedError, WaitTimeoutError
 from abeja.services import Service, ServiceClient, ServiceStatus
 from abeja.services.testing import ServiceEmulator
+
+from .clients import KINDS, emulated_client
 
 
 class FakeTime:
@@ -45,10 +48,14 @@ def emu(fake: FakeTime) -> Iterator[ServiceEmulator]:
         yield emulator
 
 
-@pytest.fixture
-def timed_client(emu: ServiceEmulator, fake: FakeTime) -> Iterator[ServiceClient]:
+@pytest.fixture(params=KINDS)
+def timed_client(
+    request: pytest.FixtureRequest, emu: ServiceEmulator, fake: FakeTime
+) -> Iterator[ServiceClient]:
     """A client on ``emu`` whose clock and sleeps are ``fake``'s."""
-    with emu.client(clock=fake.clock, sleep=fake.sleep, max_retries=0) as service_client:
+    with emulated_client(
+        request.param, emu, clock=fake.clock, sleep=fake.sleep, max_retries=0
+    ) as service_client:
         yield service_client
 
 
@@ -247,12 +254,17 @@ def test_follow_stops_on_an_event(service: Service, emu: ServiceEmulator, fake: 
     assert len(fake.sleeps) == 3
 
 
-def test_follow_stops_on_keyboard_interrupt(service: Service, fake: FakeTime) -> None:
+def test_follow_stops_on_keyboard_interrupt(emu: ServiceEmulator, fake: FakeTime) -> None:
+    """Sync only: on the async client Ctrl-C cancels the task (``asyncio.run``), which
+    ``test_async_client.py`` tests."""
+
     def interrupt(n: int) -> None:
         raise KeyboardInterrupt
 
     fake.on_sleep = interrupt
-    events = list(service.iter_logs(follow=True))
+    with emu.client(clock=fake.clock, sleep=fake.sleep, max_retries=0) as client:
+        service = client.services.create(emu.deployment_id, version_id=emu.version_id)
+        events = list(service.iter_logs(follow=True))
     assert events and len(fake.sleeps) == 1
 
 
