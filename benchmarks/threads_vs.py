@@ -5,7 +5,9 @@ The earlier code (``--baseline``, default the commit before this round's fast pa
 checked out into a temporary git worktree; each side runs in its own process (one
 version of the package per process), rounds interleaved, medians reported. Each round
 also reads what bounds the threads: the client process's CPU per call (under the GIL at
-most one core) and the server's (benchmarks/server.py, its own process).
+most one core) and the server's (benchmarks/server.py, its own process). A third side is
+the floor: 16 threads of bare ``http.client`` + ``json.loads``, a connection of its own
+each, no timeout, no checks: what any client of this machine's Python can reach.
 """
 
 from __future__ import annotations
@@ -57,10 +59,36 @@ print(json.dumps({"calls_per_s": calls / wall,
 """
 
 
+# The same measurement with no SDK: bare http.client keep-alive, one connection per thread.
+_NO_SDK = ("from abeja.services import ServiceClient\n", "import http.client\n")
+FLOOR = (
+    WORKER.replace(*_NO_SDK)
+    .replace(
+        """client = ServiceClient(ORG, base_url=url, credential={"auth_token": "bench-token"},
+                       service_url_template=url + "/o/{organization_id}")
+""",
+        """host, port = url.split("//")[1].split(":")
+path = f"/o/{ORG}/deployments/{DEP}/services/{SID}"
+local = threading.local()
+def predict(payload):
+    conn = getattr(local, "conn", None)
+    if conn is None:
+        conn = local.conn = http.client.HTTPConnection(host, int(port))
+    conn.request("POST", path, json.dumps(payload).encode(),
+                 {"Content-Type": "application/json", "Authorization": "Bearer bench-token"})
+    return json.loads(conn.getresponse().read())
+""",
+    )
+    .replace("client.services.predict(DEP, SID, json=body).json()", "predict(body)")
+)
+FLOOR_SIDE = Path("floor")
+
+
 def one(tree: Path, url: str, per_thread: int, server_pid: int) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
+    worker = FLOOR if tree == FLOOR_SIDE else WORKER
     done = subprocess.run(
-        [sys.executable, "-c", WORKER, url, "16", str(per_thread), str(server_pid)],
+        [sys.executable, "-c", worker, url, "16", str(per_thread), str(server_pid)],
         capture_output=True, text=True, env=env, check=True, timeout=600,
     )  # fmt: skip
     figures: dict[str, float] = json.loads(done.stdout)
@@ -71,7 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--baseline", default=BASELINE, help="the commit to compare with")
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--per-thread", type=int, default=100)
+    parser.add_argument("--per-thread", type=int, default=400)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="abeja-threads-"))
     old = folder / "baseline"
@@ -81,11 +109,11 @@ def main() -> None:
                               stdout=subprocess.PIPE, text=True)  # fmt: skip
     assert server.stdout is not None and server.stdin is not None
     url = f"http://127.0.0.1:{json.loads(server.stdout.readline())['http']}"
-    sides = {f"baseline {args.baseline}": old, "this tree": ROOT}
+    sides = {f"baseline {args.baseline}": old, "this tree": ROOT, "floor": FLOOR_SIDE}
     samples: dict[str, list[dict[str, float]]] = {name: [] for name in sides}
     try:
         for round_number in range(args.rounds):
-            order = list(sides) if round_number % 2 == 0 else list(reversed(sides))
+            order = list(sides)[round_number % 3 :] + list(sides)[: round_number % 3]
             for name in order:
                 samples[name].append(one(sides[name], url, args.per_thread, server.pid))
     finally:
@@ -104,11 +132,12 @@ def main() -> None:
         print(f"| {name} | {m['calls_per_s']:,.0f} | {m['client_cpu_us']:.0f} | "
               f"{m['client_cpu_us'] * m['calls_per_s'] / 1e6:.2f} | {m['server_cpu_us']:.0f} | "
               f"{m['server_cpu_us'] * m['calls_per_s'] / 1e6:.2f} |")  # fmt: skip
-    ratio = (
-        medians["this tree"]["calls_per_s"] / medians[f"baseline {args.baseline}"]["calls_per_s"]
-    )
+    base = medians[f"baseline {args.baseline}"]["calls_per_s"]
+    ratio = medians["this tree"]["calls_per_s"] / base
+    floor = medians["floor"]["calls_per_s"] / base
     print(f"\nthis tree / baseline: {ratio:.2f}× calls/s (target ≥ 1.5×: "
-          f"{'met' if ratio >= 1.5 else 'not met'})")  # fmt: skip
+          f"{'met' if ratio >= 1.5 else 'not met'}); the floor / baseline: {floor:.2f}×; "
+          f"this tree / the floor: {ratio / floor:.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -5,9 +5,11 @@ were. Over real HTTP(S) on 127.0.0.1."""
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import shutil
+import socket
 import ssl
 import subprocess
 import threading
@@ -131,3 +133,96 @@ def test_connections_are_reused_when_the_process_holds_over_1024_descriptors(
         for fd in held:
             os.close(fd)
     assert len(peers) == 3 and len(set(peers)) == 1  # one connection, its fd above 1024
+
+
+class _Staling:
+    """A raw HTTP server that answers each request with keep-alive; once told (``idle``,
+    the first answer read), it closes the first connection, or writes to it unasked
+    (``then``), and says so (``acted``)."""
+
+    def __init__(self, then: str) -> None:
+        self.then = then
+        self.idle = threading.Event()
+        self.acted = threading.Event()
+        self.requests: list[tuple[int, str]] = []  # (connection number, request line)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        number = 0
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            number += 1
+            threading.Thread(target=self._answer_on, args=(conn, number), daemon=True).start()
+
+    def _answer_on(self, conn: socket.socket, number: int) -> None:
+        with conn, contextlib.suppress(OSError):  # the client may reset a stale one
+            self._answer(conn, number)
+
+    def _answer(self, conn: socket.socket, number: int) -> None:
+        pending = b""
+        while True:
+            while b"\r\n\r\n" not in pending:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                pending += chunk
+            head, _, pending = pending.partition(b"\r\n\r\n")
+            length = next(
+                (int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                 if line.lower().startswith(b"content-length:")), 0,
+            )  # fmt: skip
+            while len(pending) < length:
+                pending += conn.recv(65536)
+            pending = pending[length:]
+            self.requests.append((number, head.split(b"\r\n")[0].decode()))
+            body = json.dumps(ref.GET).encode()
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            if number == 1:
+                self.idle.wait(5)
+                if self.then == "writes":  # as a server timing a connection out does
+                    conn.sendall(b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n")
+                    self.acted.set()
+                    conn.recv(1)  # and leaves it open
+                else:
+                    conn.shutdown(socket.SHUT_RDWR)
+                    self.acted.set()
+                return
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+@pytest.mark.parametrize("then", ["closes", "writes"])
+@pytest.mark.parametrize("call", ["get", "predict"])
+def test_an_idle_connection_the_server_closed_or_wrote_to_is_not_reused(
+    then: str, call: str
+) -> None:
+    """The stale-connection check before reuse (TCP_INFO on plain HTTP, poll elsewhere):
+    the next call goes on a new connection, a POST included, and is answered once."""
+    server = _Staling(then)
+    try:
+        with ServiceClient(
+            ORG, base_url=server.url, credential={"auth_token": "t"}, max_retries=0,
+            service_url_template=server.url + "/o/{organization_id}",
+        ) as client:  # fmt: skip
+            send = (
+                (lambda: client.services.get(DEP, SID)) if call == "get"
+                else (lambda: client.services.predict(DEP, SID, json={"x": 1}))
+            )  # fmt: skip
+            send()
+            server.idle.set()
+            assert server.acted.wait(5)  # on loopback, sent is delivered
+            send()
+    finally:
+        server.close()
+    assert [number for number, _ in server.requests] == [1, 2], server.requests

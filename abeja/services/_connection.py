@@ -18,6 +18,8 @@ import contextvars
 import io
 import ipaddress
 import socket
+import struct
+import sys
 from typing import Any
 
 import requests.adapters
@@ -96,6 +98,107 @@ class DeadlineSocket:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
+
+
+_TIMEVAL = struct.Struct("@ll")
+# Linux's struct tcp_info: the state is its first byte, tcpi_bytes_received (4.1+) a u64
+# at byte 128.
+_TCP_INFO = getattr(socket, "TCP_INFO", None)
+_TCP_INFO_SIZE = 136
+_TCP_ESTABLISHED = 1
+_BYTES_RECEIVED = struct.Struct("@Q")
+KERNEL_TIMEOUTS = sys.platform == "linux" and hasattr(socket, "SO_RCVTIMEO")
+"""Whether a plain TCP socket's timeouts can be kept by the kernel (Linux)."""
+
+
+class KernelTimedSocket(DeadlineSocket):
+    """A plain TCP socket left blocking, each ``recv`` and ``send`` bounded by the kernel
+    (``SO_RCVTIMEO``, ``SO_SNDTIMEO``), clipped to the deadline as `DeadlineSocket` is.
+
+    A socket with a Python timeout waits in ``poll`` before each ``recv`` or ``send``:
+    two system calls, each handing the GIL to another thread, where this makes one. A wait
+    that runs out is a ``TimeoutError``, as with a Python timeout. Not for TLS: the ssl
+    module would retry a read the kernel timed out, with no end.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__(sock)
+        self._applied: float | None = None  # what the kernel holds (None: no timeout)
+        self._consumed = 0  # bytes read from the kernel: all the peer sent, when idle
+        sock.settimeout(None)
+
+    def stirred(self) -> bool | None:
+        """Whether the peer closed this idle connection or sent bytes nobody read, asked of
+        the kernel (``TCP_INFO``: its state, and the bytes received against those read) with
+        a ``getsockopt``, which keeps the GIL; None where the kernel does not tell (then
+        ask ``poll``)."""
+        if _TCP_INFO is None:
+            return None
+        try:
+            info = self._sock.getsockopt(socket.IPPROTO_TCP, _TCP_INFO, _TCP_INFO_SIZE)
+        except OSError:
+            return None
+        if len(info) < _TCP_INFO_SIZE:
+            return None
+        received: int = _BYTES_RECEIVED.unpack_from(info, 128)[0]
+        return info[0] != _TCP_ESTABLISHED or received != self._consumed
+
+    def _clip(self) -> None:
+        limits = current_limits.get()
+        wanted = self._base
+        if limits is not None:
+            left = limits.remaining()
+            if left <= 0:
+                raise TimeoutError("the call's deadline passed")
+            if wanted is None or left < wanted:
+                wanted = left
+        if wanted != self._applied:  # two setsockopt calls, which keep the GIL
+            seconds = 0.0 if wanted is None else max(wanted, 0.001)
+            whole = int(seconds)
+            value = _TIMEVAL.pack(whole, int((seconds - whole) * 1_000_000))
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
+            self._applied = wanted
+
+    def settimeout(self, value: float | None) -> None:
+        """The per-operation timeout asked for, kept by the kernel from the next call."""
+        self._base = value
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        """As ``socket.recv_into``, ending by the deadline."""
+        self._clip()
+        try:
+            count = self._sock.recv_into(buffer, nbytes, flags)
+        except BlockingIOError:  # the kernel's timeout ran out
+            raise TimeoutError("timed out") from None
+        if not flags & socket.MSG_PEEK:
+            self._consumed += count
+        return count
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        """As ``socket.recv``, ending by the deadline."""
+        self._clip()
+        try:
+            data = self._sock.recv(bufsize, flags)
+        except BlockingIOError:
+            raise TimeoutError("timed out") from None
+        if not flags & socket.MSG_PEEK:
+            self._consumed += len(data)
+        return data
+
+    def send(self, data: Any, flags: int = 0) -> int:
+        """As ``socket.send``, ending by the deadline."""
+        self._clip()
+        try:
+            return self._sock.send(data, flags)
+        except BlockingIOError:
+            raise TimeoutError("timed out") from None
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        """As ``socket.sendall``: the whole of ``data`` within the deadline (a slow reader)."""
+        view = memoryview(data).cast("B")
+        while view:
+            view = view[self.send(view[: 1 << 16], flags) :]
 
 
 def is_address(host: str) -> bool:

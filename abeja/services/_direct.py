@@ -35,7 +35,14 @@ from typing import Any
 
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
-from ._connection import RESOLVER, DeadlineSocket, current_limits, is_address
+from ._connection import (
+    KERNEL_TIMEOUTS,
+    RESOLVER,
+    DeadlineSocket,
+    KernelTimedSocket,
+    current_limits,
+    is_address,
+)
 from ._failures import (
     LOCAL_ERRORS,
     NETWORK_ERRORS,
@@ -76,13 +83,31 @@ class _Connection(http.client.HTTPConnection):
         except BaseException:
             sock.close()
             raise
-        self.sock = DeadlineSocket(sock)
+        plain = self._context is None and KERNEL_TIMEOUTS
+        self.sock = KernelTimedSocket(sock) if plain else DeadlineSocket(sock)
+
+    def _send_output(self, message_body: Any = None, encode_chunked: bool = False) -> None:
+        """As http.client's, except that a small body of bytes goes in the same ``send`` as
+        the head: one system call, not two (each hands the GIL to another thread). The
+        head lines are http.client's private ``_buffer``, as they have been since 3.0."""
+        if type(message_body) is bytes and not encode_chunked and len(message_body) <= 65536:
+            lines: list[bytes] = self._buffer  # type: ignore[attr-defined]
+            lines.extend((b"", b""))
+            head = b"\r\n".join(lines)
+            del lines[:]
+            self.send(head + message_body)
+            return
+        super()._send_output(message_body, encode_chunked)  # type: ignore[misc]
 
     def dropped(self) -> bool:
         """Whether the server closed (or wrote to) this idle connection: not reusable."""
         sock = self.sock
         if sock is None:
             return True
+        if isinstance(sock, KernelTimedSocket):  # asked without handing the GIL over
+            stirred = sock.stirred()
+            if stirred is not None:
+                return stirred
         try:  # poll, not select: select cannot watch a descriptor numbered 1024 or more
             watch = select.poll()
             watch.register(sock.fileno(), select.POLLIN)
