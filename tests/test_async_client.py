@@ -125,6 +125,7 @@ def test_a_service_from_the_async_client_makes_its_own_calls() -> None:
 def test_following_logs_ends_on_an_asyncio_event_or_at_cancellation() -> None:
     async def follow(emulator: ServiceEmulator) -> tuple[list[str], int]:
         stop = asyncio.Event()
+        polling_on = asyncio.Event()  # the endless walk has polled a few times
         ticks = 0
 
         async def tick(seconds: float) -> None:
@@ -133,6 +134,9 @@ def test_following_logs_ends_on_an_asyncio_event_or_at_cancellation() -> None:
             emulator.add_log_line(sid, f"tick {ticks}")
             if ticks == 3:
                 stop.set()
+            if ticks == 6:
+                polling_on.set()
+            await asyncio.sleep(0)  # as a real sleep does, let the other tasks run
 
         async with _emulated(emulator, sleep=tick) as client:
             service = await client.services.create(
@@ -145,7 +149,7 @@ def test_following_logs_ends_on_an_asyncio_event_or_at_cancellation() -> None:
             messages = [event.message async for event in events]
             # A followed walk with no end is ended by cancelling its task.
             endless = asyncio.create_task(_drain(service.iter_logs(follow=True, poll_interval=1)))
-            await asyncio.sleep(0.05)
+            await polling_on.wait()  # not a wall-clock wait: a loaded machine is slow
             endless.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await endless
