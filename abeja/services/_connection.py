@@ -46,14 +46,21 @@ class DeadlineSocket:
         self._sock = sock
         self._base = sock.gettimeout()
 
-    def _clip(self) -> None:
+    def _wanted(self) -> float | None:
+        """The timeout for the next blocking call: the asked one, clipped to the deadline
+        (a TimeoutError once it has passed)."""
         limits = current_limits.get()
         if limits is None:
-            return
+            return self._base
         left = limits.remaining()
         if left <= 0:
             raise TimeoutError("the call's deadline passed")
-        wanted = left if self._base is None or left < self._base else self._base
+        return left if self._base is None or left < self._base else self._base
+
+    def _clip(self) -> None:
+        if current_limits.get() is None:
+            return
+        wanted = self._wanted()
         if self._sock.gettimeout() != wanted:
             self._sock.settimeout(wanted)
 
@@ -85,9 +92,7 @@ class DeadlineSocket:
         """As ``socket.sendall``: the whole of ``data`` within the deadline (a slow reader)."""
         view = memoryview(data).cast("B")
         while view:
-            self._clip()
-            sent = self._sock.send(view[: 1 << 16], flags)
-            view = view[sent:]
+            view = view[self.send(view[: 1 << 16], flags) :]
 
     def makefile(self, mode: str = "r", buffering: int | None = None, **_: Any) -> Any:
         """A buffered reader (or writer) over this socket, as http.client asks for."""
@@ -144,14 +149,7 @@ class KernelTimedSocket(DeadlineSocket):
         return info[0] != _TCP_ESTABLISHED or received != self._consumed
 
     def _clip(self) -> None:
-        limits = current_limits.get()
-        wanted = self._base
-        if limits is not None:
-            left = limits.remaining()
-            if left <= 0:
-                raise TimeoutError("the call's deadline passed")
-            if wanted is None or left < wanted:
-                wanted = left
+        wanted = self._wanted()
         if wanted != self._applied:  # two setsockopt calls, which keep the GIL
             seconds = 0.0 if wanted is None else max(wanted, 0.001)
             whole = int(seconds)
@@ -193,12 +191,6 @@ class KernelTimedSocket(DeadlineSocket):
             return self._sock.send(data, flags)
         except BlockingIOError:
             raise TimeoutError("timed out") from None
-
-    def sendall(self, data: Any, flags: int = 0) -> None:
-        """As ``socket.sendall``: the whole of ``data`` within the deadline (a slow reader)."""
-        view = memoryview(data).cast("B")
-        while view:
-            view = view[self.send(view[: 1 << 16], flags) :]
 
 
 def is_address(host: str) -> bool:
