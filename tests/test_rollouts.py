@@ -71,9 +71,13 @@ class Release:
             version_id=emulator.version_id,
             instance_number=2,
             environment={"MODEL_SIZE": "large"},
+            **self._old_service_options(),
         ).wait_until_ready()
         client.endpoints.create(self.deployment, service_id=self.old)
         emulator.forget_requests()
+
+    def _old_service_options(self) -> dict[str, Any]:
+        return {}
 
     def run(self, **options: Any) -> RolloutReport:
         options.setdefault("version_id", GOOD)

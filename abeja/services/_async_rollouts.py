@@ -7,8 +7,10 @@ from collections.abc import Coroutine
 from typing import Any
 
 from ._rollout_io import Steps, drive_async
+from ._rollout_run import Run
+from ._rollout_signals import cancelling, name_of
 from ._rollouts import RolloutsBase
-from .rollout_report import RolloutReport
+from .rollout_report import RolloutInterrupted, RolloutReport
 
 
 class AsyncRollouts(RolloutsBase[Coroutine[Any, Any, RolloutReport]]):
@@ -16,12 +18,26 @@ class AsyncRollouts(RolloutsBase[Coroutine[Any, Any, RolloutReport]]):
 
     Reached as ``AsyncServiceClient(...).rollouts``. The arguments are checked when the
     method is called (a bad one raises before any coroutine exists); ``check``,
-    ``compare`` and ``on_event`` are plain functions. A task cancelled mid-run (or an
-    ``asyncio.timeout`` expiring) rolls back as Ctrl-C does, then the ``CancelledError``
-    goes on.
+    ``compare`` and ``on_event`` are plain functions, a guard may be either. A task
+    cancelled mid-run (or an ``asyncio.timeout`` expiring) rolls back as Ctrl-C does, then
+    the ``CancelledError`` goes on. SIGTERM and SIGHUP (in the main thread, if left at
+    their default) cancel the run's task: it rolls back, then raises `RolloutInterrupted`.
     """
 
     _interrupts = (KeyboardInterrupt, asyncio.CancelledError)
 
-    def _drive(self, steps: Steps[RolloutReport]) -> Coroutine[Any, Any, RolloutReport]:
-        return drive_async(steps, self._managers)
+    def _drive(self, run: Run, steps: Steps[RolloutReport]) -> Coroutine[Any, Any, RolloutReport]:
+        return self._driven(run, steps)
+
+    async def _driven(self, run: Run, steps: Steps[RolloutReport]) -> RolloutReport:
+        task = asyncio.current_task()
+        with cancelling(task, lambda number: run.interrupted_by(name_of(number))) as received:
+            try:
+                return await drive_async(steps, self._managers)
+            except asyncio.CancelledError:
+                number = received()
+                if number is None or task is None:
+                    raise
+                if hasattr(task, "uncancel"):  # Python 3.11+: this cancel is handled here
+                    task.uncancel()
+                raise RolloutInterrupted(run.report, number) from None

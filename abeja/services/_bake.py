@@ -1,8 +1,11 @@
 """A rollout's bake: the new service serves through the endpoint, under watch.
 
 Every ``interval`` seconds the smoke requests are replayed through the endpoint's own
-route (as the deployment's users reach it), the new service's status is read, and its log
-is read forward from where the bake began. A threshold crossed is a breach.
+route (as the deployment's users reach it), the new service's status is read, its log is
+read forward from where the bake began (real users' failures show there), the endpoint is
+read again (a bake that no longer measures the run's own service is a conflict, not a
+success), and the guards are asked. A threshold crossed, or a guard that says so, is a
+breach.
 """
 
 from __future__ import annotations
@@ -13,13 +16,47 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import _constants as C
-from ._rollout_io import Call, Pause, Steps, endpoints, services
-from .errors import Error, RolloutError
-from .models import LogPage, Service
+from ._rollout_io import Call, Invoke, Pause, Steps, endpoints, services
+from .errors import Error, RolloutConflict, RolloutError
+from .models import Endpoint, LogPage, Service
 
 if TYPE_CHECKING:
     from ._response import PredictResponse
     from ._rollout_run import Run
+
+Guard = Callable[..., Any]
+"""A user's check, called with the run's report every bake interval: ``None``/``True`` is
+healthy; ``False``, a non-empty ``str`` (the reason) or an exception is a breach."""
+
+
+def guard_name(guard: Guard) -> str:
+    """What a report calls a guard: its ``name``, its ``__name__``, or its repr."""
+    name = getattr(guard, "name", None) or getattr(guard, "__name__", None)
+    return str(name) if name else repr(guard)
+
+
+def check_guards(guards: object) -> list[Guard]:
+    """The guards as a list of callables (a TypeError before anything is sent)."""
+    if callable(guards) or isinstance(guards, (str, bytes)):
+        raise TypeError("guards must be a list of callables")
+    checked: list[Guard] = list(guards)  # type: ignore[call-overload]
+    for number, guard in enumerate(checked, 1):
+        if not callable(guard):
+            raise TypeError(f"guard {number} is not callable")
+    return checked
+
+
+def verdict_of(guard: Guard, answer: object) -> str | None:
+    """A guard's answer as a breach's reason, or None when healthy."""
+    if answer is None or answer is True or answer == "":
+        return None
+    if answer is False:
+        return f"guard {guard_name(guard)}: unhealthy"
+    if isinstance(answer, str):
+        return f"guard {guard_name(guard)}: {answer}"
+    raise TypeError(
+        f"guard {guard_name(guard)} returned {type(answer).__name__}: give None, a bool or a str"
+    )
 
 
 def _count(name: str, value: object) -> int:
@@ -99,6 +136,7 @@ class Bake:
     requests: list[dict[str, Any]]
     check: Callable[[PredictResponse], bool]
     limits: BakeLimits
+    guards: list[Guard] = field(default_factory=list)
     sent: int = 0
     errors: int = 0
     log_errors: int = 0
@@ -120,7 +158,7 @@ class Bake:
             while True:
                 yield from self._round()
                 step.figures.update(self.figures())
-                breach = self.breach()
+                breach = self.breach() or (yield from self._ask_guards())
                 if breach is not None:
                     step.detail = breach
                     raise RolloutError(breach)
@@ -159,11 +197,31 @@ class Bake:
         with run.within():
             now: Service = yield services("get", run.deployment_id, self.new.service_id)
             page: LogPage = yield self._log_page(self._token)
+            serving: Endpoint = yield endpoints("get", run.deployment_id, run.endpoint)
+        if serving.service_id != self.new.service_id:
+            raise RolloutConflict(
+                f"{run.alias} points at {serving.service_id}, not at {self.new.service_id} "
+                "(switched by someone else during the bake): the bake no longer measures "
+                "this run's service"
+            )
         if now.status != "READY":
             self.first_error = f"{self.new.service_id} is {now.status}, not READY"
             self.errors = max(self.errors, self.limits.max_errors + 1)
         self._token = page.next_forward_token or self._token
         self.log_errors += sum(1 for event in page.events if is_error_line(event.message))
+
+    def _ask_guards(self) -> Steps[str | None]:
+        """Each guard in turn; the first breach it reports (or raises), or None."""
+        for guard in self.guards:
+            try:
+                answer = yield Invoke(guard, (self.run.report,))
+                reason = verdict_of(guard, answer)
+            except Exception as error:  # noqa: BLE001 - a guard that raises is a breach
+                text = str(error).splitlines()[0] if str(error) else ""
+                reason = f"guard {guard_name(guard)} raised {type(error).__name__}: {text}"
+            if reason is not None:
+                return reason
+        return None
 
     def figures(self) -> dict[str, bool | int | float | str | None]:
         """Requests, errors, error lines and latency so far."""

@@ -8,6 +8,7 @@ performs them with the sync managers, `drive_async` awaits them with the async o
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
@@ -39,7 +40,19 @@ class Pause:
         return managers.sleep(self.seconds)
 
 
-Op = Call | Pause
+@dataclass(frozen=True)
+class Invoke:
+    """A call of the user's own function (a guard): ``function(*args)``; on the async
+    client an awaitable it returns is awaited."""
+
+    function: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+
+    def __call__(self, managers: Managers) -> Any:
+        return self.function(*self.args)
+
+
+Op = Call | Pause | Invoke
 Steps = Generator[Op, Any, _T]
 """Steps that yield ops, are sent each op's answer, and return a ``_T``."""
 
@@ -111,7 +124,13 @@ async def drive_async(steps: Steps[_T], managers: Managers) -> _T:
     exchange = _Exchange(steps)
     while (op := exchange.next()) is not None:
         try:
-            pending: Awaitable[Any] = op(managers)
+            answer = op(managers)
+            if isinstance(op, Invoke):  # a user's guard may be a plain function
+                if inspect.isawaitable(answer):
+                    answer = await answer
+                exchange.answered(answer)
+                continue
+            pending: Awaitable[Any] = answer
             exchange.answered(await pending)
         except BaseException as error:  # noqa: BLE001 - handed to the steps (cancel too)
             exchange.failed(error)

@@ -11,11 +11,14 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from . import _constants as C
 from ._response import PredictResponse
-from ._rollout_io import Steps, endpoints, services
-from ._rollout_services import copied_settings, figures_of, retire_service
+from ._rollout_io import Pause, Steps, endpoints, services
+from ._rollout_journal import Journal
+from ._rollout_services import changes, copied_settings, figures_of, pointing_at, retire_service
+from ._rollout_signals import Terminated
 from ._types import Clock
-from .errors import APIConnectionError, Error, HttpError, RolloutError
+from .errors import APIConnectionError, Error, HttpError, RolloutConflict, RolloutError
 from .models import Endpoint, Service
 from .rollout_report import (
     RolloutEvent,
@@ -28,6 +31,10 @@ from .rollout_report import (
 Breach = RolloutError
 """A check failed or the run cannot go on: unwind (or, before any change, raise)."""
 
+
+Conflict = RolloutConflict
+"""Someone else changed what the run acts on: it stops, touching only what it still owns."""
+
 Within = Callable[[float], contextlib.AbstractContextManager[None]]
 """The client's ``within(seconds)``: every call inside ends by then."""
 
@@ -38,6 +45,8 @@ def _now() -> datetime:
 
 def describe(error: BaseException) -> str:
     """One line for a report: the SDK's message, or a foreign error's type and text."""
+    if isinstance(error, Terminated):
+        return str(error)
     if isinstance(error, (KeyboardInterrupt, RolloutInterrupted)):
         return "interrupted (Ctrl-C)"
     if type(error).__name__ == "CancelledError":
@@ -60,6 +69,7 @@ class Run:
         interrupts: tuple[type[BaseException], ...],
         deadline: float,
         on_event: Callable[[RolloutEvent], object] | None,
+        journal: Journal | None = None,
     ) -> None:
         self.deployment_id = deployment_id
         self.endpoint = endpoint
@@ -72,8 +82,10 @@ class Run:
         self._undo: list[Callable[[], Steps[None]]] = []
         self._committed = False
         self.alias: str | None = None
+        self._journal = journal
+        self.signalled: str | None = None  # "SIGTERM": the async task was cancelled by it
         self.report = RolloutReport(
-            outcome="completed",
+            outcome="in_progress",
             deployment_id=deployment_id,
             endpoint=endpoint,
             version_id=version_id,
@@ -108,6 +120,25 @@ class Run:
         if self._on_event is not None:
             self._on_event(RolloutEvent(step, state, message, self.elapsed(), dict(figures or {})))
 
+    def warn(self, step: StepName, message: str) -> None:
+        """Something worth a look; the run goes on (``report.warnings``, an event)."""
+        self.report.warnings.append(message)
+        self.emit(step, "warning", message)
+
+    def interrupted_by(self, signal_name: str) -> None:
+        """A signal cancelled the run's task (async client): the report names it."""
+        self.signalled = f"interrupted ({signal_name})"
+
+    def save(self) -> None:
+        """Write the journal, if the run keeps one (a failure to is a warning, once)."""
+        if self._journal is None:
+            return
+        try:
+            self._journal.write(self.report)
+        except OSError as error:
+            journal, self._journal = self._journal, None
+            self.warn("inspect", f"the report could not be written to {journal.path}: {error}")
+
     @contextlib.contextmanager
     def step(self, name: StepName, message: str) -> Iterator[RolloutStep]:
         """A step of the report: timed, announced, marked failed if its body raises."""
@@ -123,6 +154,7 @@ class Run:
             raise
         finally:
             step.seconds = round(self.clock() - started, 6)
+            self.save()
             self.emit(name, step.status, step.detail or message, step.figures)
 
     def note(self, name: StepName, status: Any, detail: str) -> None:
@@ -130,6 +162,7 @@ class Run:
         self.report.steps.append(
             RolloutStep(name=name, status=status, started_at=_now(), detail=detail)
         )
+        self.save()
         self.emit(name, status, detail)
 
     # -- the run --------------------------------------------------------------------------
@@ -147,6 +180,8 @@ class Run:
             raise
         except Exception as error:  # noqa: BLE001 - any failure rolls back, then is reported
             if not self._undo:
+                self.report.reason = describe(error)
+                self._finish()
                 raise
             yield from self._unwind(error)
         except BaseException as interrupt:
@@ -158,24 +193,32 @@ class Run:
                 yield from self._unwind(interrupt)
             self._finish()
             if isinstance(interrupt, KeyboardInterrupt):
-                raise RolloutInterrupted(self.report) from None
+                number = interrupt.number if isinstance(interrupt, Terminated) else 2
+                raise RolloutInterrupted(self.report, number) from None
             raise
         else:
-            if rolling_back:
+            if rolling_back and self.report.outcome == "in_progress":
                 self.report.outcome = "rolled_back"
         return self._finish()
 
     def _finish(self) -> RolloutReport:
+        if self.report.outcome == "in_progress":
+            self.report.outcome = "completed"
         self.report.seconds = round(self.elapsed(), 6)
+        self.save()
         return self.report
 
     def _unwind(self, cause: BaseException) -> Steps[None]:
-        self.report.outcome = "rolled_back"
-        self.report.reason = describe(cause)
+        self.report.outcome = "conflict" if isinstance(cause, Conflict) else "rolled_back"
+        self.report.reason = self.signalled or describe(cause)
         undo, self._undo = self._undo, []
         for action in reversed(undo):
             try:
                 yield from action()
+            except Conflict as conflict:  # left as found; the next undo step still runs
+                if self.report.outcome != "rollback_failed":
+                    self.report.outcome = "conflict"
+                self.report.reason += f"; then {describe(conflict)}"
             except Exception as error:  # noqa: BLE001 - the next undo step still runs
                 self.report.outcome = "rollback_failed"
                 self.report.reason += f"; then {describe(error)}"
@@ -222,6 +265,7 @@ class Run:
                     new = yield from self._created_since(before, version, error)
             self.report.new_service_id = new.service_id
             self._undo.append(lambda: self.clean_up(new.service_id, cleanup))
+            self.save()  # the new service's id is in the journal before anything else
             step.figures.update(service_id=new.service_id, **figures_of(arguments))
             step.detail = f"created {new.service_id}"
         return new
@@ -250,14 +294,42 @@ class Run:
             )
             step.detail = f"{ready.service_id} is READY"
 
+    def _loaded(self, service_id: str, request: Mapping[str, Any]) -> Steps[PredictResponse]:
+        """The first request to a new service: the platform's proxy answers 503 (the
+        handler did not run) until the model has loaded, after the service is READY; that
+        is waited out, within the run's deadline."""
+        pause = C.FIRST_POLL_INTERVAL
+        while True:
+            try:
+                with self.within():
+                    answer: PredictResponse = yield services(
+                        "predict", self.deployment_id, service_id, **request
+                    )
+                return answer
+            except HttpError as error:
+                # 503 (Service Unavailable: not processed) is what the proxy answers until
+                # the model has loaded; the deadline bounds a model that answers it for good.
+                if error.status_code != 503:
+                    raise
+            self.emit("smoke", "progress", f"{service_id} is READY; its model is loading")
+            yield Pause(min(pause, self.remaining()))
+            pause = min(pause * C.POLL_GROWTH, C.MAX_POLL_INTERVAL)
+
     def predict_checked(
-        self, service_id: str, request: Mapping[str, Any], check: Callable[[PredictResponse], bool]
+        self,
+        service_id: str,
+        request: Mapping[str, Any],
+        check: Callable[[PredictResponse], bool],
+        *,
+        first: bool = False,
     ) -> Steps[PredictResponse]:
-        """One smoke request to a service; a Breach if it fails or ``check`` refuses it."""
-        with self.within():
-            answer: PredictResponse = yield services(
-                "predict", self.deployment_id, service_id, **request
-            )
+        """One smoke request to a service; a Breach if it fails or ``check`` refuses it
+        (the ``first`` waits for the model to load)."""
+        if first:
+            answer = yield from self._loaded(service_id, request)
+        else:
+            with self.within():
+                answer = yield services("predict", self.deployment_id, service_id, **request)
         if not check(answer):
             raise Breach(f"the check refused the answer of {service_id} ({answer.status_code})")
         return answer
@@ -271,12 +343,19 @@ class Run:
         """Every smoke request to the new service directly."""
         if not requests:
             self.note("smoke", "skipped", "no smoke requests given")
+            self.warn(
+                "smoke",
+                "no smoke request: the new service is never sent a request by the run; the "
+                "bake watches only its status, its log and the guards",
+            )
             return
         with self.step("smoke", f"{len(requests)} smoke request(s) to {new.service_id}") as step:
             for number, request in enumerate(requests, 1):
                 step.figures["requests"] = number
                 try:
-                    yield from self.predict_checked(new.service_id, request, check)
+                    yield from self.predict_checked(
+                        new.service_id, request, check, first=number == 1
+                    )
                 except Error as error:
                     step.detail = f"smoke request {number} failed: {describe(error)}"
                     raise
@@ -308,19 +387,42 @@ class Run:
     def switch(self, new: Service, current: Service) -> Steps[None]:
         """Point the endpoint at the new service and read it back."""
         with self.step("switch", f"switching {self.alias} to {new.service_id}") as step:
+            with self.within():
+                now: Endpoint = yield endpoints("get", self.deployment_id, self.endpoint)
+            if now.service_id != current.service_id:
+                raise Conflict(
+                    f"{self.alias} points at {now.service_id}, not at {current.service_id} as "
+                    "when the run started (switched by someone else): not switching it"
+                )
             # Pushed before acting: a PATCH that fails may still have applied.
-            self._undo.append(lambda: self.restore(current.service_id))
+            self._undo.append(lambda: self.restore(current.service_id, owned=new.service_id))
             with self.within():
                 yield endpoints("switch", self.deployment_id, self.endpoint, new.service_id)
             step.detail = f"{self.alias} points at {new.service_id} (read back)"
 
-    def restore(self, service_id: str) -> Steps[None]:
-        """Point the endpoint back at ``service_id`` (unless it still does) and confirm it."""
+    def restore(self, service_id: str, *, owned: str | None = None) -> Steps[None]:
+        """Point the endpoint back at ``service_id`` (unless it still does) and confirm it.
+
+        Only while the endpoint points at ``owned`` (the run's own service; None: wherever
+        it points, as ``rollback --to`` asks) and ``service_id`` is READY; otherwise a
+        `Conflict`, and the endpoint is left as found.
+        """
         with self.step("restore", f"switching {self.endpoint} back to {service_id}") as step:
             now: Endpoint = yield endpoints("get", self.deployment_id, self.endpoint)
             if now.service_id == service_id:
                 step.detail = f"{self.endpoint} still points at {service_id}"
                 return
+            if owned is not None and now.service_id != owned:
+                raise Conflict(
+                    f"{self.endpoint} points at {now.service_id}, not at {owned} (switched by "
+                    "someone else): left there"
+                )
+            target: Service = yield services("get", self.deployment_id, service_id)
+            if not target.is_ready:
+                raise Conflict(
+                    f"{service_id} is {target.status}, not READY: {self.endpoint} left on "
+                    f"{now.service_id}"
+                )
             try:
                 yield endpoints("switch", self.deployment_id, self.endpoint, service_id)
             except Error:
@@ -337,6 +439,9 @@ class Run:
             self.note("cleanup", "skipped", f"{service_id} kept (cleanup=keep)")
             return
         with self.step("cleanup", f"{how} {service_id}") as step:
+            serving = yield from pointing_at(self.deployment_id, service_id)
+            if serving:
+                raise Conflict(f"{service_id} kept: endpoint {', '.join(serving)} points at it")
             yield from retire_service(self.deployment_id, service_id, how)
             step.detail = f"{service_id} {'deleted' if how == 'delete' else 'stopped'}"
 
@@ -350,19 +455,28 @@ class Run:
             return
         with contextlib.suppress(Error), self.step("retire", f"{how} {current.service_id}") as step:
             try:
+                serving = yield from pointing_at(self.deployment_id, current.service_id)
+                if serving:
+                    raise Conflict(f"endpoint {', '.join(serving)} points at it")
                 yield from retire_service(self.deployment_id, current.service_id, how)
             except Error as error:
                 self.report.reason = f"the old service was not retired: {describe(error)}"
                 raise
             step.detail = f"{current.service_id} {'deleted' if how == 'delete' else 'stopped'}"
 
-    def plan(self, current: Service, requests: list[dict[str, Any]], shadow: bool,
-             bake: Any, retire: str) -> None:  # fmt: skip
+    def plan(self, current: Service, overrides: Mapping[str, Any],
+             requests: list[dict[str, Any]], shadow: bool, bake: Any,
+             retire: str) -> None:  # fmt: skip
         """What a run would do, as planned steps; nothing is changed."""
         self.report.outcome = "planned"
         version = self.report.version_id
-        settings = figures_of(copied_settings(current, {}))
-        self.note("create", "planned", f"create a service for {version} with {settings}")
+        was = current.model_version_id
+        same = was == version
+        shown = {"version_id": f"carried {was!r}" if same else f"changed {was!r} -> {version!r}"}
+        shown.update(changes(current, copied_settings(current, overrides)))
+        settings = "; ".join(f"{name} {how}" for name, how in shown.items())
+        self.note("create", "planned", f"create a service for {version}: {settings}")
+        self.report.steps[-1].figures.update(shown)
         self.note("wait", "planned", "wait until it is READY")
         self.note("smoke", "planned", f"send {len(requests)} smoke request(s) to it")
         if shadow:

@@ -12,14 +12,18 @@ performs them on the sync client, `AsyncRollouts` awaits them on the async one.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
 from . import _constants as C
-from ._bake import Bake, BakeLimits
+from ._bake import Bake, BakeLimits, Guard, check_guards
 from ._response import PredictResponse
 from ._rollout_io import Managers, Steps, drive, services
-from ._rollout_run import Breach, Run
+from ._rollout_journal import Journal, checked_path
+from ._rollout_run import Breach, Conflict, Run
+from ._rollout_signals import raised_as_interrupts
 from ._validation import check_path_id, check_wait
 from .models import Service
 from .rollout_report import RolloutEvent, RolloutReport
@@ -73,7 +77,7 @@ class RolloutsBase(Generic[_Report]):
         self._services = services
         self._managers = Managers(services, endpoints, services._sleep)
 
-    def _drive(self, steps: Steps[RolloutReport]) -> _Report:
+    def _drive(self, run: Run, steps: Steps[RolloutReport]) -> _Report:
         raise NotImplementedError
 
     def _run(
@@ -83,6 +87,7 @@ class RolloutsBase(Generic[_Report]):
         version_id: str | None,
         deadline: float,
         on_event: Callable[[RolloutEvent], object] | None,
+        report_path: Path | None = None,
     ) -> Run:
         return Run(
             deployment_id,
@@ -93,6 +98,7 @@ class RolloutsBase(Generic[_Report]):
             interrupts=self._interrupts,
             deadline=deadline,
             on_event=on_event,
+            journal=None if report_path is None else Journal(report_path),
         )
 
     def run(
@@ -117,23 +123,44 @@ class RolloutsBase(Generic[_Report]):
         instance_type: str | None = None,
         instance_number: int | None = None,
         environment: dict[str, str] | None = None,
+        model_id: str | None = None,
+        record_channel_id: str | None = None,
+        guards: Sequence[Guard] = (),
+        report_path: str | os.PathLike[str] | None = None,
         plan: bool = False,
         on_event: Callable[[RolloutEvent], object] | None = None,
     ) -> _Report:
         """Put ``version_id`` behind ``endpoint``, or leave the old service serving.
 
         The run: reads the endpoint and the service it points at; creates one service for
-        the version (scaling and environment copied from the current one unless given) and
-        waits until it is READY; sends each ``smoke`` request (``predict()`` keyword
-        arguments) to it and requires ``check(answer)`` (default: a 2xx); with
-        ``shadow=True`` sends them to the current service too and requires
-        ``compare(new, old)`` (default: same status and body); switches the endpoint and
-        reads it back; for ``bake`` seconds replays the smoke requests through the endpoint
-        every ``bake_interval`` seconds and reads the new service's logs, breaching on more
-        than ``max_errors`` failed requests, an error rate above ``max_error_rate``, a p95
-        latency above ``max_p95_latency`` seconds, more than ``max_log_errors`` error lines
-        (tracebacks, ``ERROR``) or the service leaving READY; then retires the old service
-        (``retire``: keep, stop or delete).
+        the version, carrying over everything the current one carries (its trained model
+        ``model_id``, ``record_channel_id``, environment, instance type, scaling and
+        autoscale) unless given here (a retrained model on the same ``version_id`` is a
+        valid rollout), and waits until it is READY; sends each ``smoke`` request
+        (``predict()`` keyword arguments) to it (the first one waits, within the deadline,
+        while the platform's proxy answers 503 because the model is still loading) and
+        requires ``check(answer)`` (default: a 2xx); with ``shadow=True`` sends them to the
+        current service too and requires ``compare(new, old)`` (default: same status and
+        body); switches the endpoint and reads it back; for ``bake`` seconds replays the
+        smoke requests through the endpoint every ``bake_interval`` seconds and reads the
+        new service's logs, breaching on more than ``max_errors`` failed requests, an error
+        rate above ``max_error_rate``, a p95 latency above ``max_p95_latency`` seconds, more
+        than ``max_log_errors`` error lines (tracebacks, ``ERROR``: real users' failures
+        show there too), the service leaving READY, or a ``guards`` callable that says so;
+        then retires the old service (``retire``: keep, stop or delete). Each guard is
+        called every ``bake_interval`` with the report so far: ``None`` or ``True`` is
+        healthy; ``False``, a non-empty ``str`` (the reason) or an exception is a breach (an
+        async guard is awaited by the async client).
+
+        The run acts only on what it did itself, and only while it is as it left it: the
+        endpoint is read before every switch and at every bake round; if someone else moved
+        it, or the old service is no longer READY when going back to it, the run stops and
+        leaves it as found (outcome ``conflict``). No service that an endpoint of the
+        deployment points at is ever retired or cleaned up. With ``report_path`` the report
+        is written there after every step (a temporary file renamed over it), so a run that
+        is killed leaves a whole report for ``rollback(report=...)``. SIGTERM and SIGHUP
+        (on the main thread, if the program left them at their default) roll back as
+        Ctrl-C does.
 
         On any breach, error, the ``deadline`` (seconds for the whole run) or Ctrl-C, the
         endpoint is switched back to the old service and confirmed, and the new service is
@@ -145,18 +172,25 @@ class RolloutsBase(Generic[_Report]):
         [`RolloutEvent`][abeja.services.RolloutEvent].
 
         Returns:
-            The report: ``outcome`` is ``completed``, ``rolled_back`` or ``planned``.
+            The report: ``outcome`` is ``completed``, ``rolled_back``, ``rollback_failed``,
+            ``conflict`` or ``planned``.
 
         Raises:
             ValueError, TypeError: a bad argument (nothing is sent).
             abeja.exceptions.Error: a failure before anything was changed (such as an
                 endpoint that does not exist).
-            RolloutInterrupted: Ctrl-C; raised once rolled back, with the ``report``.
+            RolloutInterrupted: Ctrl-C, SIGTERM or SIGHUP; raised once rolled back, with
+                the ``report`` and the ``signal``.
         """
         check_path_id("deployment_id", deployment_id)
         check_path_id("version_id", version_id)
         check_path_id("endpoint", endpoint)
         requests = _check_smoke(smoke)
+        checked_guards = check_guards(guards)
+        for name, value in (("model_id", model_id), ("record_channel_id", record_channel_id)):
+            if value is not None:
+                check_path_id(name, value)
+        journal = checked_path(report_path)
         limits = BakeLimits.checked(
             seconds=check_wait("bake", bake),
             interval=check_wait("bake_interval", bake_interval, zero=False),
@@ -168,17 +202,19 @@ class RolloutsBase(Generic[_Report]):
         _choice("retire", retire, ("keep", "stop", "delete"))
         _choice("cleanup", cleanup, ("keep", "stop", "delete"))
         deadline = check_wait("deadline", deadline, zero=False)
-        run = self._run(deployment_id, endpoint, version_id, deadline, on_event)
+        run = self._run(deployment_id, endpoint, version_id, deadline, on_event, journal)
+        overrides = {
+            "instance_type": instance_type,
+            "instance_number": instance_number,
+            "environment": environment,
+            "model_id": model_id,
+            "record_channel_id": record_channel_id,
+        }
 
         def body() -> Steps[None]:
             current = yield from run.inspect()
-            overrides = {
-                "instance_type": instance_type,
-                "instance_number": instance_number,
-                "environment": environment,
-            }
             if plan:
-                run.plan(current, requests, shadow, limits, retire)
+                run.plan(current, overrides, requests, shadow, limits, retire)
                 return
             new = yield from run.create(current, overrides, cleanup)
             yield from run.wait_ready(new)
@@ -186,10 +222,10 @@ class RolloutsBase(Generic[_Report]):
             if shadow:
                 yield from run.shadow(new, current, requests, compare or _same)
             yield from run.switch(new, current)
-            yield from Bake(run, new, requests, check or _ok, limits).execute()
+            yield from Bake(run, new, requests, check or _ok, limits, checked_guards).execute()
             yield from run.retire(current, retire)
 
-        return self._drive(run.execute(body()))
+        return self._drive(run, run.execute(body()))
 
     def rollback(
         self,
@@ -205,8 +241,12 @@ class RolloutsBase(Generic[_Report]):
         ``old_service_id`` (after a run that was killed, say).
 
         The target must be READY (it is never switched to otherwise); the switch is read
-        back. With a report, its new service is then cleaned up (``cleanup``: keep, stop or
-        delete; kept by default, for a look at its logs).
+        back. The service the endpoint pointed at (with a report, the report's new service)
+        is then cleaned up (``cleanup``: keep, stop or delete; kept by default, for a look
+        at its logs); one already gone counts as cleaned up. With a report, the endpoint is
+        moved only if it still points at the report's new service (or already at the old
+        one): if someone else switched it since, the outcome is ``conflict`` and it is left
+        there.
 
         Args:
             deployment_id: the deployment (13 digits).
@@ -232,20 +272,24 @@ class RolloutsBase(Generic[_Report]):
         _choice("cleanup", cleanup, ("keep", "stop", "delete"))
         run = self._run(deployment_id, endpoint, None, C.DEFAULT_WAIT_TIMEOUT, on_event)
         target = to_service_id
-        new_id = report.new_service_id if report is not None else None
+        owned = report.new_service_id if report is not None else None
 
         def body() -> Steps[None]:
             current = yield from run.inspect()
             old: Service = yield services("get", deployment_id, target)
             if not old.is_ready:
                 raise Breach(f"{target} is {old.status}, not READY: not switching to it")
+            new_id = current.service_id if owned is None else owned
             run.report.old_service_id = target
-            run.report.new_service_id = current.service_id if new_id is None else new_id
-            yield from run.restore(target)
-            if new_id is not None and new_id != target:
-                yield from run.clean_up(new_id, cleanup)
+            run.report.new_service_id = new_id
+            try:
+                yield from run.restore(target, owned=owned)
+                if new_id != target:
+                    yield from run.clean_up(new_id, cleanup)
+            except Conflict as conflict:
+                run.report.outcome, run.report.reason = "conflict", str(conflict)
 
-        return self._drive(run.execute(body(), rolling_back=True))
+        return self._drive(run, run.execute(body(), rolling_back=True))
 
 
 class Rollouts(RolloutsBase[RolloutReport]):
@@ -254,5 +298,6 @@ class Rollouts(RolloutsBase[RolloutReport]):
     Reached as ``ServiceClient(...).rollouts``.
     """
 
-    def _drive(self, steps: Steps[RolloutReport]) -> RolloutReport:
-        return drive(steps, self._managers)
+    def _drive(self, run: Run, steps: Steps[RolloutReport]) -> RolloutReport:
+        with raised_as_interrupts():
+            return drive(steps, self._managers)

@@ -60,6 +60,7 @@ __all__ = [
     "MethodNotAllowed",
     "NotFound",
     "ResponseTooLargeError",
+    "RolloutConflict",
     "RolloutError",
     "ServiceFailedError",
     "ServiceNotBoundError",
@@ -246,6 +247,11 @@ class WaitTimeoutError(Error, TimeoutError):
 class RolloutError(Error):
     """A rollout's check failed (a smoke request, the bake's thresholds), or the run cannot
     go on (an endpoint that points at no service, a rollback target that is not READY)."""
+
+
+class RolloutConflict(RolloutError):
+    """Someone else changed what a rollout acts on (the endpoint switched elsewhere, the old
+    service stopped): the run stops and leaves it as found (outcome ``conflict``)."""
 
 
 class UnsupportedURI(Error):

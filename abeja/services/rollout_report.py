@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,11 +22,17 @@ __all__ = [
     "StepStatus",
 ]
 
-Outcome = Literal["completed", "rolled_back", "rollback_failed", "planned"]
+Outcome = Literal[
+    "completed", "rolled_back", "rollback_failed", "conflict", "planned", "in_progress"
+]
 """``completed``: the endpoint serves the new version; ``rolled_back``: it serves the old one
 again (``reason`` says why); ``rollback_failed``: a step of the rollback failed too (the
 endpoint may still point at the new service, which is READY and passed its smoke checks:
-``rollback`` again); ``planned``: a dry run, nothing was changed."""
+``rollback`` again); ``conflict``: someone else changed what the run acts on (the endpoint
+was switched elsewhere, or the old service is no longer READY), so the run stopped without
+touching it (``reason`` says what it found); ``planned``: a dry run, nothing was changed;
+``in_progress``: the run was still going when this report was written (a journal, see
+``report_path``)."""
 
 StepName = Literal[
     "inspect", "create", "wait", "smoke", "shadow", "switch", "bake", "retire", "restore", "cleanup"
@@ -80,6 +86,9 @@ class RolloutReport(BaseModel):
     """How long the run took in all."""
     steps: list[RolloutStep] = Field(default_factory=list)
     """Every step taken, in order, undo steps included."""
+    warnings: list[str] = Field(default_factory=list)
+    """What was worth a look while the run went on (no smoke request, a journal that could
+    not be written)."""
 
     def step(self, name: StepName) -> RolloutStep | None:
         """The last step called ``name``, or None if the run did not take it."""
@@ -92,8 +101,9 @@ class RolloutEvent:
 
     step: StepName
     """The step."""
-    state: Literal["started", "progress", "ok", "failed", "skipped", "planned"]
-    """``started``, ``progress`` (a bake round), or how the step ended."""
+    state: Literal["started", "progress", "ok", "failed", "skipped", "planned", "warning"]
+    """``started``, ``progress`` (a bake round), ``warning`` (worth a look, the run goes on),
+    or how the step ended."""
     message: str
     """One line for a person."""
     elapsed: float
@@ -103,8 +113,16 @@ class RolloutEvent:
 
 
 class RolloutInterrupted(KeyboardInterrupt):
-    """Ctrl-C arrived during a run; it was rolled back first. ``report`` says what was done."""
+    """Ctrl-C (or SIGTERM, SIGHUP) arrived during a run; it was rolled back first.
 
-    def __init__(self, report: RolloutReport) -> None:
+    ``report`` says what was done; ``signal`` is the signal's number (2 for Ctrl-C), so a
+    command can exit ``128 + signal`` as shells expect.
+    """
+
+    def __init__(self, report: RolloutReport, signal: int = 2) -> None:
         super().__init__("rollout interrupted: rolled back")
         self.report = report
+        self.signal = signal
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.report, self.signal))

@@ -3,7 +3,9 @@
 Exit statuses (``_failures`` says which error gives which): 0 success, 1 an API or
 connection error not listed here, 2 a usage error (nothing was sent), 3 a rollout rolled
 back, 4 its rollback failed too, 5 no credential or one refused (401, 403), 6 not found,
-7 conflict, 8 timed out, 9 the service failed, 130 interrupted (Ctrl-C).
+7 conflict, 8 timed out, 9 the service failed, 10 a rollout stopped on someone else's
+change (outcome ``conflict``), 128 + N interrupted by signal N (130 Ctrl-C, 143 SIGTERM,
+129 SIGHUP).
 """
 
 from __future__ import annotations
@@ -135,7 +137,8 @@ def cli(
     \b
     Exit statuses: 0 done, 1 an API or connection error, 2 usage (nothing sent),
     3 rolled back, 4 the rollback failed too, 5 no credential or refused, 6 not found,
-    7 conflict, 8 timed out, 9 the service failed, 130 interrupted.
+    7 conflict, 8 timed out, 9 the service failed, 10 a rollout stopped on someone
+    else's change, 130 interrupted (143 SIGTERM, 129 SIGHUP during a rollout).
     """
     context.with_resource(sdk_log_on_stderr(debug=debug))
     context.obj = Options(

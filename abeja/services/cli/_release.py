@@ -2,8 +2,9 @@
 
 ``rollout`` exits 0 when the new version serves, 3 when it was rolled back, 4 when the
 rollback failed too (the endpoint may still point at the new service: run ``rollback``),
-130 on Ctrl-C (after rolling back), and otherwise as every command does on an error that
-changed nothing (``_failures``).
+10 when it stopped on someone else's change (outcome ``conflict``), 128 + N on signal N
+(130 Ctrl-C, 143 SIGTERM, 129 SIGHUP; after rolling back), and otherwise as every command
+does on an error that changed nothing (``_failures``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .. import _constants as C
-from ._failures import EXIT_INTERRUPTED, EXIT_ROLLBACK_FAILED, EXIT_ROLLED_BACK
+from ._failures import (
+    EXIT_RELEASE_CONFLICT,
+    EXIT_ROLLBACK_FAILED,
+    EXIT_ROLLED_BACK,
+)
+from ._guards import CommandGuard
 from ._live import LiveSteps
 from ._main import Options, cli, pass_options
 from ._output import emit
@@ -99,10 +105,20 @@ def _smoke(jsons: tuple[str, ...], files: tuple[Path, ...]) -> list[dict[str, An
     return requests
 
 
-def _finish(context: click.Context, report: RolloutReport, output: str) -> None:
+def _finish(
+    context: click.Context, report: RolloutReport, output: str, *, rollback: bool = False
+) -> None:
     _print_report(report, output)
-    if report.outcome == "rolled_back":
+    if report.outcome == "rolled_back" and not rollback:
         context.exit(EXIT_ROLLED_BACK)
+    if report.outcome == "conflict":
+        click.echo(
+            f"error: stopped on someone else's change: {report.reason}; nothing of theirs was "
+            f"touched: see `abeja-services endpoints get {report.deployment_id} "
+            f"{report.endpoint}`",
+            err=True,
+        )
+        context.exit(EXIT_RELEASE_CONFLICT)
     if report.outcome == "rollback_failed":
         click.echo(
             "error: the rollback failed too; the endpoint may still point at "
@@ -152,6 +168,16 @@ def _print_report(report: RolloutReport, output: str) -> None:
 @click.option("--deadline", type=Finite(0, 86_400, above_low=True),
               default=C.ROLLOUT_DEADLINE,
               show_default=True, metavar="SECONDS", help="For the whole run.")  # fmt: skip
+@click.option("--model-id", metavar="MODEL_ID",
+              help="The trained model to serve (default: the current service's).")  # fmt: skip
+@click.option("--record-channel-id", metavar="CHANNEL_ID",
+              help="The channel recording requests (default: the current service's).")  # fmt: skip
+@click.option("--guard-cmd", multiple=True, metavar="CMD",
+              help="A command run every bake interval; a non-zero exit is a breach, its "
+              "last line the reason. Repeatable.")  # fmt: skip
+@click.option("--report", "report_file", metavar="FILE",
+              type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write the report here after every step (for `rollback --report`).")  # fmt: skip
 @click.option("--plan", is_flag=True, help="Say what would be done; change nothing.")
 @pass_options
 def rollout(
@@ -171,18 +197,28 @@ def rollout(
     retire: Retire,
     cleanup: Retire,
     deadline: float,
+    model_id: str | None,
+    record_channel_id: str | None,
+    guard_cmd: tuple[str, ...],
+    report_file: Path | None,
     plan: bool,
 ) -> None:
     """Release a version behind an endpoint: new service, checks, switch, bake, retire.
 
-    On any failed check, error, the deadline or Ctrl-C the endpoint is switched back to
-    the old service. Exit status: 0 completed, 3 rolled back, 4 the rollback failed too,
-    130 interrupted (rolled back first); an error that changed nothing exits as in any
-    command (2 usage, 5 credential, 6 not found, ...: see `abeja-services --help`).
+    The new service carries over the current one's trained model, request recording,
+    environment, instance type and scaling unless given. On any failed check or guard,
+    error, the deadline, Ctrl-C, SIGTERM or SIGHUP the endpoint is switched back to the
+    old service; if someone else switched it, or stopped the old service, the run leaves
+    it as found. Exit status: 0 completed, 3 rolled back, 4 the rollback failed too,
+    10 stopped on someone else's change, 130/143/129 interrupted by Ctrl-C/SIGTERM/SIGHUP
+    (rolled back first); an error that changed nothing exits as in any command (2 usage,
+    5 credential, 6 not found, ...: see `abeja-services --help`).
 
     \b
     Examples:
       abeja-services rollout 1234567890123 --version ver-abc --smoke-json '{"text": "hi"}'
+      abeja-services rollout 1234567890123 --version ver-abc --model-id 3333333333333 \\
+          --report rollout.json --guard-cmd './check-alarms.sh'
     """
     from ..rollout_report import RolloutInterrupted  # here: `--help` does not pay for the SDK
 
@@ -205,13 +241,17 @@ def rollout(
                 retire=retire,
                 cleanup=cleanup,
                 deadline=deadline,
+                model_id=model_id,
+                record_channel_id=record_channel_id,
+                guards=[CommandGuard(command) for command in guard_cmd],
+                report_path=report_file,
                 plan=plan,
                 on_event=live.show_event,
             )
     except RolloutInterrupted as interrupted:
         _print_report(interrupted.report, options.output)
-        click.echo("interrupted: rolled back", err=True)
-        context.exit(EXIT_INTERRUPTED)
+        click.echo(f"interrupted: {interrupted.report.reason or 'rolled back'}", err=True)
+        context.exit(128 + interrupted.signal)
     _finish(context, report, options.output)
 
 
@@ -225,7 +265,8 @@ def rollout(
 @click.option("--endpoint", default=C.DEFAULT_ALIAS, show_default=True, help="Alias or id.")
 @click.option("--cleanup", type=click.Choice(["keep", "stop", "delete"]), default="keep",
               show_default=True,
-              help="With --report: what becomes of its new service.")  # fmt: skip
+              help="What becomes of the service switched away from (with --report: its "
+              "new service); one already gone is fine.")  # fmt: skip
 @pass_options
 def rollback(
     options: Options,
@@ -237,9 +278,14 @@ def rollback(
 ) -> None:
     """Point an endpoint back at the service it served before a rollout (which must be READY).
 
+    With --report (a rollout's report or journal, even of a run that was killed), the
+    endpoint is moved only if it still points at that run's new service; exit 10 if
+    someone else has switched it since.
+
     \b
     Examples:
       abeja-services rollback 1234567890123 --to ser-abc1111111111111
+      abeja-services rollback 1234567890123 --report rollout.json --cleanup delete
     """
     if (to_service_id is None) == (report_file is None):
         raise click.UsageError("give --to SERVICE_ID or --report FILE")
@@ -260,4 +306,4 @@ def rollback(
             cleanup=cleanup,
             on_event=live.show_event,
         )
-    _print_report(done, options.output)
+    _finish(click.get_current_context(), done, options.output, rollback=True)

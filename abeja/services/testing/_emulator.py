@@ -30,11 +30,11 @@ DEFAULT_USER_ID = "1234567890123"
 DEFAULT_PERSONAL_ACCESS_TOKEN = "emulator-personal-access-token"
 
 
-def _check_ready_delay(seconds: object) -> float:
+def _check_ready_delay(seconds: object, name: str = "ready_delay") -> float:
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        raise TypeError("ready_delay must be a number of seconds")
+        raise TypeError(f"{name} must be a number of seconds")
     if not math.isfinite(seconds) or not 0 <= seconds <= 86_400:
-        raise ValueError("ready_delay must be a finite number of seconds from 0 to 86400")
+        raise ValueError(f"{name} must be a finite number of seconds from 0 to 86400")
     return float(seconds)
 
 
@@ -249,13 +249,17 @@ class ServiceEmulator(ClientEnvironments):
         organization_id: str | None = None,
         environment: Mapping[str, str] | None = None,
         source: str | Path | None = None,
+        load_delay: float = 0.0,
     ) -> None:
         """Add a deployment with ``{version_id: handler}``.
 
         A handler is a callable, ``"module:function"`` imported from ``source`` (by
         default the current directory), or None for the demo handler. In the
         ``abejaruntime`` mode a callable must be importable by name (a module-level
-        function), since the runtime process imports it.
+        function), since the runtime process imports it. ``load_delay``: seconds (on the
+        emulator's clock) these versions take to load their model once a service is READY;
+        until then predictions get the platform proxy's 503, as a handler still loading
+        does.
         """
         specs = {v: HandlerSpec.of(h, source) for v, h in (versions or {}).items()}
         if self.runtime == "abejaruntime":
@@ -270,6 +274,7 @@ class ServiceEmulator(ClientEnvironments):
             organization_id=organization_id or self.organization_id,
             versions=specs,
             environment=environment,
+            load_delay=_check_ready_delay(load_delay, "load_delay"),
         )
 
     def deployment_versions(

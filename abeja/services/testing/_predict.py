@@ -19,7 +19,7 @@ from ._proxy import (
 from ._records import ServiceRecord
 from ._runtime import call_in_process, service_environment
 from ._runtime_process import RuntimeProcesses, RuntimeUnavailable
-from ._state import READY, EmulatorState
+from ._state import EmulatorState
 from ._wire import Request, Response
 
 
@@ -38,7 +38,7 @@ def serve_prediction(
     started = time.perf_counter()
     with state.lock:
         record = state.service(organization_id, deployment_id, service_id)
-        ready = record.status == READY
+        ready = state.loaded(record)
         identity = _identity(record)
         user_environment = state.environment(record)
         environment = service_environment(identity, user_environment, record.version.handler)

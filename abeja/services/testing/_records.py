@@ -47,6 +47,8 @@ class Version:
     version_id: str
     model_version: str
     handler: HandlerSpec
+    load_delay: float = 0.0
+    """Seconds its model takes to load once a service is READY (503 until then)."""
 
 
 @dataclass

@@ -50,6 +50,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> tuple[IO[bytes], int]:
         spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
+        try:
+            size = self._read_into(spool)
+        except BaseException:  # a client gone mid-body: its spool goes too
+            spool.close()
+            raise
+        spool.seek(0)
+        return spool, size
+
+    def _read_into(self, spool: IO[bytes]) -> int:
         size = 0
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             while True:
@@ -63,8 +72,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.rfile.readline(8)
         else:
             size = self._copy(int(self.headers.get("Content-Length") or 0), spool)
-        spool.seek(0)
-        return spool, size
+        return size
 
     def _copy(self, length: int, spool: IO[bytes]) -> int:
         left = length

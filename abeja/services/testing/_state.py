@@ -114,6 +114,7 @@ class EmulatorState:
         organization_id: str,
         versions: Mapping[str, HandlerSpec] | None = None,
         environment: Mapping[str, str] | None = None,
+        load_delay: float = 0.0,
     ) -> Deployment:
         """Add (or extend) a deployment with versions ``{version_id: handler}``."""
         with self.lock:
@@ -128,7 +129,7 @@ class EmulatorState:
                 known = deployment.versions.get(version_id)
                 # A version given again keeps its number: only its handler changes.
                 number = known.model_version if known else f"0.0.{len(deployment.versions) + 1}"
-                deployment.versions[version_id] = Version(version_id, number, handler)
+                deployment.versions[version_id] = Version(version_id, number, handler, load_delay)
             return deployment
 
     def deployment(self, organization_id: str, deployment_id: str) -> Deployment:
@@ -160,6 +161,13 @@ class EmulatorState:
                         self._advance(record)
                         return record
         raise not_found(f"service {service_id} not found")
+
+    def loaded(self, record: ServiceRecord) -> bool:
+        """Whether a READY service's model has loaded (its version's ``load_delay`` after
+        it became READY): until then its proxy answers 503."""
+        return (
+            record.status == READY and self.clock() >= record.ready_at + record.version.load_delay
+        )
 
     def _advance(self, record: ServiceRecord) -> None:
         if record.status == IN_PROGRESS and self.clock() >= record.ready_at:
