@@ -7,8 +7,8 @@ from collections.abc import Coroutine
 from typing import Any
 
 from ._rollout_io import Steps, drive_async
-from ._rollout_run import Run
 from ._rollout_signals import cancelling, name_of
+from ._rollout_steps import Run
 from ._rollouts import RolloutsBase
 from .rollout_report import RolloutInterrupted, RolloutReport
 

@@ -22,7 +22,7 @@ from .models import Endpoint, LogPage, Service
 
 if TYPE_CHECKING:
     from ._response import PredictResponse
-    from ._rollout_run import Run
+    from ._rollout_steps import Run
 
 Guard = Callable[..., Any]
 """A user's check, called with the run's report every bake interval: ``None``/``True`` is

@@ -22,8 +22,9 @@ from ._bake import Bake, BakeLimits, Guard, check_guards
 from ._response import PredictResponse
 from ._rollout_io import Managers, Steps, drive, services
 from ._rollout_journal import Journal, checked_path
-from ._rollout_run import Breach, Conflict, Run
+from ._rollout_run import Breach, Conflict
 from ._rollout_signals import raised_as_interrupts
+from ._rollout_steps import Run
 from ._validation import check_path_id, check_wait
 from .models import Service
 from .rollout_report import RolloutEvent, RolloutReport
