@@ -9,6 +9,7 @@ second sync client acting on the same emulator while the run goes on (from ``on_
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from abeja.exceptions import InternalServerError
+from abeja.exceptions import InternalServerError, ServiceUnavailable, WaitTimeoutError
 from abeja.services import RolloutEvent, RolloutInterrupted, RolloutReport, ServiceClient
 from abeja.services.testing import FakeClock, ServiceEmulator
 
@@ -463,3 +464,69 @@ def test_a_model_that_never_loads_is_rolled_back_at_the_deadline(release: FieldR
     report = release.run(version_id=SLOW, deadline=60)
     assert report.outcome == "rolled_back" and "deadline" in (report.reason or "")
     assert release.target() == release.old.service_id
+
+
+@pytest.mark.usefixtures("slow_model")
+def test_wait_until_ready_with_a_probe_returns_once_the_model_answers(
+    release: FieldRelease, abeja_clock: FakeClock
+) -> None:
+    service = release.client.services.create(release.deployment, version_id=SLOW)
+    ready = service.wait_until_ready()  # READY: the model has not loaded yet
+    with pytest.raises(ServiceUnavailable):
+        ready.predict(json={"text": "too early"})
+
+    started = abeja_clock.monotonic()
+    again = release.client.services.wait_until_ready(
+        release.deployment, service.service_id, probe={"json": {"text": "hello"}}
+    )
+    assert again.is_ready and abeja_clock.monotonic() - started >= 89
+    answered = [r.status for r in release.emulator.requests if r.route == "predict"]
+    assert answered[-1] == 200 and set(answered[1:-1]) == {503}
+    assert answered.count(200) == 1  # one answer, once loaded: the probe stops there
+
+
+@pytest.mark.usefixtures("slow_model")
+def test_a_probe_that_never_gets_an_answer_times_out_with_the_service(
+    release: FieldRelease,
+) -> None:
+    service = release.client.services.create(release.deployment, version_id=SLOW)
+    with pytest.raises(WaitTimeoutError, match="probe") as raised:
+        service.wait_until_ready(timeout=30, probe={"json": {}})
+    assert raised.value.service is not None and raised.value.service.is_ready
+
+
+def test_a_probe_refused_by_the_model_ends_the_wait_at_once(release: FieldRelease) -> None:
+    service = release.client.services.create(release.deployment, version_id=FLAKY_FOR_USERS)
+    with pytest.raises(InternalServerError):
+        service.wait_until_ready(probe={"json": {"user": "bad"}})
+    assert release.emulator.count("predict") == 1
+
+
+@pytest.mark.parametrize("probe", [{"jsn": {}}, ["json"]])
+def test_a_bad_probe_is_refused_before_anything_is_sent(release: FieldRelease, probe: Any) -> None:
+    release.emulator.forget_requests()
+    with pytest.raises((TypeError, ValueError), match="probe"):
+        release.client.services.wait_until_ready(release.deployment, "ser-abc", probe=probe)
+    assert release.emulator.count() == 0
+
+
+def test_an_async_guard_is_awaited_by_the_async_client_and_refused_by_the_sync_one(
+    release: FieldRelease,
+) -> None:
+    asked: list[str | None] = []
+
+    async def latency_alarm(report: RolloutReport) -> str | None:
+        await asyncio.sleep(0)
+        asked.append(report.new_service_id)
+        return "latency alarm" if len(asked) == 2 else None
+
+    if isinstance(release.client, ServiceClient):
+        with pytest.raises(TypeError, match="async function"):
+            release.run(guards=[latency_alarm])
+        assert release.emulator.count() == 0
+        return
+    report = release.run(guards=[latency_alarm])
+    assert report.outcome == "rolled_back" and "guard latency_alarm: latency alarm" in (
+        report.reason or ""
+    )
+    assert asked == [report.new_service_id] * 2

@@ -10,10 +10,10 @@ them on an ``AsyncService``; reading its fields is the same.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Collection, Iterator
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -110,6 +110,7 @@ class AsyncService(Service):
         poll_interval: float | None = None,
         on_status: Callable[[Service], object] | None = None,
         failed_statuses: Collection[str] = FAILED_STATUSES,
+        probe: Mapping[str, Any] | None = None,
     ) -> AsyncService:
         """Poll until this service is READY; returns it fresh."""
         return await self._services_async().wait_until_ready(
@@ -119,6 +120,7 @@ class AsyncService(Service):
             poll_interval=poll_interval,
             on_status=on_status,
             failed_statuses=failed_statuses,
+            probe=probe,
         )
 
     async def wait_until_stopped(  # type: ignore[override]

@@ -8,10 +8,10 @@ same waiting rules (``_waiters.Poll``) as ``Services``; only the awaiting is its
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import _waiters
 from ._async_bound import AsyncService, AsyncServiceList
@@ -207,11 +207,30 @@ class AsyncServices:
         poll_interval: float | None = None,
         on_status: Callable[[Service], object] | None = None,
         failed_statuses: Collection[str] = FAILED_STATUSES,
+        probe: Mapping[str, Any] | None = None,
     ) -> AsyncService:
-        """Poll until the service is READY and return it (as the sync waiter)."""
+        """Poll until the service is READY and return it (as the sync waiter; with
+        ``probe``, until that prediction is answered 2xx too)."""
         plan = self._plan(deployment_id, service_id, timeout, poll_interval)
+        probing = None if probe is None else _waiters.Probe(plan, probe)
         goal = ServiceStatus.READY
-        return await self._until(deployment_id, service_id, plan, goal, on_status, failed_statuses)
+        service = await self._until(
+            deployment_id, service_id, plan, goal, on_status, failed_statuses
+        )
+        if probing is not None:
+            probing.service = service
+            await self._answered(deployment_id, service_id, probing)
+        return service
+
+    async def _answered(self, deployment_id: str, service_id: str, probe: _waiters.Probe) -> None:
+        while True:
+            try:
+                with self._routes.within(probe.budget()):
+                    await self.predict(deployment_id, service_id, **probe.request)
+                return
+            except Error as error:
+                probe.failed(error)
+            await self._sleep(probe.pause())
 
     async def wait_until_stopped(
         self,

@@ -25,6 +25,7 @@ class AsyncRollouts(RolloutsBase[Coroutine[Any, Any, RolloutReport]]):
     """
 
     _interrupts = (KeyboardInterrupt, asyncio.CancelledError)
+    _awaits = True
 
     def _drive(self, run: Run, steps: Steps[RolloutReport]) -> Coroutine[Any, Any, RolloutReport]:
         return self._driven(run, steps)

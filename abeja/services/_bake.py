@@ -10,6 +10,7 @@ breach.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,14 +36,20 @@ def guard_name(guard: Guard) -> str:
     return str(name) if name else repr(guard)
 
 
-def check_guards(guards: object) -> list[Guard]:
-    """The guards as a list of callables (a TypeError before anything is sent)."""
+def check_guards(guards: object, *, awaits: bool) -> list[Guard]:
+    """The guards as a list of callables (a TypeError before anything is sent); ``async def``
+    guards only where the client ``awaits`` them."""
     if callable(guards) or isinstance(guards, (str, bytes)):
         raise TypeError("guards must be a list of callables")
     checked: list[Guard] = list(guards)  # type: ignore[call-overload]
     for number, guard in enumerate(checked, 1):
         if not callable(guard):
             raise TypeError(f"guard {number} is not callable")
+        if not awaits and inspect.iscoroutinefunction(guard):
+            raise TypeError(
+                f"guard {number} ({guard_name(guard)}) is an async function: the sync client "
+                "cannot await it (use AsyncServiceClient, or a plain function)"
+            )
     return checked
 
 

@@ -8,10 +8,10 @@ The signatures must equal the manager's minus the two ids; a test
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._constants import DEFAULT_ALIAS
 from ._status import FAILED_STATUSES
@@ -114,6 +114,7 @@ class BoundService:
         poll_interval: float | None = None,
         on_status: Callable[[Service], object] | None = None,
         failed_statuses: Collection[str] = FAILED_STATUSES,
+        probe: Mapping[str, Any] | None = None,
     ) -> Service:
         """Poll until this service is READY; returns it fresh (``Services.wait_until_ready``)."""
         return self._bound().wait_until_ready(
@@ -123,6 +124,7 @@ class BoundService:
             poll_interval=poll_interval,
             on_status=on_status,
             failed_statuses=failed_statuses,
+            probe=probe,
         )
 
     def wait_until_stopped(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from . import _constants as C
 from . import _waiters
@@ -340,6 +340,7 @@ class Services:
         poll_interval: float | None = None,
         on_status: Callable[[Service], object] | None = None,
         failed_statuses: Collection[str] = FAILED_STATUSES,
+        probe: Mapping[str, Any] | None = None,
     ) -> Service:
         """Poll until the service is READY and return it fresh.
 
@@ -355,15 +356,29 @@ class Services:
                 half up to 10 s.
             on_status: called with the service whenever its status changes.
             failed_statuses: statuses that end the wait with ``ServiceFailedError``.
+            probe: after READY, send this prediction (``predict()`` arguments, such as
+                ``{"json": {...}}``) until it is answered 2xx, within ``timeout``: the
+                platform's proxy answers 503 until the model has loaded, after the service
+                reports READY. Any other error ends the wait (raised as it is).
 
         Raises:
             ServiceFailedError: the status entered ``failed_statuses`` (unknown
                 statuses keep polling).
-            WaitTimeoutError: not READY by the deadline; carries the last ``Service`` seen.
+            WaitTimeoutError: not READY (or, with ``probe``, not answering 2xx) by the
+                deadline; carries the last ``Service`` seen.
         """
-        return self._waiter(deployment_id, service_id, timeout, poll_interval).until_status(
-            ServiceStatus.READY, on_status, failed_statuses
-        )
+        waiter = self._waiter(deployment_id, service_id, timeout, poll_interval)
+        probing = None if probe is None else _waiters.Probe(waiter.plan, probe)
+        service = waiter.until_status(ServiceStatus.READY, on_status, failed_statuses)
+        if probing is not None:
+            probing.service = service
+
+            def predict(seconds: float) -> object:
+                with self._routes.within(seconds):
+                    return self.predict(deployment_id, service_id, **probing.request)
+
+            waiter.until_answered(probing, predict)
+        return service
 
     def wait_until_stopped(
         self,

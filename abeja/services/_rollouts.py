@@ -73,6 +73,7 @@ class RolloutsBase(Generic[_Report]):
     the subclass carries its steps out (``RolloutReport``, or a coroutine of one)."""
 
     _interrupts: tuple[type[BaseException], ...] = (KeyboardInterrupt,)
+    _awaits = False  # whether ``async def`` guards are awaited
 
     def __init__(self, services: Any, endpoints: Any) -> None:
         self._services = services
@@ -187,7 +188,7 @@ class RolloutsBase(Generic[_Report]):
         check_path_id("version_id", version_id)
         check_path_id("endpoint", endpoint)
         requests = _check_smoke(smoke)
-        checked_guards = check_guards(guards)
+        checked_guards = check_guards(guards, awaits=self._awaits)
         for name, value in (("model_id", model_id), ("record_channel_id", record_channel_id)):
             if value is not None:
                 check_path_id(name, value)

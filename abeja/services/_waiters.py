@@ -6,9 +6,9 @@ Time comes from an injected ``clock`` and ``sleep``, so tests run without waitin
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from . import _constants as C
 from . import errors as exc
@@ -83,7 +83,7 @@ class StatusWaiter:
         growth: float = C.POLL_GROWTH,
     ) -> None:
         self._fetch = fetch
-        self._plan = WaitPlan.checked(timeout, poll_interval, clock, growth)
+        self.plan = self._plan = WaitPlan.checked(timeout, poll_interval, clock, growth)
         self._sleep = sleep
 
     def until_status(
@@ -96,6 +96,16 @@ class StatusWaiter:
         service = self._poll(goal, on_status, failed_statuses)
         assert service is not None  # only a wait for deletion returns None
         return service
+
+    def until_answered(self, probe: Probe, predict: Callable[[float], object]) -> None:
+        """Return once ``predict(seconds)`` is answered 2xx (see `Probe`)."""
+        while True:
+            try:
+                predict(probe.budget())
+                return
+            except exc.Error as error:
+                probe.failed(error)
+            self._sleep(probe.pause())
 
     def until_deleted(self, on_status: Callable[[Service], object] | None) -> None:
         """Return once the API answers 404 for the service."""
@@ -198,6 +208,55 @@ class Poll:
         pause = min(self._interval, remaining)
         plan = self._plan
         self._interval = max(min(self._interval * plan.growth, C.MAX_POLL_INTERVAL), plan.interval)
+        return pause
+
+
+_PROBE_KEYS = frozenset({"json", "data", "content_type"})
+
+
+class Probe:
+    """After READY, a prediction until the first 2xx: on the platform the serving proxy
+    answers 503 until the handler has loaded its model, after the service reports READY.
+
+    The loop (sync in `StatusWaiter.until_answered`, async in the async client) sends
+    ``request`` with ``budget()`` seconds; ``failed(error)`` returns on a 503 (poll on) and
+    raises anything else; ``pause()`` is the seconds to sleep (``WaitTimeoutError`` once the
+    wait's own timeout, counted from its start, has passed).
+    """
+
+    def __init__(self, plan: WaitPlan, request: object) -> None:
+        if not isinstance(request, Mapping):
+            raise TypeError("probe must be a dict of predict() arguments, such as {'json': {}}")
+        unknown = set(request) - _PROBE_KEYS
+        if unknown:
+            raise ValueError(f"probe: unknown {sorted(unknown)}; use {sorted(_PROBE_KEYS)}")
+        self.request: dict[str, Any] = dict(request)
+        self._plan = plan
+        self._deadline = plan.clock() + plan.timeout
+        self._interval = plan.interval
+        self.service: Service | None = None
+        """The service, once READY (the error's ``service`` if the wait times out)."""
+
+    def budget(self) -> float:
+        """Seconds the next prediction may take."""
+        return max(self._deadline - self._plan.clock(), _MIN_POLL_BUDGET)
+
+    def failed(self, error: exc.Error) -> None:
+        """Return on a 503 (still loading); raise anything else."""
+        if not (isinstance(error, exc.HttpError) and error.status_code == 503):
+            raise error
+
+    def pause(self) -> float:
+        """Seconds to sleep before the next prediction; WaitTimeoutError once out of time."""
+        remaining = self._deadline - self._plan.clock()
+        if remaining <= 0:
+            raise exc.WaitTimeoutError(
+                f"service READY, but the probe got no 2xx answer within {self._plan.timeout:g} s "
+                "(503: the model is still loading)",
+                self.service,
+            )
+        pause = min(self._interval, remaining)
+        self._interval = min(self._interval * self._plan.growth, C.MAX_POLL_INTERVAL)
         return pause
 
 
