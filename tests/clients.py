@@ -156,7 +156,11 @@ def make_client(kind: str, organization_id: str | None = None, **options: Any) -
         options["sleep"] = _async_sleep(options["sleep"])
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    client = AsyncServiceClient(organization_id, **options)
+    try:
+        client = AsyncServiceClient(organization_id, **options)
+    except BaseException:  # refused at construction: the loop made for it goes too
+        loop.close()
+        raise
     return AwaitedClient(client, loop)
 
 

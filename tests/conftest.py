@@ -10,6 +10,8 @@ import pytest
 from abeja.services import Service, ServiceClient
 from abeja.services.testing import ServiceEmulator
 
+from .tls import certificate, tls_server  # noqa: F401 - fixtures, by name
+
 ENV_VARS = (
     "ABEJA_API_URL",
     "ABEJA_ORGANIZATION_ID",

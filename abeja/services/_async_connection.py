@@ -17,6 +17,9 @@ import httpcore
 import httpx
 
 from . import _constants as C
+from . import errors as exc
+from ._failures import AttemptFailed
+from ._proxies import check_socks_support, proxy_for
 
 _STATUS_LINES = (b"HTTP/1.1 ", b"HTTP/1.0 ")
 
@@ -103,6 +106,66 @@ def own_transport(
         network_backend=NoticingBackend(),
     )
     return transport
+
+
+def _proxied_transport(
+    proxy: str, ssl_context: ssl.SSLContext, *, keep_alive: bool
+) -> httpx.AsyncHTTPTransport:
+    """httpx's transport through ``proxy`` (HTTP: forward or CONNECT; SOCKS with socksio),
+    its pool on noticing streams too."""
+    keep = C.ASYNC_MAX_CONNECTIONS if keep_alive else 0
+    limits = httpx.Limits(max_connections=C.ASYNC_MAX_CONNECTIONS, max_keepalive_connections=keep)
+    transport = httpx.AsyncHTTPTransport(verify=ssl_context, proxy=httpx.Proxy(proxy),
+                                         limits=limits)  # fmt: skip
+    transport._pool._network_backend = NoticingBackend()  # httpcore's proxy pools take it
+    return transport
+
+
+class RoutedTransport(httpx.AsyncBaseTransport):
+    """Each request direct, or through the proxy the environment names for its origin.
+
+    The choice is requests' (``_proxies``: the same variables and ``NO_PROXY`` rules as the
+    sync client), made once per origin; one pool per proxy. A SOCKS proxy without socksio
+    fails before anything is sent, naming the extra to install.
+    """
+
+    def __init__(self, ssl_context: ssl.SSLContext, *, keep_alive: bool = True) -> None:
+        self._ssl_context = ssl_context
+        self._keep_alive = keep_alive
+        self.direct = own_transport(ssl_context, keep_alive=keep_alive)
+        self._proxied: dict[str, httpx.AsyncHTTPTransport] = {}
+        self._routes: dict[str, str | None] = {}
+
+    def transports(self) -> list[httpx.AsyncHTTPTransport]:
+        """Every transport made so far: the direct one first."""
+        return [self.direct, *self._proxied.values()]
+
+    def route(self, url: httpx.URL) -> httpx.AsyncHTTPTransport:
+        """The transport for ``url``: direct, or its proxy's."""
+        origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
+        if origin not in self._routes:
+            chosen = proxy_for(origin + "/")
+            if chosen is not None:
+                try:
+                    check_socks_support(chosen, "socksio", "socksio")
+                except exc.APIConnectionError as error:
+                    raise AttemptFailed("local", str(error), sent=False) from None
+            self._routes[origin] = chosen
+        proxy = self._routes[origin]
+        if proxy is None:
+            return self.direct
+        transport = self._proxied.get(proxy)
+        if transport is None:
+            transport = _proxied_transport(proxy, self._ssl_context, keep_alive=self._keep_alive)
+            self._proxied[proxy] = transport
+        return transport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.route(request.url).handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for transport in self.transports():
+            await transport.aclose()
 
 
 def answered_informational(response: httpx.Response) -> bool:

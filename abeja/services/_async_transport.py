@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,13 +18,14 @@ import httpx
 
 from . import _constants as C
 from . import errors as exc
-from ._async_connection import own_transport
+from ._async_connection import RoutedTransport
 from ._async_sender import AsyncSender
 from ._bodies import DataBody, open_predict_body
 from ._config import Settings
 from ._failures import Limits
 from ._policy import Outcome, async_retrying, worth_retrying
 from ._response import HTTPResponse
+from ._tls import tls_context
 from ._transport_core import Attempts, Call, TransportCore
 from ._types import AsyncSleep, Clock
 
@@ -53,14 +53,12 @@ class _AsyncAttempts(Attempts):
 
 def default_http_client(settings: Settings, *, keep_alive: bool = True) -> httpx.AsyncClient:
     """The client's own ``httpx.AsyncClient``: pooled (unless ``keep_alive=False``), no
-    redirects, proxies from the environment, the CA bundle of
-    ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` if set."""
-    if settings.ca_bundle is not None:
-        context = ssl.create_default_context(cafile=settings.ca_bundle)
-    else:
-        context = httpx.create_ssl_context()
+    redirects, proxies from the environment (by requests' rules, as the sync client), the
+    CA certificates of ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``/``SSL_CERT_FILE``/
+    ``SSL_CERT_DIR`` if set (a file or a folder)."""
+    context = tls_context(settings.ca_bundle or True)
     return httpx.AsyncClient(
-        transport=own_transport(context, keep_alive=keep_alive),
+        transport=RoutedTransport(context, keep_alive=keep_alive),
         verify=context,
         trust_env=True,
         follow_redirects=False,
@@ -71,8 +69,8 @@ def default_http_client(settings: Settings, *, keep_alive: bool = True) -> httpx
 def unpooled_http_client() -> httpx.AsyncClient:
     """An ``httpx.AsyncClient`` on our transport that keeps no connection between calls
     (the emulator's test clients: nothing is left open when a test's event loop ends)."""
-    context = httpx.create_ssl_context()
-    transport = own_transport(context, keep_alive=False)
+    context = tls_context(True)
+    transport = RoutedTransport(context, keep_alive=False)
     return httpx.AsyncClient(transport=transport, verify=context, follow_redirects=False)
 
 
@@ -100,11 +98,17 @@ class AsyncTransport(TransportCore):
         It reads httpx's pool, which is private: if httpx moves it, this raises rather
         than answer 0 (a count that could not be wrong would prove nothing).
         """
-        pool = getattr(getattr(self._http, "_transport", None), "_pool", None)
-        connections = getattr(pool, "connections", None)
-        if connections is None:
-            raise RuntimeError("httpx's connection pool is not where it was: update checked_out")
-        return sum(1 for c in connections if not (c.is_idle() or c.is_closed()))
+        transport = getattr(self._http, "_transport", None)
+        routed = transport.transports() if isinstance(transport, RoutedTransport) else [transport]
+        busy = 0
+        for each in routed:
+            connections = getattr(getattr(each, "_pool", None), "connections", None)
+            if connections is None:
+                raise RuntimeError(
+                    "httpx's connection pool is not where it was: update checked_out"
+                )
+            busy += sum(1 for c in connections if not (c.is_idle() or c.is_closed()))
+        return busy
 
     async def aclose(self) -> None:
         """Close the pooled connections (not a client passed in); safe to call twice."""

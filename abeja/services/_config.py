@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import os
 import re
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from . import _constants as C
 from ._profiles import Profile, choose_profile
+from ._tls import tls_context
 from ._validation import check_organization_id, check_timeout
 
 CREDENTIAL_KEYS = (
@@ -210,12 +212,21 @@ def resolve_organization_id(
 
 
 def resolve_ca_bundle(environ: Mapping[str, str]) -> str | None:
-    """The CA bundle requests would read, checked now rather than failing at the first call."""
+    """The CA certificates from the environment (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``,
+    ``SSL_CERT_FILE``, ``SSL_CERT_DIR``: the first set), a file or a folder, checked now
+    (loaded) rather than failing at the first call: a ValueError naming the variable."""
     for name in C.ENV_CA_BUNDLES:
         path = environ.get(name)
         if path:
             if not os.path.exists(path):
                 raise ValueError(f"{name}={path!r}: no such file or directory")
+            try:
+                tls_context(path)
+            except (ssl.SSLError, OSError) as error:
+                reason = getattr(error, "reason", None) or type(error).__name__
+                raise ValueError(
+                    f"{name}={path!r}: no CA certificate could be loaded from it ({reason})"
+                ) from None
             return path
     return None
 

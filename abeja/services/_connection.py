@@ -265,15 +265,23 @@ class Adapter(requests.adapters.HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = dict(_POOLS)
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> urllib3.PoolManager:
-        """As requests', then the pool classes swapped for ours."""
+        """As requests', then the pool classes swapped for ours (a SOCKS proxy's pools,
+        whose connections PySocks makes, are left as they are)."""
         manager: urllib3.PoolManager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        manager.pool_classes_by_scheme = dict(_POOLS)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = dict(_POOLS)
         return manager
 
     def forget_pools(self) -> None:
         """Drop every pool without closing its sockets (a forked child's: the parent's)."""
-        settings = vars(self)  # requests keeps them as private attributes
-        self.init_poolmanager(
-            settings["_pool_connections"], settings["_pool_maxsize"], settings["_pool_block"]
-        )
-        self.proxy_manager = {}
+        forget_pools(self)
+
+
+def forget_pools(adapter: requests.adapters.HTTPAdapter) -> None:
+    """Drop an adapter's pools without closing their sockets (in a forked child they are the
+    parent's): ours, or requests' own in a session the user passed in."""
+    settings = vars(adapter)  # requests keeps them as private attributes
+    adapter.init_poolmanager(
+        settings["_pool_connections"], settings["_pool_maxsize"], settings["_pool_block"]
+    )
+    adapter.proxy_manager = {}

@@ -21,7 +21,9 @@ ENV_MAX_RETRIES = "ABEJA_SDK_MAX_RETRY_COUNT"
 # Where predictions go when the organization sub-domain cannot be used (local hosts).
 ENV_SERVICE_URL_TEMPLATE = "ABEJA_SERVICE_URL_TEMPLATE"
 # The CA bundle requests reads, read once per client instead of per call.
-ENV_CA_BUNDLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+# Where both clients take their CA certificates from, first found first: requests'
+# variables, then OpenSSL's (a file, or a folder of hashed certificates).
+ENV_CA_BUNDLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
 
 # Platform ids are 13-20 characters; a cap keeps absurd input out of URLs and logs.
 MAX_ID_LENGTH = 128

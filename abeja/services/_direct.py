@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import os
 import select
 import socket
 import ssl
@@ -32,8 +31,6 @@ import weakref
 import zlib
 from collections.abc import Iterator, Mapping
 from typing import Any
-
-from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
 from ._connection import (
     KERNEL_TIMEOUTS,
@@ -52,6 +49,7 @@ from ._failures import (
     past_deadline,
 )
 from ._response import Headers
+from ._tls import tls_context
 
 Origin = tuple[str, str, int]
 """``(scheme, host, port)``."""
@@ -396,12 +394,3 @@ class DirectPools:
         for pool in self:
             pool.forget()
         self._pools = {}
-
-
-def tls_context(verify: bool | str) -> ssl.SSLContext:
-    """The TLS settings requests would apply for ``verify`` (True: certifi's CA bundle,
-    as requests uses; else a CA file or folder)."""
-    where = DEFAULT_CA_BUNDLE_PATH if verify is True else str(verify)
-    if os.path.isdir(where):
-        return ssl.create_default_context(capath=where)
-    return ssl.create_default_context(cafile=where)

@@ -33,7 +33,7 @@ import requests.sessions
 
 from . import _constants as C
 from . import errors as exc
-from ._connection import Adapter, current_limits
+from ._connection import Adapter, current_limits, forget_pools
 from ._direct import DirectPool, DirectPools
 from ._failures import (
     LOCAL_ERRORS as LOCAL,
@@ -116,6 +116,11 @@ def requests_unpatched() -> bool:
         )
         seen = _verdict = (send, get_adapter, adapter_send, original)
     return seen[3]
+
+
+def _as_sent(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    """requests' auth hook that leaves the request as it is (its Authorization ours)."""
+    return request
 
 
 class Sender:
@@ -222,8 +227,8 @@ class Sender:
         self._forks = _forks
         self._direct.forget()
         for adapter in {id(a): a for a in self.session.adapters.values()}.values():
-            if isinstance(adapter, Adapter):
-                adapter.forget_pools()
+            if isinstance(adapter, requests.adapters.HTTPAdapter):  # a user's session's too
+                forget_pools(adapter)
 
     def close(self) -> None:
         """Close the connections this sender used; calls still running close theirs when
@@ -241,16 +246,23 @@ class Sender:
         limits: Limits,
     ) -> requests.Response:
         session = self.session
+        headers = dict(prepared.headers)
         try:
             return session.request(
                 str(prepared.method),
                 str(prepared.url),
                 data=prepared.body,
-                headers=dict(prepared.headers),
+                headers=headers,
                 timeout=(seconds, seconds),
                 proxies=dict(proxies),
                 stream=True,
                 allow_redirects=False,
+                # The client's credential wins: requests reads ~/.netrc only when a request
+                # has no auth, and its Basic auth would replace our Authorization header.
+                auth=_as_sent if "Authorization" in headers else None,
+                # A session's own verify (False, or a CA path) wins over REQUESTS_CA_BUNDLE,
+                # which requests would otherwise put in its place; True lets it apply.
+                verify=None if session.verify is True else session.verify,
             )
         except NETWORK_ERRORS + LOCAL as error:  # instrumentation and mocks raise these too
             raise past_deadline(classify(error), limits) from None

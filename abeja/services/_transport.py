@@ -28,6 +28,7 @@ from ._config import Settings
 from ._connection import Adapter
 from ._failures import Limits
 from ._policy import Outcome, retrying, worth_retrying
+from ._proxies import check_socks_support, environment_proxies, proxy_for
 from ._response import HTTPResponse
 from ._sender import Sender
 from ._transport_core import NO_CREDENTIAL, USER_AGENT, Attempts, Call, TransportCore
@@ -154,8 +155,11 @@ class Transport(TransportCore):
         if proxies is None:
             proxies = dict(self._session.proxies)
             if self._trust_env:
-                for scheme, proxy in requests.utils.get_environ_proxies(origin).items():
+                for scheme, proxy in environment_proxies(origin).items():
                     proxies.setdefault(scheme, proxy)
+            chosen = proxy_for(origin + "/", proxies)
+            if chosen is not None:
+                check_socks_support(chosen, "socks", "PySocks")
             self._proxies[origin] = proxies
         return proxies
 
