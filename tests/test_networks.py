@@ -112,7 +112,7 @@ def test_tls_goes_through_a_connect_tunnel(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", certificate[0])
     with _tls_client(kind, url) as client:
         assert client.services.get(DEP, SID).service_id == SID
-    assert [(s.method, s.target) for s in http_proxy.seen] == [("CONNECT", url[len("https://"):])]
+    assert [(s.method, s.target) for s in http_proxy.seen] == [("CONNECT", url[len("https://") :])]
     assert len(peers) == 1
 
 
@@ -273,7 +273,10 @@ def test_a_sessions_verify_false_stays_false_under_requests_ca_bundle(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())  # would refuse this server
     session = requests.Session()
     session.verify = False
-    with pytest.warns(Warning), ServiceClient(
-        ORG, base_url=tls_server[0], credential={"auth_token": "t"}, session=session
-    ) as client:
+    with (
+        pytest.warns(Warning),
+        ServiceClient(
+            ORG, base_url=tls_server[0], credential={"auth_token": "t"}, session=session
+        ) as client,
+    ):
         assert client.services.get(DEP, SID).service_id == SID

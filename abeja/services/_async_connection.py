@@ -10,8 +10,10 @@ sync client does. A client passed in by the user keeps its own streams.
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import typing
+import weakref
 
 import httpcore
 import httpx
@@ -29,6 +31,7 @@ class NoticingStream(httpcore.AsyncNetworkStream):
 
     def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
         self._inner = inner
+        self.closed = False
         self._answer_starts = False
         self.informational = False
         """Whether the answer to the last request written began with a 1xx status line."""
@@ -48,6 +51,7 @@ class NoticingStream(httpcore.AsyncNetworkStream):
         await self._inner.write(buffer, timeout)
 
     async def aclose(self) -> None:
+        self.closed = True
         await self._inner.aclose()
 
     async def start_tls(
@@ -63,10 +67,35 @@ class NoticingStream(httpcore.AsyncNetworkStream):
 
 
 class NoticingBackend(httpcore.AsyncNetworkBackend):
-    """anyio's network backend (asyncio or trio), its streams noticing 1xx answers."""
+    """anyio's network backend (asyncio or trio), its streams noticing 1xx answers.
+
+    It keeps its open streams: `close` closes every one still open (httpcore's pool, closed
+    while a connection was still being made, forgets that connection, whose socket then
+    stays open), and refuses (closes) any connection made after it.
+    """
 
     def __init__(self) -> None:
         self._inner = httpcore.AnyIOBackend()
+        self._streams: weakref.WeakSet[NoticingStream] = weakref.WeakSet()
+        self.closed = False
+
+    def _kept(self, stream: NoticingStream) -> NoticingStream:
+        self._streams.add(stream)
+        return stream
+
+    async def close(self) -> None:
+        """Close every stream still open; refuse new ones."""
+        self.closed = True
+        for stream in list(self._streams):
+            if not stream.closed:
+                with contextlib.suppress(Exception):
+                    await stream.aclose()
+
+    async def _refuse_if_closed(self, stream: NoticingStream) -> None:
+        if self.closed:
+            with contextlib.suppress(Exception):
+                await stream.aclose()
+            raise httpcore.ConnectError("the client was closed")
 
     async def connect_tcp(
         self,
@@ -76,8 +105,12 @@ class NoticingBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: typing.Iterable[typing.Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        stream = await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
-        return NoticingStream(stream)
+        if self.closed:
+            raise httpcore.ConnectError("the client was closed")
+        made = await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+        stream = self._kept(NoticingStream(made))
+        await self._refuse_if_closed(stream)
+        return stream
 
     async def connect_unix_socket(
         self,
@@ -85,14 +118,17 @@ class NoticingBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,
         socket_options: typing.Iterable[typing.Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        return NoticingStream(await self._inner.connect_unix_socket(path, timeout, socket_options))
+        made = await self._inner.connect_unix_socket(path, timeout, socket_options)
+        stream = self._kept(NoticingStream(made))
+        await self._refuse_if_closed(stream)
+        return stream
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
 
 
 def own_transport(
-    ssl_context: ssl.SSLContext, *, keep_alive: bool = True
+    ssl_context: ssl.SSLContext, *, keep_alive: bool = True, backend: NoticingBackend | None = None
 ) -> httpx.AsyncHTTPTransport:
     """httpx's transport on a pool of noticing streams; with ``keep_alive=False`` each
     connection is closed once its answer is read (nothing stays open between calls)."""
@@ -103,13 +139,13 @@ def own_transport(
         # As many kept as may be open: a burst of calls reuses them instead of closing
         # the ones beyond a smaller keep-alive limit while other calls wait for one.
         max_keepalive_connections=C.ASYNC_MAX_CONNECTIONS if keep_alive else 0,
-        network_backend=NoticingBackend(),
+        network_backend=backend or NoticingBackend(),
     )
     return transport
 
 
 def _proxied_transport(
-    proxy: str, ssl_context: ssl.SSLContext, *, keep_alive: bool
+    proxy: str, ssl_context: ssl.SSLContext, *, keep_alive: bool, backend: NoticingBackend
 ) -> httpx.AsyncHTTPTransport:
     """httpx's transport through ``proxy`` (HTTP: forward or CONNECT; SOCKS with socksio),
     its pool on noticing streams too."""
@@ -117,8 +153,39 @@ def _proxied_transport(
     limits = httpx.Limits(max_connections=C.ASYNC_MAX_CONNECTIONS, max_keepalive_connections=keep)
     transport = httpx.AsyncHTTPTransport(verify=ssl_context, proxy=httpx.Proxy(proxy),
                                          limits=limits)  # fmt: skip
-    transport._pool._network_backend = NoticingBackend()  # httpcore's proxy pools take it
+    transport._pool._network_backend = backend  # httpcore's proxy pools take it
     return transport
+
+
+def _unstarted(info: str) -> bool:
+    """A connection that no request has started on: still ``CONNECTING``, or connected
+    (``NEW``) with no request sent on it."""
+    return info == "CONNECTING" or info.endswith(", NEW, Request Count: 0")
+
+
+async def prune_unstarted(transport: httpx.AsyncBaseTransport) -> None:
+    """Close and drop the pool's connections that a cancelled request was given and never
+    started on.
+
+    httpcore hands a waiting request a new connection, which the request then opens and
+    sends on; a request cancelled in between (by its task, or by a timeout) leaves that
+    connection ``CONNECTING`` or ``NEW`` for good: neither idle, closed nor available, it
+    holds one of the pool's places (a burst of 200 cancelled against a pool of 100 left all
+    100 so, and every later call waited for a place until its deadline).
+    """
+    pool = getattr(transport, "_pool", None)
+    connections = getattr(pool, "_connections", None)
+    waiting = getattr(pool, "_requests", None)
+    if connections is None or waiting is None:
+        return
+    assigned = {id(request.connection) for request in waiting if request.connection is not None}
+    stuck = [c for c in connections if id(c) not in assigned and _unstarted(c.info())]
+    if not stuck:
+        return
+    connections[:] = [c for c in connections if c not in stuck]
+    for connection in stuck:
+        with contextlib.suppress(Exception):
+            await connection.aclose()
 
 
 class RoutedTransport(httpx.AsyncBaseTransport):
@@ -132,13 +199,19 @@ class RoutedTransport(httpx.AsyncBaseTransport):
     def __init__(self, ssl_context: ssl.SSLContext, *, keep_alive: bool = True) -> None:
         self._ssl_context = ssl_context
         self._keep_alive = keep_alive
-        self.direct = own_transport(ssl_context, keep_alive=keep_alive)
+        self._backend = NoticingBackend()  # every pool's: its streams, closed with it
+        self.direct = own_transport(ssl_context, keep_alive=keep_alive, backend=self._backend)
         self._proxied: dict[str, httpx.AsyncHTTPTransport] = {}
         self._routes: dict[str, str | None] = {}
 
     def transports(self) -> list[httpx.AsyncHTTPTransport]:
         """Every transport made so far: the direct one first."""
         return [self.direct, *self._proxied.values()]
+
+    async def prune(self) -> None:
+        """After a call was cut short: `prune_unstarted` on every pool."""
+        for transport in self.transports():
+            await prune_unstarted(transport)
 
     def route(self, url: httpx.URL) -> httpx.AsyncHTTPTransport:
         """The transport for ``url``: direct, or its proxy's."""
@@ -156,7 +229,9 @@ class RoutedTransport(httpx.AsyncBaseTransport):
             return self.direct
         transport = self._proxied.get(proxy)
         if transport is None:
-            transport = _proxied_transport(proxy, self._ssl_context, keep_alive=self._keep_alive)
+            transport = _proxied_transport(
+                proxy, self._ssl_context, keep_alive=self._keep_alive, backend=self._backend
+            )
             self._proxied[proxy] = transport
         return transport
 
@@ -164,8 +239,10 @@ class RoutedTransport(httpx.AsyncBaseTransport):
         return await self.route(request.url).handle_async_request(request)
 
     async def aclose(self) -> None:
+        self._backend.closed = True
         for transport in self.transports():
             await transport.aclose()
+        await self._backend.close()
 
 
 def answered_informational(response: httpx.Response) -> bool:

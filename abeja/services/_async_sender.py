@@ -11,6 +11,7 @@ so a half-read connection never goes back to the pool.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import ssl
 import sys
@@ -23,6 +24,7 @@ import httpx
 from . import _constants as C
 from . import errors as exc
 from ._async_connection import answered_informational
+from ._bodies import BodyReadError
 from ._failures import AttemptFailed, Limits, past_deadline
 from ._response import HTTPResponse
 from ._transport_core import Call
@@ -159,39 +161,114 @@ def _decoder(encoding: str) -> Callable[[bytes], Iterator[bytes]]:
     return decode
 
 
-class AsyncSender:
-    """Sends one attempt on an ``httpx.AsyncClient``."""
+_CLOSED = "this client is closed"
+_ANOTHER_LOOP = (
+    "this AsyncServiceClient keeps connections of the event loop it was first used on, and "
+    "is now used on another one: a client belongs to one loop; make one in each "
+    "asyncio.run() (`async with AsyncServiceClient() as client:` inside it)"
+)
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+
+class AsyncSender:
+    """Sends one attempt on an ``httpx.AsyncClient``.
+
+    At most ``ASYNC_MAX_CONNECTIONS`` attempts are in flight at once, the pool's size: the
+    others wait here, on a semaphore (cheap to wait on and to cancel), not in httpcore's
+    queue, which scans every connection for every waiting request (a burst of 1,000
+    cancelled tasks took 14.5 s to settle there). Waiting counts against the call's
+    deadline. ``pooled``: the client keeps connections between calls, so it belongs to the
+    event loop it was first used on (used on another, it says so rather than fail inside
+    httpx).
+    """
+
+    def __init__(self, client: httpx.AsyncClient, *, pooled: bool = False) -> None:
         self.client = client
+        self.pooled = pooled
+        self.closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._slots = asyncio.Semaphore(C.ASYNC_MAX_CONNECTIONS)
+
+    def _check_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is self._loop:
+            return
+        if self._loop is not None and self.pooled:
+            raise exc.Error(_ANOTHER_LOOP)
+        self._loop = loop
+        self._slots = asyncio.Semaphore(C.ASYNC_MAX_CONNECTIONS)  # bound to this loop
 
     async def send(self, call: Call, limits: Limits) -> HTTPResponse:
         """Send once and read the whole answer; raises AttemptFailed or ResponseTooLargeError."""
+        if self.closed:
+            raise AttemptFailed("closed", _CLOSED, sent=False)
+        self._check_loop()
         remaining = limits.remaining()
         if remaining <= 0:
             raise AttemptFailed("deadline", "the call's deadline passed", sent=False)
         phase = min(limits.timeout, remaining)
-        phases = {"reading": False}
+        phases = {"reading": False, "slot": False}
         try:
-            return await _within(remaining, self._exchange(call, limits, phase, phases))
+            return await self._attempt(call, limits, remaining, phase, phases)
+        except BaseException:
+            await self._prune()  # cancelled or cut short: no connection is left half-given
+            raise
+
+    async def _prune(self) -> None:
+        prune = getattr(self.client._transport, "prune", None)  # our RoutedTransport's
+        if prune is not None:
+            with contextlib.suppress(Exception):  # never in place of the call's own error
+                await prune()
+
+    async def _attempt(
+        self, call: Call, limits: Limits, remaining: float, phase: float, phases: dict[str, bool]
+    ) -> HTTPResponse:
+        try:
+            return await _within(remaining, self._in_a_slot(call, limits, phase, phases))
         except (AttemptFailed, exc.ResponseTooLargeError):
             raise
+        except RuntimeError as error:  # httpx's "the client has been closed"
+            if not (self.closed or self.client.is_closed) or isinstance(error, BodyReadError):
+                raise
+            raise AttemptFailed("closed", _CLOSED, sent=False) from None
+        except BodyReadError as error:  # the caller's file or iterable, as the sync client
+            raise AttemptFailed("body", str(error), sent=error.produced > 0) from None
         except (TimeoutError, asyncio.TimeoutError):  # the attempt reached the deadline
             # (two classes on Python 3.10, one since 3.11)
+            if not phases["slot"]:
+                raise AttemptFailed(
+                    "timeout", "no connection free in time (calls in flight at the limit)",
+                    sent=False,
+                ) from None  # fmt: skip
             raise AttemptFailed(
                 "deadline", "the call's deadline passed", sent=phases["reading"]
             ) from None
         except _NETWORK_ERRORS as error:  # httpx's and the network's; a bug of ours propagates
+            if self.closed:  # closed under it: say so, not how the connection broke
+                raise AttemptFailed(
+                    "closed", "the client was closed while this call was in flight",
+                    sent=phases["reading"] or call.method != "GET",
+                ) from None  # fmt: skip
             failure = classify(error, reading=phases["reading"])
             raise past_deadline(failure, limits) from None
+
+    async def _in_a_slot(
+        self, call: Call, limits: Limits, phase: float, phases: dict[str, bool]
+    ) -> HTTPResponse:
+        async with self._slots:
+            phases["slot"] = True
+            return await self._exchange(call, limits, phase, phases)
 
     async def _exchange(
         self, call: Call, limits: Limits, phase: float, phases: dict[str, bool]
     ) -> HTTPResponse:
+        headers = {"Accept-Encoding": "gzip, deflate", **call.headers}
+        length = getattr(call.data, "content_length", None)
+        if length is not None:  # a file of known size: sent with its length, as requests does
+            headers["Content-Length"] = str(length)
         request = self.client.build_request(
             call.method,
             call.url,
-            headers={"Accept-Encoding": "gzip, deflate", **call.headers},
+            headers=headers,
             content=_content(call.data),
             timeout=httpx.Timeout(phase),
         )

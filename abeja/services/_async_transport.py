@@ -88,7 +88,8 @@ class AsyncTransport(TransportCore):
         super().__init__(settings, sleep=None, clock=clock)
         self._owns_client = http_client is None
         self._http = http_client if http_client is not None else default_http_client(settings)
-        self._sender = AsyncSender(self._http)
+        # The client's own pool keeps connections of the loop it was first used on.
+        self._sender = AsyncSender(self._http, pooled=self._owns_client)
         self._async_sleep: AsyncSleep = sleep if sleep is not None else asyncio.sleep
         self._retrying = async_retrying(settings.max_retries, self._async_sleep)
 
@@ -114,6 +115,7 @@ class AsyncTransport(TransportCore):
         """Close the pooled connections (not a client passed in); safe to call twice."""
         if not self.closed:
             self.closed = True
+            self._sender.closed = True
             if self._owns_client:
                 await self._http.aclose()
 

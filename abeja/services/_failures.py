@@ -13,6 +13,7 @@ import requests
 import urllib3.exceptions
 
 from . import errors as exc
+from ._bodies import BodyReadError
 from ._types import Clock
 
 
@@ -22,15 +23,20 @@ class AttemptFailed(Exception):
     def __init__(self, kind: str, message: str, *, sent: bool) -> None:
         super().__init__(kind, message, sent)
         self.kind = kind
-        """``connect``, ``tls``, ``timeout``, ``dropped``, ``informational``, ``deadline`` or
-        ``local`` (the request could not be sent: never retried)."""
+        """``connect``, ``tls``, ``timeout``, ``dropped``, ``informational``, ``deadline``,
+        ``local`` (the request could not be sent: never retried), ``body`` (the caller's
+        body failed while read: never retried) or ``closed`` (the client was closed)."""
         self.message = message
         self.sent = sent
 
     def to_error(self, prefix: str, *, may_have_applied: bool) -> exc.APIConnectionError:
         """The public error for this failure."""
         cls = (
-            exc.APITimeoutError if self.kind in ("timeout", "deadline") else exc.APIConnectionError
+            exc.APITimeoutError
+            if self.kind in ("timeout", "deadline")
+            else exc.ClientClosedError
+            if self.kind == "closed"
+            else exc.APIConnectionError
         )
         return cls(f"{prefix}: {self.message}", may_have_applied=may_have_applied)
 
@@ -137,6 +143,18 @@ _REFUSED: tuple[type[BaseException], ...] = (
 )
 
 
+def _body_error(error: BaseException) -> BodyReadError | None:
+    """The caller's body's failure, if it is what ``error`` is (or wraps)."""
+    current: BaseException | None = error
+    for _ in range(8):
+        if current is None:
+            return None
+        if isinstance(current, BodyReadError):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def classify(error: BaseException, *, reading: bool = False) -> AttemptFailed:
     """What a foreign exception means for the retry policy (the message names no header)."""
     try:
@@ -146,6 +164,9 @@ def classify(error: BaseException, *, reading: bool = False) -> AttemptFailed:
 
 
 def _kind_of(error: BaseException, reading: bool) -> AttemptFailed:
+    body_error = _body_error(error)
+    if body_error is not None:
+        return AttemptFailed("body", str(body_error), sent=body_error.produced > 0)
     if isinstance(error, _REFUSED) or (
         isinstance(error, LOCAL_ERRORS) and not isinstance(error, NETWORK_ERRORS)
     ):

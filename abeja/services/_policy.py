@@ -114,11 +114,14 @@ def _retry_after(outcome: Outcome, now: float) -> float | None:
     return parse_retry_after(outcome.response.headers.get("Retry-After"), now)
 
 
+_NEVER_RETRIED = frozenset({"tls", "deadline", "local", "body", "closed"})
+
+
 def worth_retrying(outcome: Outcome, idempotent: bool) -> bool:
     """Whether another attempt may help, and cannot apply a write twice."""
     failure = outcome.failure
     if failure is not None:
-        if not isinstance(failure, AttemptFailed) or failure.kind in ("tls", "deadline", "local"):
+        if not isinstance(failure, AttemptFailed) or failure.kind in _NEVER_RETRIED:
             return False
         return idempotent or not failure.sent
     response = outcome.response

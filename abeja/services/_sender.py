@@ -168,7 +168,7 @@ class Sender:
         ResponseTooLargeError. ``prepare`` gives its ``PreparedRequest`` (made only where
         requests needs one: the watched path, a streamed body, the compat response)."""
         if self.closed:
-            raise exc.Error("this client is closed")
+            raise exc.ClientClosedError("this client is closed")
         if self._forks != _forks:
             self._after_fork()
         remaining = limits.remaining()
@@ -218,7 +218,7 @@ class Sender:
         if verify is False or session.cert is not None:
             return None
         if self.closed:
-            raise exc.Error("this client is closed")
+            raise exc.ClientClosedError("this client is closed")
         return self._direct.pool(origin, verify)
 
     def _after_fork(self) -> None:

@@ -220,7 +220,7 @@ class TransportCore:
     ) -> Call:
         """The call to send: refused on a closed client; JSON encoded; headers merged."""
         if self.closed:
-            raise exc.Error("this client is closed")
+            raise exc.ClientClosedError("this client is closed")
         if self._warn_no_credential:
             self._warn_no_credential = False
             logger.warning(

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = [
     "APIConnectionError",
     "APITimeoutError",
+    "ClientClosedError",
     "BadRequest",
     "Conflict",
     "Error",
@@ -201,6 +202,12 @@ class APIConnectionError(Error):
             message += " (it may have been applied: check before sending it again)"
         super().__init__(message)
         self.may_have_applied = may_have_applied
+
+
+class ClientClosedError(APIConnectionError):
+    """The client was closed: a call after ``close()``/``aclose()`` raises it at once; a call
+    in flight when the client closed ends with it (``may_have_applied`` if its request had
+    gone out)."""
 
 
 class APITimeoutError(APIConnectionError):

@@ -63,6 +63,8 @@ class _Handler(BaseHTTPRequestHandler):
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             while True:
                 line = self.rfile.readline(1024)
+                if not line:  # the client went away mid-body: no request to answer
+                    raise ConnectionError("client closed the connection mid-body")
                 length = int(line.split(b";", 1)[0].strip() or b"0", 16)
                 if length == 0:
                     while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):

@@ -1,0 +1,208 @@
+"""The async client (and, where both apply, the sync one) when calls are cut short: bodies
+that fail while read, cancellation storms, a client closed with calls in flight, a client
+taken to a second event loop. Over real HTTP against the emulator; each storm prints its
+figures (calls, connections left checked out, seconds to settle), as the soak does."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import random
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from abeja.exceptions import APIConnectionError, ClientClosedError, Error
+from abeja.services import AsyncServiceClient
+from abeja.services.testing import ServiceEmulator
+
+from .clients import KINDS, make_client
+
+SLOW = "ver-slow"
+
+
+def slow(request: Any, context: Any) -> dict[str, Any]:
+    time.sleep(0.2)
+    return {"status_code": 200, "content_type": "application/json", "content": {"ok": True}}
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[ServiceEmulator, str]]:
+    """An emulator with a READY service whose handler takes 0.2 s, 64 instances of it."""
+    with ServiceEmulator() as emulator:
+        emulator.add_deployment(emulator.deployment_id, {SLOW: slow})
+        with emulator.client() as client:
+            made = client.services.create(emulator.deployment_id, version_id=SLOW,
+                                          instance_number=64)  # fmt: skip
+            yield emulator, made.wait_until_ready().service_id
+
+
+def _async_client(emulator: ServiceEmulator, **options: Any) -> AsyncServiceClient:
+    return AsyncServiceClient(
+        emulator.organization_id,
+        base_url=emulator.url,
+        credential=emulator.credential,
+        service_url_template=emulator.service_url_template,
+        **{"max_retries": 0, **options},
+    )
+
+
+# -- a body that fails while it is read -------------------------------------------------------
+
+
+class _RaisesAt(io.BytesIO):
+    """A file whose ``read`` raises once ``after`` bytes have been read from it."""
+
+    def __init__(self, data: bytes, after: int) -> None:
+        super().__init__(data)
+        self.after = after
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.tell() >= self.after:
+            raise ValueError("the disk went away")
+        return super().read(size)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_body_that_fails_at_its_end_may_have_applied_on_both_clients(
+    kind: str, served: tuple[ServiceEmulator, str]
+) -> None:
+    emulator, service_id = served
+    emulator.forget_requests()
+    body = _RaisesAt(b"x" * 100_000, after=100_000)  # every byte read, then the end fails
+    with make_client(kind, emulator.organization_id, base_url=emulator.url,
+                     credential=emulator.credential, max_retries=3,
+                     service_url_template=emulator.service_url_template) as client:  # fmt: skip
+        with pytest.raises(APIConnectionError) as raised:
+            client.services.predict(emulator.deployment_id, service_id, data=body)
+    assert raised.value.may_have_applied is True
+    assert "after 100000 byte(s) (ValueError: the disk went away)" in str(raised.value)
+    time.sleep(0.5)  # the handler runs on the server's thread
+    assert emulator.count("predict") == 1  # it ran: sent once, never again
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_body_that_fails_at_once_was_not_sent_on_both_clients(
+    kind: str, served: tuple[ServiceEmulator, str]
+) -> None:
+    emulator, service_id = served
+    emulator.forget_requests()
+    with make_client(kind, emulator.organization_id, base_url=emulator.url,
+                     credential=emulator.credential, max_retries=3,
+                     service_url_template=emulator.service_url_template) as client:  # fmt: skip
+        with pytest.raises(APIConnectionError) as raised:
+            client.services.predict(emulator.deployment_id, service_id,
+                                    data=_RaisesAt(b"x" * 10, after=0))  # fmt: skip
+    assert raised.value.may_have_applied is False
+    assert "after 0 byte(s) (ValueError: the disk went away)" in str(raised.value)
+    assert emulator.count("predict") == 0
+
+
+# -- cancellation storms ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tasks", [1, 100, 1_000])
+def test_a_cancellation_storm_leaves_the_pool_whole(
+    served: tuple[ServiceEmulator, str], tasks: int
+) -> None:
+    emulator, service_id = served
+    rng = random.Random(tasks)
+    deadline = 3.0
+
+    async def storm() -> tuple[float, int, float]:
+        async with _async_client(emulator, timeout=deadline) as client:
+            calls = [
+                asyncio.create_task(
+                    client.services.predict(emulator.deployment_id, service_id, json={})
+                )
+                for _ in range(tasks)
+            ]
+            # Each cancelled at a random point: queued, connecting, sending or reading.
+            cancels = [
+                asyncio.get_running_loop().call_later(rng.uniform(0, 0.3), call.cancel)
+                for call in calls
+            ]
+            await asyncio.sleep(0.3)
+            started = time.monotonic()
+            await asyncio.gather(*calls, return_exceptions=True)
+            settled = time.monotonic() - started
+            for cancel in cancels:
+                cancel.cancel()
+            left = client._transport.checked_out()  # noqa: SLF001 - the pool under test
+            started = time.monotonic()
+            answer = await client.services.predict(emulator.deployment_id, service_id, json={})
+            assert answer.json() == {"ok": True}
+            return settled, left, time.monotonic() - started
+
+    settled, left, next_call = asyncio.run(storm())
+    print(f"\ncancellation storm: {tasks} tasks: settled in {settled:.3f} s, {left} "
+          f"connection(s) checked out, the next call answered in {next_call:.3f} s")  # fmt: skip
+    assert left == 0
+    assert settled < deadline  # not queued behind the cancelled ones
+    assert next_call < deadline
+
+
+# -- closing with calls in flight, and a second event loop ------------------------------------
+
+
+def test_aclose_with_calls_in_flight_ends_them_with_an_sdk_error(
+    served: tuple[ServiceEmulator, str],
+) -> None:
+    emulator, service_id = served
+
+    async def close_in_flight() -> list[BaseException]:
+        client = _async_client(emulator)
+        calls = [
+            asyncio.create_task(
+                client.services.predict(emulator.deployment_id, service_id, json={})
+            )
+            for _ in range(150)  # more than the pool: some are still waiting for a slot
+        ]
+        await asyncio.sleep(0.1)
+        await client.aclose()
+        ended = await asyncio.gather(*calls, return_exceptions=True)
+        before = emulator.count()
+        with pytest.raises(ClientClosedError, match="closed"):
+            await client.services.get(emulator.deployment_id, service_id)
+        assert emulator.count() == before  # refused at once: nothing sent
+        return [e for e in ended if isinstance(e, BaseException)]
+
+    failures = asyncio.run(close_in_flight())
+    print(f"\nclose in flight: {len(failures)} of 150 calls ended by the close")
+    assert failures and all(isinstance(e, ClientClosedError) for e in failures), {
+        type(e).__name__ for e in failures
+    }
+    assert all("closed" in str(e) for e in failures)
+
+
+def test_a_pooled_client_on_a_second_event_loop_says_it_belongs_to_one(
+    served: tuple[ServiceEmulator, str],
+) -> None:
+    emulator, service_id = served
+    client = _async_client(emulator)
+
+    async def get() -> str:
+        return (await client.services.get(emulator.deployment_id, service_id)).service_id
+
+    first = asyncio.new_event_loop()
+    try:
+        assert first.run_until_complete(get()) == service_id  # a connection kept, on `first`
+        with pytest.raises(Error, match="belongs to one loop"):
+            asyncio.run(get())
+    finally:
+        first.run_until_complete(client.aclose())  # closed where its connections live
+        first.close()
+
+
+def test_the_emulators_unpooled_client_works_on_every_loop(
+    served: tuple[ServiceEmulator, str],
+) -> None:
+    emulator, service_id = served
+    client = emulator.async_client()
+
+    async def get() -> str:
+        return (await client.services.get(emulator.deployment_id, service_id)).service_id
+
+    assert [asyncio.run(get()) for _ in range(3)] == [service_id] * 3
