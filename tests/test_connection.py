@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import requests
 import requests_mock
 import responses
 
@@ -231,10 +232,12 @@ def test_a_post_through_a_proxy_that_is_down_was_not_sent_and_is_retried(
 # -- fork, close() under load, signals ------------------------------------------------------
 
 
-def test_a_forked_child_never_uses_the_parents_connections() -> None:
+@pytest.mark.parametrize("own_session", [False, True], ids=["sdk-session", "user-session"])
+def test_a_forked_child_never_uses_the_parents_connections(own_session: bool) -> None:
+    options = {"session": requests.Session()} if own_session else {}
     with (
         HostileServer(lambda request: [answer(body=json.dumps(SERVICE).encode())]) as server,
-        _client(server.url) as client,
+        _client(server.url, **options) as client,
     ):
         client.services.get(DEP, SID)  # the parent's pooled connection
         reader, writer = os.pipe()

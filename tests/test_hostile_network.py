@@ -6,16 +6,21 @@ figures (calls, connections left checked out, seconds to settle), as the soak do
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import random
+import signal
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 
-from abeja.exceptions import APIConnectionError, ClientClosedError, Error
-from abeja.services import AsyncServiceClient
+from abeja.exceptions import APIConnectionError, ClientClosedError, Error, HttpError
+from abeja.services import AsyncServiceClient, ServiceClient
 from abeja.services.testing import ServiceEmulator
 
 from .clients import KINDS, make_client
@@ -49,6 +54,12 @@ def _async_client(emulator: ServiceEmulator, **options: Any) -> AsyncServiceClie
     )
 
 
+def _emulated(kind: str, emulator: ServiceEmulator) -> Any:
+    return make_client(kind, emulator.organization_id, base_url=emulator.url,
+                       credential=emulator.credential, max_retries=3,
+                       service_url_template=emulator.service_url_template)  # fmt: skip
+
+
 # -- a body that fails while it is read -------------------------------------------------------
 
 
@@ -72,11 +83,11 @@ def test_a_body_that_fails_at_its_end_may_have_applied_on_both_clients(
     emulator, service_id = served
     emulator.forget_requests()
     body = _RaisesAt(b"x" * 100_000, after=100_000)  # every byte read, then the end fails
-    with make_client(kind, emulator.organization_id, base_url=emulator.url,
-                     credential=emulator.credential, max_retries=3,
-                     service_url_template=emulator.service_url_template) as client:  # fmt: skip
-        with pytest.raises(APIConnectionError) as raised:
-            client.services.predict(emulator.deployment_id, service_id, data=body)
+    with (
+        _emulated(kind, emulator) as client,
+        pytest.raises(APIConnectionError) as raised,
+    ):
+        client.services.predict(emulator.deployment_id, service_id, data=body)
     assert raised.value.may_have_applied is True
     assert "after 100000 byte(s) (ValueError: the disk went away)" in str(raised.value)
     time.sleep(0.5)  # the handler runs on the server's thread
@@ -89,12 +100,12 @@ def test_a_body_that_fails_at_once_was_not_sent_on_both_clients(
 ) -> None:
     emulator, service_id = served
     emulator.forget_requests()
-    with make_client(kind, emulator.organization_id, base_url=emulator.url,
-                     credential=emulator.credential, max_retries=3,
-                     service_url_template=emulator.service_url_template) as client:  # fmt: skip
-        with pytest.raises(APIConnectionError) as raised:
-            client.services.predict(emulator.deployment_id, service_id,
-                                    data=_RaisesAt(b"x" * 10, after=0))  # fmt: skip
+    with (
+        _emulated(kind, emulator) as client,
+        pytest.raises(APIConnectionError) as raised,
+    ):
+        client.services.predict(emulator.deployment_id, service_id,
+                                data=_RaisesAt(b"x" * 10, after=0))  # fmt: skip
     assert raised.value.may_have_applied is False
     assert "after 0 byte(s) (ValueError: the disk went away)" in str(raised.value)
     assert emulator.count("predict") == 0
@@ -206,3 +217,84 @@ def test_the_emulators_unpooled_client_works_on_every_loop(
         return (await client.services.get(emulator.deployment_id, service_id)).service_id
 
     assert [asyncio.run(get()) for _ in range(3)] == [service_id] * 3
+
+
+# -- an answer before the body is sent whole, and Ctrl-C during an upload --------------------
+
+
+@contextlib.contextmanager
+def _answers_early(linger: bool) -> Iterator[str]:
+    """A server that reads a request's head, answers 413 at once and closes: at once (the
+    kernel resets the connection under the rest of the body) or, as nginx does, after
+    reading and discarding what still comes (``linger``)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    body = b'{"error": "payload_too_large", "error_description": "the body is too large"}'
+    head = (f"HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
+            f"Connection: close\r\nContent-Length: {len(body)}\r\n\r\n").encode()  # fmt: skip
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                received = b""
+                while b"\r\n\r\n" not in received and (chunk := conn.recv(65536)):
+                    received += chunk
+                conn.sendall(head + body)
+                if linger:
+                    conn.shutdown(socket.SHUT_WR)
+                    conn.settimeout(5)
+                    with contextlib.suppress(OSError):
+                        while conn.recv(1 << 16):
+                            pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("linger", [False, True], ids=["reset", "lingering-close"])
+def test_an_early_413_during_a_big_upload_is_the_answer(kind: str, linger: bool) -> None:
+    with (
+        _answers_early(linger) as url,
+        make_client(kind, "1111111111111", base_url=url, credential={"auth_token": "t"},
+                    max_retries=0, service_url_template=url + "/o/{organization_id}") as client,
+        pytest.raises(HttpError) as raised,
+    ):  # fmt: skip
+        client.services.predict("9999999999999", "ser-abc1111111111111", data=b"x" * 20_000_000)
+    assert raised.value.status_code == 413
+    assert raised.value.error_description == "the body is too large"
+
+
+@pytest.mark.parametrize("own_session", [False, True], ids=["sdk-session", "user-session"])
+def test_ctrl_c_in_the_middle_of_an_upload_leaves_no_connection_checked_out(
+    own_session: bool,
+) -> None:
+    """A signal's KeyboardInterrupt while a 50 MB body is being sent (the server reads
+    slowly): the connection goes back (closed), and the next call works."""
+    with _answers_early(linger=True) as url:
+        options: dict[str, Any] = {"session": requests.Session()} if own_session else {}
+        previous = signal.signal(signal.SIGALRM, _interrupt)
+        try:
+            with ServiceClient("1111111111111", base_url=url, credential={"auth_token": "t"},
+                               service_url_template=url + "/o/{organization_id}",
+                               max_retries=0, **options) as client:  # fmt: skip
+                signal.setitimer(signal.ITIMER_REAL, 0.05)
+                with contextlib.suppress(KeyboardInterrupt, HttpError):
+                    client.services.predict("9999999999999", "ser-abc1111111111111",
+                                            data=b"x" * 50_000_000)  # fmt: skip
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                assert client._transport.checked_out() == 0  # noqa: SLF001
+        finally:
+            signal.signal(signal.SIGALRM, previous)
+
+
+def _interrupt(number: int, frame: Any) -> None:
+    raise KeyboardInterrupt

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,9 +36,18 @@ FAULTS = [
 class RemoteEmulator:
     """The emulator's command in a child process, and a session for its control endpoint."""
 
-    def __init__(self) -> None:
+    def __init__(self, *options: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "abeja.services.testing", "--port", "0", "--ready-delay", "0"],
+            [
+                sys.executable,
+                "-m",
+                "abeja.services.testing",
+                "--port",
+                "0",
+                "--ready-delay",
+                "0",
+                *options,
+            ],  # fmt: skip
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -166,3 +176,35 @@ def test_32_threads_share_one_client_without_overflowing_its_pool(
         assert client._transport.checked_out() == 0  # noqa: SLF001
     assert failures == []
     assert not [r for r in caplog.records if "pool is full" in r.getMessage()]
+
+
+def _child_rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_the_command_line_emulator_keeps_its_request_log_within_its_byte_budget() -> None:
+    """200 predictions of 1 MiB grew the emulator by 201 MiB, never freed; with
+    ``--keep-bytes`` (64 MiB by default) the log holds at most that many body bytes."""
+    emulator = RemoteEmulator("--keep-bytes", str(8 << 20), "--keep-requests", "150")
+    try:
+        with _client(emulator) as client:
+            service = client.services.create("9999999999999", version_id="ver-abc3333333333333")
+            body = b"x" * (1 << 20)
+            for _ in range(10):  # warm-up: allocator, imports, the budget filled
+                client.services.predict("9999999999999", service.service_id, data=body)
+            before = _child_rss(emulator.process.pid)
+            for _ in range(200):
+                client.services.predict("9999999999999", service.service_id, data=body)
+            grown = _child_rss(emulator.process.pid) - before
+        log = emulator.control.get(f"{emulator.url}/_emulator/requests", timeout=10).json()
+        counters = emulator.control.get(f"{emulator.url}/_emulator/counters", timeout=10).json()
+    finally:
+        emulator.close()
+    print(f"\nemulator log: 200 predictions of 1 MiB: RSS {grown / 2**20:+.1f} MiB "
+          f"(budget 8 MiB), {len(log['requests'])} requests kept")  # fmt: skip
+    assert grown < 40 * 2**20  # unbounded: +200 MiB
+    assert len(log["requests"]) == 150  # the last 150 requests
+    assert counters["predict"] == 210  # counted, all of them

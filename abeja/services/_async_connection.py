@@ -11,6 +11,7 @@ sync client does. A client passed in by the user keeps its own streams.
 from __future__ import annotations
 
 import contextlib
+import select
 import ssl
 import typing
 import weakref
@@ -24,6 +25,7 @@ from ._failures import AttemptFailed
 from ._proxies import check_socks_support, proxy_for
 
 _STATUS_LINES = (b"HTTP/1.1 ", b"HTTP/1.0 ")
+_SLICE = 256 * 1024  # a large write goes out in slices, the socket looked at in between
 
 
 class NoticingStream(httpcore.AsyncNetworkStream):
@@ -32,11 +34,13 @@ class NoticingStream(httpcore.AsyncNetworkStream):
     def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
         self._inner = inner
         self.closed = False
+        self._writes = 0  # writes of the request going out (0: its head is next)
         self._answer_starts = False
         self.informational = False
         """Whether the answer to the last request written began with a 1xx status line."""
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        self._writes = 0
         data = await self._inner.read(max_bytes, timeout)
         if self._answer_starts and data:
             self._answer_starts = False
@@ -48,7 +52,29 @@ class NoticingStream(httpcore.AsyncNetworkStream):
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._answer_starts, self.informational = True, False
-        await self._inner.write(buffer, timeout)
+        if self._writes and self._answered_early():
+            # The server answered before reading the whole body (a 413, say) and may close
+            # at once: stop sending, so that httpcore reads that answer (a write error is
+            # its cue to) before a failed send closes the socket and loses it.
+            raise httpcore.WriteError("the server answered before the request was sent whole")
+        self._writes += 1
+        if len(buffer) <= _SLICE:
+            await self._inner.write(buffer, timeout)
+            return
+        for start in range(0, len(buffer), _SLICE):  # a large body: looked at between slices
+            if start and self._answered_early():
+                raise httpcore.WriteError("the server answered before the request was sent whole")
+            await self._inner.write(buffer[start : start + _SLICE], timeout)
+
+    def _answered_early(self) -> bool:
+        """Whether the server has sent something while the request is still going out."""
+        sock = self._inner.get_extra_info("socket")
+        fileno = getattr(sock, "fileno", None)
+        if fileno is None or fileno() < 0:
+            return False
+        poller = select.poll()
+        poller.register(fileno(), select.POLLIN)
+        return bool(poller.poll(0))
 
     async def aclose(self) -> None:
         self.closed = True

@@ -197,14 +197,30 @@ class DirectPool:
                 )
                 for name, value in headers.items():
                     conn.putheader(name, value)
-                conn.endheaders(body, encode_chunked=chunked)
-                response = conn.getresponse()
+                response = _sent_and_answered(conn, body, chunked)
             except NETWORK_ERRORS + LOCAL_ERRORS as error:  # a signal handler's propagates
                 raise past_deadline(classify(error), limits) from None
         except BaseException:
             self.give_back(conn, reusable=False)
             raise
         return DirectResponse(self, conn, response)
+
+
+def _sent_and_answered(conn: _Connection, body: Any, chunked: bool) -> http.client.HTTPResponse:
+    """Send the request's head and body, then read the answer's head.
+
+    A server may answer before it has read the whole body (413, 401) and close: the send
+    then fails (broken pipe, reset) with the answer already waiting in the socket. That
+    answer is read and returned, as urllib3 does; if there is none, the send's error stands.
+    """
+    try:
+        conn.endheaders(body, encode_chunked=chunked)
+    except (BrokenPipeError, ConnectionResetError) as failed:
+        try:
+            return conn.getresponse()
+        except Exception:  # noqa: BLE001 - no answer: the send's own error is the one
+            raise failed from None
+    return conn.getresponse()
 
 
 def _connect(conn: _Connection, limits: Limits) -> None:

@@ -95,6 +95,22 @@ def build_parser() -> argparse.ArgumentParser:
         " directory (default: the demo handler)",
     )
     parser.add_argument(
+        "--keep-requests",
+        type=_bounded(int, 0, 10_000_000),
+        default=10_000,
+        metavar="N",
+        help="the request log (GET /_emulator/requests) keeps the last N requests; the "
+        "counters count them all (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--keep-bytes",
+        type=_bounded(int, 0, 1 << 40),
+        default=64 << 20,
+        metavar="BYTES",
+        help="the request log keeps request and answer bodies up to this many bytes in all,"
+        " dropping the oldest first (default: %(default)s, 64 MiB): memory stays bounded",
+    )
+    parser.add_argument(
         "--runtime",
         choices=("in-process", "abejaruntime"),
         default="in-process",
@@ -131,6 +147,8 @@ def _emulator(args: argparse.Namespace) -> ServiceEmulator:
         runtime=args.runtime,
         control_secret=args.control_secret,
     )
+    emulator._app.recorder.keep_requests = args.keep_requests
+    emulator._app.recorder.keep_bytes = args.keep_bytes
     source = os.getcwd()
     if args.handler is not None and not args.deployment:
         emulator.add_deployment(
