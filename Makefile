@@ -73,7 +73,7 @@ reliability: install
 	$(PY) -m pytest -q -s tests/test_soak.py tests/test_hygiene.py tests/test_hostile.py \
 		tests/test_fuzz.py tests/test_secrets.py tests/test_validation.py tests/test_retries.py \
 		tests/test_connection.py tests/test_refusals.py tests/testing/test_control.py \
-		tests/testing/test_multipart.py
+		tests/testing/test_multipart.py tests/test_networks.py tests/test_hostile_network.py
 
 demo: $(RUNTIME)
 	$(PY) docs/quickstart.py
