@@ -124,9 +124,11 @@ def test_predictions_to_the_organizations_sub_domain_are_proxied_by_the_same_rul
     proxy (which refuses to go further: nothing leaves this machine), and sent directly
     under a NO_PROXY suffix exactly where requests would."""
     monkeypatch.setenv("HTTPS_PROXY", http_proxy.url)
-    with make_client(kind, ORG, credential={"auth_token": "t"}, max_retries=0) as client:
-        with pytest.raises(APIConnectionError):
-            client.services.predict(DEP, SID, json={})
+    with (
+        make_client(kind, ORG, credential={"auth_token": "t"}, max_retries=0) as client,
+        pytest.raises(APIConnectionError),
+    ):
+        client.services.predict(DEP, SID, json={})
     assert [(s.method, s.target) for s in http_proxy.seen] == [
         ("CONNECT", f"{ORG}.api.abeja.io:443")
     ]

@@ -339,6 +339,8 @@ def error_for(
         error = response.reason or "error"
         description = response.content[:500].decode("utf-8", "replace").strip()
         detail = None
+    if note is None and response.status_code == 500 and _from_the_model(body, response):
+        note = "the model's handler failed: its traceback is in the service's log (iter_logs)"
     if note:
         description = f"{description} ({note})" if description else note
     cls = _STATUS_ERRORS.get(response.status_code, exc.HttpError)
@@ -353,6 +355,14 @@ def error_for(
         retry_after=parse_retry_after(response.headers.get("Retry-After"), now),
         may_have_applied=may_have_applied,
     )
+
+
+def _from_the_model(body: object, response: HTTPResponse) -> bool:
+    """Whether an error answer came from in front of a model: the serving proxy's headers,
+    or its body (``{"status": "..."}``, where the API says ``{"error": ...}``)."""
+    if C.SERVICE_ANSWER_HEADER in response.headers:
+        return True
+    return isinstance(body, dict) and "status" in body and "error" not in body
 
 
 class HTTPView:

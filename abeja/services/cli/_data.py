@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .._status import ServiceStatus
-from ..errors import Error, ServiceUnavailable
+from ..errors import Error, HttpError, InternalServerError, ServiceUnavailable
 from ._failures import EXIT_ERROR, Failure
+from ._failures import _request as _request_of
 from ._main import CommandFailed, Options, cli, pass_options
 from ._params import Finite
 
@@ -139,10 +140,27 @@ def _not_serving(services: Services, deployment_id: str, service_id: str) -> Exc
         return None
     if status == ServiceStatus.READY:
         return None
-    how = f"`abeja-services start {deployment_id} {service_id}`, then `wait`"
+    if status == ServiceStatus.IN_PROGRESS:  # starting, or scaling: it gets there by itself
+        how = f"wait for it: `abeja-services wait {deployment_id} {service_id}`"
+    else:
+        how = (
+            f"`abeja-services start {deployment_id} {service_id}`, then "
+            f"`abeja-services wait {deployment_id} {service_id}`"
+        )
     return CommandFailed(
         Failure(f"service {service_id} is {status}: it predicts once READY ({how})", EXIT_ERROR)
     )
+
+
+def _handler_failed(error: HttpError, deployment_id: str, service_id: str) -> Exception | None:
+    """A 500 from the model itself (the proxy's headers on it): the traceback is in the log."""
+    if error.status_code != 500:
+        return None
+    text = (
+        f"the model's handler failed {_request_of(error)}: its traceback is in the service's "
+        f"log: `abeja-services logs {deployment_id} {service_id} --since 10m`"
+    )
+    return CommandFailed(Failure(text, EXIT_ERROR))
 
 
 @cli.command()
@@ -187,6 +205,8 @@ def predict(
         answer = services.predict(deployment_id, service_id, **body)
     except ServiceUnavailable as error:
         raise _not_serving(services, deployment_id, service_id) or error from None
+    except InternalServerError as error:
+        raise _handler_failed(error, deployment_id, service_id) or error from None
     if answer.content_type and "json" in answer.content_type:
         click.echo(answer.text)
     else:

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 import click
 
 from .. import _constants as C
+from .. import errors
 from .._status import FAILED_STATUSES, ServiceStatus
+from ._failures import EXIT_INTERRUPTED, EXIT_TIMEOUT, Failure
 from ._live import LiveLine
-from ._main import Options, cli, pass_options
+from ._main import CommandFailed, Options, cli, pass_options
 from ._output import emit
 from ._params import Finite
 
@@ -101,11 +103,33 @@ def create(
         instance_type=instance_type or C.DEFAULT_INSTANCE_TYPE,
     )
     if wait:
-        service = (
-            _wait(options, deployment_id, service.service_id, "ready", wait_timeout, interval)
-            or service
-        )
+        service = _wait_for_created(options, service, wait_timeout, interval)
     emit(service, options.output)
+
+
+def _wait_for_created(
+    options: Options, service: Service, wait_timeout: float, interval: float
+) -> Service:
+    """``create --wait``: the service once READY. If the wait ends otherwise (timed out,
+    Ctrl-C, the service failed), the created service is printed first (a script still gets
+    its id) and the error says how to wait on."""
+
+    deployment_id, service_id = service.deployment_id, service.service_id
+    try:
+        return _wait(options, deployment_id, service_id, "ready", wait_timeout, interval) or service
+    except (errors.WaitTimeoutError, KeyboardInterrupt, click.exceptions.Abort) as error:
+        emit(service, options.output)
+        ended = "timed out" if isinstance(error, errors.WaitTimeoutError) else "interrupted"
+        failure = Failure(
+            f"created {service_id}, which is still starting; the wait {ended}: wait on with "
+            f"`abeja-services wait {deployment_id} {service_id}` (or a longer "
+            f"--wait-timeout than {wait_timeout:g} s)",
+            EXIT_TIMEOUT if ended == "timed out" else EXIT_INTERRUPTED,
+        )
+        raise CommandFailed(failure) from None
+    except errors.ServiceFailedError:
+        emit(service, options.output)
+        raise
 
 
 @cli.command()
