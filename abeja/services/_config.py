@@ -50,7 +50,8 @@ class Settings:
     max_retries: int
     service_url_template: str | None
     ca_bundle: str | None
-    """The CA bundle from ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` (None: certifi's)."""
+    """The CA certificates from ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``,
+    ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` (a file or a folder; None: certifi's)."""
     deadline: float = C.DEFAULT_DEADLINE
     """Seconds every call may take in all: attempts, waits and reading included."""
     max_predict_bytes: int = C.MAX_PREDICT_RESPONSE_BYTES

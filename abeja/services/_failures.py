@@ -29,8 +29,10 @@ class AttemptFailed(Exception):
         self.message = message
         self.sent = sent
 
-    def to_error(self, prefix: str, *, may_have_applied: bool) -> exc.APIConnectionError:
-        """The public error for this failure."""
+    def to_error(
+        self, prefix: str, *, may_have_applied: bool, hint: str = ""
+    ) -> exc.APIConnectionError:
+        """The public error for this failure (``hint``: what to check, appended)."""
         cls = (
             exc.APITimeoutError
             if self.kind in ("timeout", "deadline")
@@ -38,7 +40,7 @@ class AttemptFailed(Exception):
             if self.kind == "closed"
             else exc.APIConnectionError
         )
-        return cls(f"{prefix}: {self.message}", may_have_applied=may_have_applied)
+        return cls(f"{prefix}: {self.message}{hint}", may_have_applied=may_have_applied)
 
 
 class Limits:

@@ -14,7 +14,7 @@ from ._rollout_io import Steps
 from ._rollout_journal import Journal
 from ._rollout_signals import Terminated
 from ._types import Clock
-from .errors import Error, RolloutConflict, RolloutError
+from .errors import Error, HttpError, RolloutConflict, RolloutError
 from .rollout_report import (
     RolloutEvent,
     RolloutInterrupted,
@@ -46,6 +46,8 @@ def describe(error: BaseException) -> str:
         return "interrupted (Ctrl-C)"
     if type(error).__name__ == "CancelledError":
         return "cancelled"
+    if isinstance(error, HttpError):
+        return error.sentence()
     text = str(error).splitlines()[0] if str(error) else ""
     return text if isinstance(error, Error) else f"{type(error).__name__}: {text}"
 

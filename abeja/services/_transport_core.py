@@ -150,6 +150,7 @@ class TransportCore:
         configure_from_environment()
         self.timeout = settings.timeout
         self.deadline = settings.deadline
+        self._api_url = settings.api_url
         self._clock: Clock = clock if clock is not None else time.monotonic
         self._max_retries = settings.max_retries
         self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
@@ -250,6 +251,15 @@ class TransportCore:
             deadline_at = min(deadline_at, outer)
         return Limits(seconds, deadline_at, self._clock, max_bytes)
 
+    def _connect_hint(self, url: str) -> str:
+        """Which setting names the host that could not be reached."""
+        if url.startswith(self._api_url.rstrip("/") + "/organizations/"):
+            return " (is the API URL right? base_url=, ABEJA_API_URL)"
+        return (
+            " (predictions go to the organization's sub-domain of the API host, or to "
+            "service_url_template=, ABEJA_SERVICE_URL_TEMPLATE: is it right?)"
+        )
+
     def result(self, outcome: Outcome, call: Call) -> HTTPResponse | exc.Error:
         """The 2xx answer, or the error to raise, for the last attempt's outcome."""
         method, url, idempotent = call.method, call.url.split("?", 1)[0], call.idempotent
@@ -257,8 +267,9 @@ class TransportCore:
         if isinstance(failure, exc.ResponseTooLargeError):
             return failure
         if failure is not None:
+            hint = self._connect_hint(url) if failure.kind == "connect" else ""
             return failure.to_error(
-                f"{method} {url}", may_have_applied=not idempotent and failure.sent
+                f"{method} {url}", may_have_applied=not idempotent and failure.sent, hint=hint
             )
         response = outcome.response
         assert response is not None

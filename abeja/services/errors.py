@@ -143,6 +143,18 @@ class HttpError(Error):
 
     __str__ = __repr__
 
+    def sentence(self) -> str:
+        """The error as one line for a person: ``what (status on METHOD url)``, its request
+        id, and whether it may have applied (``str()`` keeps abeja-sdk's form)."""
+        said = self.error_description or self.error
+        where = " ".join(str(p) for p in (self.status_code, self.method, self.url) if p)
+        text = f"{said} ({where})" if where else said
+        if getattr(self, "request_id", None):
+            text += f", request id {self.request_id}"
+        if getattr(self, "may_have_applied", False):
+            text += " (it may have been applied: check before sending it again)"
+        return text
+
     def _asdict(self) -> dict[str, object]:
         """The error as abeja-sdk gives it: only the fields that are set."""
         data: dict[str, object] = {

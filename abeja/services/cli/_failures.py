@@ -75,7 +75,12 @@ def _invalid(error: pydantic.ValidationError) -> str:
 
 
 def _request(error: errors.HttpError) -> str:
-    path = urlsplit(error.url).path if error.url else ""
+    parts = urlsplit(error.url) if error.url else None
+    path = parts.path if parts is not None else ""
+    if parts is not None and not path.startswith("/organizations/"):
+        # A prediction: its host is not the API's (an organization's sub-domain, or a
+        # template's), so it is shown whole.
+        path = f"{parts.scheme}://{parts.netloc}{path}"
     said = f"{error.status_code} {error.error}" if error.status_code else error.error
     where = f" on {error.method} {path}" if error.method and path else ""
     request_id = f", request id {error.request_id}" if error.request_id else ""

@@ -23,7 +23,7 @@ def emulator(arguments: tuple[str, ...]) -> None:
     `abeja-services emulator --help` lists them)."""
     from ..testing.__main__ import main as serve
 
-    status = serve(list(arguments))
+    status = serve(list(arguments), prog="abeja-services emulator")
     if status:
         raise click.exceptions.Exit(status)
 

@@ -10,6 +10,7 @@ change (outcome ``conflict``), 128 + N interrupted by signal N (130 Ctrl-C, 143 
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ class Options:
                     base_url=self.api_url,
                     timeout=self.timeout,
                     profile=self.profile,
+                    service_url_template=_template_moved_to(self.api_url),
                 )
             except ValueError as error:  # a variable, or abejacli's file, is malformed
                 raise CommandFailed(explain(error)) from None
@@ -179,6 +181,19 @@ def global_options_first(argv: Sequence[str]) -> list[str]:
         rest.append(argument)
         index += 1
     return [*arguments[:command], *moved, arguments[command], *rest]
+
+
+def _template_moved_to(api_url: str | None) -> str | None:
+    """The prediction host for ``--api-url``: where ABEJA_SERVICE_URL_TEMPLATE was set on the
+    same origin as ABEJA_API_URL (as the emulator prints them), it moves with ``--api-url``;
+    otherwise the SDK's rules apply (None)."""
+    template = os.environ.get("ABEJA_SERVICE_URL_TEMPLATE")
+    if not api_url or not template:
+        return None
+    was = os.environ.get("ABEJA_API_URL", "").rstrip("/")
+    if not was or not template.startswith(was + "/"):
+        return None
+    return api_url.rstrip("/") + template[len(was) :]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -41,7 +41,9 @@ def emit(value: object, output: str, *, columns: Sequence[str] | None = None) ->
         return
     if isinstance(data, Mapping) and isinstance(data.get("entries"), list):
         data = data["entries"]
-    if isinstance(data, list) and all(isinstance(row, Mapping) for row in data):
+    if isinstance(data, list) and not data:
+        click.echo("(none)")  # an empty list: said, not a blank line
+    elif isinstance(data, list) and all(isinstance(row, Mapping) for row in data):
         _rows(data, columns)
     elif isinstance(data, Mapping):
         width = max((len(str(key)) for key in data), default=0)

@@ -37,7 +37,14 @@ endpoint_argument = click.argument("endpoint")
 
 @cli.group()
 def endpoints() -> None:
-    """A deployment's endpoints: named aliases that each point at one service."""
+    """A deployment's endpoints: named aliases that each point at one service.
+
+    \b
+    Examples:
+      abeja-services endpoints list 9999999999999
+      abeja-services endpoints create 9999999999999 --service-id ser-abc1111111111111
+      abeja-services endpoints update 9999999999999 default --service-id ser-abc2222222222222
+    """
 
 
 @endpoints.command("list")

@@ -52,11 +52,25 @@ def _bounded(kind: type[int] | type[float], low: float, high: float) -> Any:
     return parse
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line's options."""
+_EXAMPLES = """examples:
+  %(prog)s --port 8080
+      the demo deployment on port 8080
+  %(prog)s --port 0 --ready-delay 0
+      any free port; services READY at once
+  %(prog)s --handler predict:handler
+      every seeded version served by ./predict.py's handler
+  %(prog)s --deployment 2222222222222=ver-a,ver-b --runtime abejaruntime
+      a deployment of your own, each instance the platform's real runtime
+"""
+
+
+def build_parser(prog: str = "abeja-service-emulator") -> argparse.ArgumentParser:
+    """The command line's options (``prog``: the command as it was typed)."""
     parser = argparse.ArgumentParser(
-        prog="abeja-service-emulator",
+        prog=prog,
         description="Serve a local emulator of the ABEJA Platform Service API.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument(
@@ -120,16 +134,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, prog: str = "abeja-service-emulator") -> int:
     """Run the emulator until interrupted; prints the environment that points clients here."""
-    parser = build_parser()
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
+    args.prog = prog
     # The handler is not imported here: as on the platform, each service's instance imports
     # it in the service's environment when it starts (a failure fails that service).
     try:
         emulator = _emulator(args)
     except (RuntimeError, ValueError) as error:
-        print(f"abeja-service-emulator: {error}", file=sys.stderr)
+        print(f"{prog}: {error}", file=sys.stderr)
         return 2
     return _serve(emulator, args)
 
@@ -165,7 +180,7 @@ def _serve(emulator: ServiceEmulator, args: argparse.Namespace) -> int:
     except OSError as error:
         reason = error.strerror or error
         print(
-            f"abeja-service-emulator: cannot listen on {args.host}:{args.port}: {reason}",
+            f"{args.prog}: cannot listen on {args.host}:{args.port}: {reason}",
             file=sys.stderr,
         )
         return 2
