@@ -3,6 +3,7 @@ emulator (its variables in the environment, as ServiceClient() reads them)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -51,3 +52,36 @@ def test_a_docs_example_runs_as_written(
 def test_the_api_reference_documents_public_import_paths_only() -> None:
     directives = re.findall(r"^::: (\S+)", (ROOT / "docs" / "reference.md").read_text(), re.M)
     assert directives and all("._" not in path for path in directives), directives
+
+
+def _console_block(page: Path, heading: str) -> str:
+    """The shell commands of the first ``console`` block under ``heading``: the ``$ `` lines
+    and their continuations, as a person would type them."""
+    text = page.read_text()
+    section = text[text.index(heading) :]
+    block = re.search(r"```console\n(.*?)```", section, flags=re.DOTALL)
+    assert block is not None, heading
+    lines = [line[2:] if line.startswith("$ ") else line for line in block.group(1).splitlines()]
+    return "\n".join(lines)
+
+
+def test_the_readmes_release_commands_run_as_written_on_a_fresh_emulator(
+    tmp_path: Path,
+) -> None:
+    script = _console_block(ROOT / "README.md", "## Releasing a new version")
+    with ServiceEmulator(ready_delay=0.2) as fresh:  # as `abeja-services emulator` starts
+        done = subprocess.run(
+            ["bash", "-e", "-c", script],
+            cwd=tmp_path,
+            env={**os.environ, **fresh.env(),
+                 "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        report = json.loads((tmp_path / "report.json").read_text())
+        assert report["outcome"] == "completed"
+        with fresh.client() as client:
+            serving = client.endpoints.get(fresh.deployment_id, "default").service_id
+        assert serving == report["new_service_id"]

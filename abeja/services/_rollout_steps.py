@@ -15,8 +15,27 @@ from ._response import PredictResponse
 from ._rollout_io import Pause, Steps, endpoints, services
 from ._rollout_run import Breach, Conflict, RunState, describe
 from ._rollout_services import changes, copied_settings, figures_of, pointing_at, retire_service
-from .errors import APIConnectionError, Error, HttpError
+from .errors import APIConnectionError, Error, HttpError, NotFound
 from .models import Endpoint, Service
+
+
+def _no_endpoint_yet(error: NotFound, deployment_id: str, endpoint: str) -> NotFound:
+    """The 404 for a missing endpoint, saying how to make the first one."""
+    alias = "" if endpoint == "default" else f" --alias {endpoint}"
+    hint = (
+        "a rollout switches an existing endpoint; create the first one, pointing at the "
+        f"service that serves today: `abeja-services endpoints create {deployment_id} "
+        f"--service-id SERVICE_ID{alias}` (client.endpoints.create(...))"
+    )
+    return NotFound(
+        error.error,
+        f"{error.error_description}: {hint}" if error.error_description else hint,
+        error.error_detail,
+        error.status_code,
+        error.url,
+        method=error.method,
+        request_id=error.request_id,
+    )
 
 
 class Run(RunState):
@@ -26,7 +45,10 @@ class Run(RunState):
         """Read the endpoint and the service it points at."""
         with self.step("inspect", f"reading endpoint {self.endpoint}") as step:
             with self.within():
-                endpoint: Endpoint = yield endpoints("get", self.deployment_id, self.endpoint)
+                try:
+                    endpoint: Endpoint = yield endpoints("get", self.deployment_id, self.endpoint)
+                except NotFound as error:
+                    raise _no_endpoint_yet(error, self.deployment_id, self.endpoint) from None
                 if endpoint.service_id is None:
                     raise Breach(f"endpoint {self.endpoint} points at no service")
                 current: Service = yield services("get", self.deployment_id, endpoint.service_id)

@@ -4,6 +4,7 @@ that hide the host or print as reprs. The real command against the emulator."""
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 
@@ -92,3 +93,23 @@ def test_rollout_lines_show_errors_as_sentences_not_reprs(emulator: ServiceEmula
     assert report.outcome == "rolled_back"
     assert "<" not in (report.reason or "") and "500 POST http" in (report.reason or "")
     assert not any("<InternalServerError" in e.message for e in events)
+
+
+def test_a_rollout_with_no_endpoint_yet_says_how_to_create_the_first(
+    emulator: ServiceEmulator,
+) -> None:
+    failed = run(emulator, "rollout", emulator.deployment_id, "--version", emulator.version_id)
+    assert failed.returncode == 6  # not found, nothing changed
+    command = f"abeja-services endpoints create {emulator.deployment_id} --service-id SERVICE_ID"
+    assert command in failed.stderr
+
+
+def test_query_and_text_output_give_bare_values_for_the_shell(emulator: ServiceEmulator) -> None:
+    made = run(emulator, "create", emulator.deployment_id, "--version-id", emulator.version_id,
+               "--query", "service_id", "-o", "text")  # fmt: skip
+    service_id = made.stdout.strip()
+    assert made.returncode == 0 and service_id.startswith("ser-")
+    listed = run(emulator, "list", emulator.deployment_id, "--query", "entries[].service_id")
+    assert json.loads(listed.stdout) == [service_id]
+    bad = run(emulator, "list", emulator.deployment_id, "--query", "[[[")
+    assert bad.returncode == 2 and "--query" in bad.stderr

@@ -40,6 +40,8 @@ class Options:
     output_given: bool = True
     """Whether ``--output`` was given (``logs`` prints lines on a terminal otherwise)."""
     _client: ServiceClient | None = field(default=None, repr=False)
+    query: Any = None
+    """``--query`` compiled: what of the JSON answer is printed (None: all of it)."""
 
     def client(self) -> ServiceClient:
         """A client from the options over the environment (as ``ServiceClient()`` reads it)."""
@@ -103,9 +105,15 @@ pass_options = click.make_pass_decorator(Options)
 @click.option(
     "--output",
     "-o",
-    type=click.Choice(["json", "table"]),
-    help="JSON for programs, a table for people (default: json; `logs` on a terminal: lines).",
+    type=click.Choice(["json", "table", "text"]),
+    help="JSON for programs, a table for people, text for shell variables (bare values, "
+    "tab-separated; default: json; `logs` on a terminal: lines).",
 )
+@click.option(
+    "--query", metavar="JMESPATH",
+    help="Print only this part of the JSON answer, as aws does (a JMESPath expression, e.g. "
+    "'[].service_id' or 'status').",
+)  # fmt: skip
 @click.option(
     "--request-timeout", "timeout", type=Finite(0, 86_400, above_low=True), metavar="SECONDS",
     help="Seconds each HTTP attempt may take (a wait's own limit is the command's --timeout).",
@@ -125,6 +133,7 @@ def cli(
     output: str | None,
     timeout: float | None,
     profile: str | None,
+    query: str | None,
     debug: bool,
 ) -> None:
     """The ABEJA Platform Service API from a terminal.
@@ -146,11 +155,20 @@ def cli(
     context.obj = Options(
         organization_id, api_url, output or "json", timeout, profile, output is not None
     )
+    context.obj.query = _compiled(query)
 
 
 # The group's options accepted after the subcommand too (each takes a value).
 _GLOBAL_OPTIONS = frozenset(
-    {"--organization-id", "--api-url", "--output", "-o", "--request-timeout", "--profile"}
+    {
+        "--organization-id",
+        "--api-url",
+        "--output",
+        "-o",
+        "--request-timeout",
+        "--profile",
+        "--query",
+    }
 )
 
 
@@ -181,6 +199,21 @@ def global_options_first(argv: Sequence[str]) -> list[str]:
         rest.append(argument)
         index += 1
     return [*arguments[:command], *moved, arguments[command], *rest]
+
+
+def _compiled(query: str | None) -> Any:
+    """``--query`` compiled (a usage error, exit 2, if it is not JMESPath)."""
+    if query is None:
+        return None
+    import jmespath  # here: only a command given --query pays for it
+    import jmespath.exceptions
+
+    try:
+        return jmespath.compile(query)
+    except jmespath.exceptions.ParseError as error:
+        raise click.BadParameter(
+            f"not a JMESPath expression: {error}", param_hint="--query"
+        ) from None
 
 
 def _template_moved_to(api_url: str | None) -> str | None:

@@ -35,9 +35,12 @@ def plain(value: object) -> Any:
 def emit(value: object, output: str, *, columns: Sequence[str] | None = None) -> None:
     """Print ``value`` as JSON (``output="json"``) or as a table (of ``columns``, or the
     known ones present)."""
-    data = plain(value)
+    data = _queried(plain(value))
     if output == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    if output == "text":
+        _text(data)
         return
     if isinstance(data, Mapping) and isinstance(data.get("entries"), list):
         data = data["entries"]
@@ -51,6 +54,26 @@ def emit(value: object, output: str, *, columns: Sequence[str] | None = None) ->
             click.echo(f"{str(key).ljust(width)}  {_cell(item)}".rstrip())
     else:
         click.echo(_cell(data))
+
+
+def _queried(data: Any) -> Any:
+    """``data`` as the command's ``--query`` selects it (all of it without one)."""
+    context = click.get_current_context(silent=True)
+    options = context.find_root().obj if context is not None else None
+    query = getattr(options, "query", None)
+    return data if query is None else query.search(data)
+
+
+def _text(data: Any) -> None:
+    """Bare values for the shell: a value as it is, a list one item a line, an object's
+    (or a row's) values tab-separated."""
+    for item in data if isinstance(data, list) else [data]:
+        if isinstance(item, Mapping):
+            click.echo("\t".join(_cell(value) for value in item.values()))
+        elif isinstance(item, list):
+            click.echo("\t".join(_cell(value) for value in item))
+        elif item is not None:
+            click.echo(_cell(item))
 
 
 def _cell(value: object) -> str:
