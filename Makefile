@@ -30,10 +30,16 @@ typecheck: install
 	$(VENV)/bin/mypy --strict abeja tests/typing
 	$(VENV)/bin/pyright
 
+# abejaruntime 1.1.1 imports the cgi module, which Python 3.13 removed: there the emulator's
+# abejaruntime mode (its one module) cannot run, so it is left out of the figure, not the
+# floor (every other Python measures it).
+NO_RUNTIME := $(shell $(PYTHON) -c 'import sys; print(int(sys.version_info >= (3, 13)))')
+COVERAGE_OMIT := $(if $(filter 1,$(NO_RUNTIME)),--omit=abeja/services/testing/_runtime_process.py,)
+
 # coverage starts before pytest, so the pytest11 plugin's import is measured too.
 pytest: install
 	$(PY) -m coverage run -m pytest -q
-	$(PY) -m coverage report
+	$(PY) -m coverage report $(COVERAGE_OMIT)
 
 # The wheel and sdist users would get, checked as the registry would check them.
 dist: install

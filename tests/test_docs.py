@@ -30,23 +30,30 @@ def test_the_docs_have_their_examples() -> None:
     assert sum(name.startswith("workflows") for name, _ in BLOCKS) >= 5
 
 
-@pytest.mark.parametrize("block", [b for _, b in BLOCKS], ids=[n for n, _ in BLOCKS])
-def test_a_docs_example_runs_as_written(
-    block: str, emulator: ServiceEmulator, tmp_path: Path
-) -> None:
+PAGES_WITH_BLOCKS = sorted({name.split("#")[0] for name, _ in BLOCKS})
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_BLOCKS)
+def test_a_docs_page_runs_top_to_bottom(page: str, tmp_path: Path) -> None:
+    """Every Python block of ``page``, in order, against one emulator, as a reader runs
+    them one after the other (what one block leaves, the next one finds)."""
     (tmp_path / "cat.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
-    # A block that defines tests is run as a test module, with the installed pytest plugin.
-    (tmp_path / "test_example.py").write_text(block)
-    command = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "test_example.py"]
-    done = subprocess.run(
-        [sys.executable, *(command if "def test_" in block else ["-c", block])],
-        cwd=tmp_path,
-        env={**os.environ, **emulator.env()},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    with ServiceEmulator() as emulator:
+        for name, block in BLOCKS:
+            if name.split("#")[0] != page:
+                continue
+            # A block that defines tests runs as a test module, with the installed plugin.
+            (tmp_path / "test_example.py").write_text(block)
+            command = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "test_example.py"]
+            done = subprocess.run(
+                [sys.executable, *(command if "def test_" in block else ["-c", block])],
+                cwd=tmp_path,
+                env={**os.environ, **emulator.env()},
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert done.returncode == 0, f"{name}: {done.stderr[-3000:]}"
 
 
 def test_the_api_reference_documents_public_import_paths_only() -> None:
