@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from ._async_bound import AsyncEndpoint, AsyncEndpointList
 from ._bodies import DataBody
-from ._endpoint_resources import check_switched, service_id_of
+from ._docs import ENDPOINT_METHODS, derive_each, derive_endpoint_docs
+from ._endpoint_resources import Endpoints, check_switched, service_id_of
 from ._raw import AsyncRawEndpoints
 from ._response import HTTPResponse, PredictResponse, decode_model
 from ._routes import Routes
@@ -117,3 +118,8 @@ class AsyncEndpoints:
             timeout=timeout,
         )
         return PredictResponse(response)
+
+
+# AsyncEndpoints and AsyncEndpoint: the sync Endpoints' docs (_docs).
+derive_each(AsyncEndpoints, Endpoints, ENDPOINT_METHODS, ())
+derive_endpoint_docs(AsyncEndpoint, Endpoints)

@@ -16,8 +16,16 @@ from typing import TYPE_CHECKING, Any
 from . import _waiters
 from ._async_bound import AsyncService, AsyncServiceList
 from ._bodies import DataBody
+from ._docs import MANAGER_METHODS, derive_each, derive_service_docs
 from ._raw import AsyncRawServices
-from ._resources import NoOrganization, _parse, create_request, parse_list, update_payload
+from ._resources import (
+    NoOrganization,
+    Services,
+    _parse,
+    create_request,
+    parse_list,
+    update_payload,
+)
 from ._response import HTTPResponse, PredictResponse
 from ._routes import Routes, log_query
 from ._status import FAILED_STATUSES, ServiceStatus
@@ -362,3 +370,8 @@ class AsyncServices:
                 raise
             for event in walk.received(page):
                 yield event
+
+
+# Every coroutine of AsyncServices and of AsyncService: the sync Services' docs (_docs).
+derive_each(AsyncServices, Services, MANAGER_METHODS, ())
+derive_service_docs(AsyncService, Services)

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._bodies import DataBody
+from ._bound import BoundEndpoint
+from ._docs import derive_endpoint_docs
 from ._raw import RawEndpoints
 from ._response import HTTPResponse, PredictResponse, decode_model
 from ._routes import Routes
@@ -178,3 +180,7 @@ class Endpoints:
             timeout=timeout,
         )
         return PredictResponse(response)
+
+
+# endpoint.predict(...), endpoint.switch_to(...): Endpoints' parameter docs (_docs).
+derive_endpoint_docs(BoundEndpoint, Endpoints)

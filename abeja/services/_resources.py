@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 from . import _constants as C
 from . import _waiters
 from ._bodies import DataBody
+from ._bound import BoundService
+from ._docs import derive_service_docs
 from ._raw import RawServices
 from ._response import HTTPResponse, PredictResponse, decode_model, service_list_content
 from ._routes import Routes, log_query
@@ -510,3 +512,7 @@ class Services:
                 )
 
         return fetch
+
+
+# service.predict(...) and the others: Services' parameter docs, written once (_docs).
+derive_service_docs(BoundService, Services)

@@ -18,7 +18,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from pydantic import model_validator as _model_validator
 from typing_extensions import Self
 
-from . import _constants as C
 from ._bound import BoundEndpoint, BoundService
 from ._response import HTTPResponse, PredictResponse, kept_by_model
 from ._status import ServiceStatus
@@ -54,7 +53,9 @@ _NaiveAsUtc = Annotated[datetime, AfterValidator(_aware)]
 AwareDatetime = Annotated[pydantic.AwareDatetime | _NaiveAsUtc, Field(union_mode="left_to_right")]
 """A datetime that always carries a time zone (a naive one from the server is taken as UTC)."""
 
-InstanceNumber = Annotated[int, Field(ge=C.MIN_INSTANCE_NUMBER, le=C.MAX_INSTANCE_NUMBER)]
+# The values written out (they are C.MIN_INSTANCE_NUMBER and C.MAX_INSTANCE_NUMBER, a test
+# says so), so that the reference and a hover show 1 and 64, not the constants' names.
+InstanceNumber = Annotated[int, Field(ge=1, le=64)]
 """The platform's bounds on instance numbers: 1 to 64."""
 
 
