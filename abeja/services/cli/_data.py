@@ -20,6 +20,7 @@ from ._failures import EXIT_ERROR, Failure
 from ._failures import _request as _request_of
 from ._main import CommandFailed, Options, cli, pass_options
 from ._params import Finite
+from ._setup import complete_service_id
 
 if TYPE_CHECKING:
     from .._resources import Services
@@ -50,7 +51,7 @@ def since_time(value: str | None) -> datetime | None:
 
 @cli.command()
 @click.argument("deployment_id")
-@click.argument("service_id")
+@click.argument("service_id", shell_complete=complete_service_id)
 @click.option("--since", metavar="10m|2h|ISO-TIME", help="Only events after this.")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new events (Ctrl-C ends).")
 @click.option(
@@ -165,7 +166,7 @@ def _handler_failed(error: HttpError, deployment_id: str, service_id: str) -> Ex
 
 @cli.command()
 @click.argument("deployment_id")
-@click.argument("service_id")
+@click.argument("service_id", shell_complete=complete_service_id)
 @click.option("--json", "json_text", metavar="JSON", help="A JSON body, e.g. '{\"x\": 1}'.")
 @click.option(
     "--file",

@@ -26,13 +26,14 @@ from ._live import LiveSteps
 from ._main import Options, cli, pass_options
 from ._output import emit
 from ._params import Finite
+from ._setup import complete_endpoint
 
 if TYPE_CHECKING:
     from .._rollouts import Retire
     from ..rollout_report import RolloutReport
 
 deployment_argument = click.argument("deployment_id")
-endpoint_argument = click.argument("endpoint")
+endpoint_argument = click.argument("endpoint", shell_complete=complete_endpoint)
 
 
 @cli.group()

@@ -15,12 +15,13 @@ from ._live import LiveLine
 from ._main import CommandFailed, Options, cli, pass_options
 from ._output import emit
 from ._params import Finite
+from ._setup import complete_service_id
 
 if TYPE_CHECKING:
     from ..models import Service
 
 deployment_argument = click.argument("deployment_id")
-service_argument = click.argument("service_id")
+service_argument = click.argument("service_id", shell_complete=complete_service_id)
 
 
 def _environment(pairs: Sequence[str]) -> dict[str, str] | None:
