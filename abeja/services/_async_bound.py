@@ -111,6 +111,7 @@ class AsyncService(Service):
         on_status: Callable[[Service], object] | None = None,
         failed_statuses: Collection[str] = FAILED_STATUSES,
         probe: Mapping[str, Any] | None = None,
+        progress: bool | None = None,
     ) -> AsyncService:
         """Poll until this service is READY; returns it fresh."""
         return await self._services_async().wait_until_ready(
@@ -121,6 +122,7 @@ class AsyncService(Service):
             on_status=on_status,
             failed_statuses=failed_statuses,
             probe=probe,
+            progress=progress,
         )
 
     async def wait_until_stopped(  # type: ignore[override]

@@ -17,6 +17,7 @@ from . import _waiters
 from ._async_bound import AsyncService, AsyncServiceList
 from ._bodies import DataBody
 from ._docs import MANAGER_METHODS, derive_each, derive_service_docs
+from ._progress import shown_while_waiting
 from ._raw import AsyncRawServices
 from ._resources import (
     NoOrganization,
@@ -216,15 +217,17 @@ class AsyncServices:
         on_status: Callable[[Service], object] | None = None,
         failed_statuses: Collection[str] = FAILED_STATUSES,
         probe: Mapping[str, Any] | None = None,
+        progress: bool | None = None,
     ) -> AsyncService:
         """Poll until the service is READY and return it (as the sync waiter; with
         ``probe``, until that prediction is answered 2xx too)."""
         plan = self._plan(deployment_id, service_id, timeout, poll_interval)
         probing = None if probe is None else _waiters.Probe(plan, probe)
         goal = ServiceStatus.READY
-        service = await self._until(
-            deployment_id, service_id, plan, goal, on_status, failed_statuses
-        )
+        with shown_while_waiting(progress, service_id, on_status) as on_status:
+            service = await self._until(
+                deployment_id, service_id, plan, goal, on_status, failed_statuses
+            )
         if probing is not None:
             probing.service = service
             await self._answered(deployment_id, service_id, probing)

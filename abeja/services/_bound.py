@@ -115,6 +115,7 @@ class BoundService:
         on_status: Callable[[Service], object] | None = None,
         failed_statuses: Collection[str] = FAILED_STATUSES,
         probe: Mapping[str, Any] | None = None,
+        progress: bool | None = None,
     ) -> Service:
         """Poll until this service is READY; returns it fresh (``Services.wait_until_ready``)."""
         return self._bound().wait_until_ready(
@@ -125,6 +126,7 @@ class BoundService:
             on_status=on_status,
             failed_statuses=failed_statuses,
             probe=probe,
+            progress=progress,
         )
 
     def wait_until_stopped(

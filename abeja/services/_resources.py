@@ -14,6 +14,7 @@ from . import _waiters
 from ._bodies import DataBody
 from ._bound import BoundService
 from ._docs import derive_service_docs
+from ._progress import shown_while_waiting
 from ._raw import RawServices
 from ._response import HTTPResponse, PredictResponse, decode_model, service_list_content
 from ._routes import Routes, log_query
@@ -343,6 +344,7 @@ class Services:
         on_status: Callable[[Service], object] | None = None,
         failed_statuses: Collection[str] = FAILED_STATUSES,
         probe: Mapping[str, Any] | None = None,
+        progress: bool | None = None,
     ) -> Service:
         """Poll until the service is READY and return it fresh.
 
@@ -362,6 +364,9 @@ class Services:
                 ``{"json": {...}}``) until it is answered 2xx, within ``timeout``: the
                 platform's proxy answers 503 until the model has loaded, after the service
                 reports READY. Any other error ends the wait (raised as it is).
+            progress: show the status and the elapsed time while waiting (tqdm's display:
+                ``pip install 'abeja-services[notebook]'``); None (the default) shows it
+                in a Jupyter notebook only.
 
         Raises:
             ServiceFailedError: the status entered ``failed_statuses`` (unknown
@@ -371,7 +376,8 @@ class Services:
         """
         waiter = self._waiter(deployment_id, service_id, timeout, poll_interval)
         probing = None if probe is None else _waiters.Probe(waiter.plan, probe)
-        service = waiter.until_status(ServiceStatus.READY, on_status, failed_statuses)
+        with shown_while_waiting(progress, service_id, on_status) as on_status:
+            service = waiter.until_status(ServiceStatus.READY, on_status, failed_statuses)
         if probing is not None:
             probing.service = service
 

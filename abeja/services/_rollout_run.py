@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from ._progress import Progress
 from ._rollout_io import Steps
 from ._rollout_journal import Journal
 from ._rollout_signals import Terminated
@@ -68,8 +69,10 @@ class RunState:
         deadline: float,
         on_event: Callable[[RolloutEvent], object] | None,
         journal: Journal | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.deployment_id = deployment_id
+        self._progress = progress
         self.endpoint = endpoint
         self.clock = clock
         self._within = within
@@ -114,7 +117,9 @@ class RunState:
         message: str,
         figures: Mapping[str, bool | int | float | str | None] | None = None,
     ) -> None:
-        """Tell ``on_event``."""
+        """Tell ``on_event`` (and show it, with ``progress``)."""
+        if self._progress is not None and state != "planned":
+            self._progress.show(f"{step}: {message}")
         if self._on_event is not None:
             self._on_event(RolloutEvent(step, state, message, self.elapsed(), dict(figures or {})))
 
@@ -173,7 +178,7 @@ class RunState:
         as `RolloutInterrupted` with the report, or as the ``CancelledError`` itself.
         """
         try:
-            yield from body
+            yield from self._shown(body)
         except GeneratorExit:
             raise
         except Exception as error:  # noqa: BLE001 - any failure rolls back, then is reported
@@ -198,6 +203,14 @@ class RunState:
             if rolling_back and self.report.outcome == "in_progress":
                 self.report.outcome = "rolled_back"
         return self._finish()
+
+    def _shown(self, body: Steps[None]) -> Steps[None]:
+        """``body``, its progress display closed when it ends, however it ends."""
+        try:
+            yield from body
+        finally:
+            if self._progress is not None:
+                self._progress.close()
 
     def _finish(self) -> RolloutReport:
         if self.report.outcome == "in_progress":

@@ -19,6 +19,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from . import _constants as C
 from ._bake import Bake, BakeLimits, Guard, check_guards
+from ._progress import progress_for
 from ._response import PredictResponse
 from ._rollout_io import Managers, Steps, drive, services
 from ._rollout_journal import Journal, checked_path
@@ -90,6 +91,7 @@ class RolloutsBase(Generic[_Report]):
         deadline: float,
         on_event: Callable[[RolloutEvent], object] | None,
         report_path: Path | None = None,
+        progress: bool | None = False,
     ) -> Run:
         return Run(
             deployment_id,
@@ -101,6 +103,7 @@ class RolloutsBase(Generic[_Report]):
             deadline=deadline,
             on_event=on_event,
             journal=None if report_path is None else Journal(report_path),
+            progress=progress_for(progress, f"rollout in {deployment_id}"),
         )
 
     def run(
@@ -131,6 +134,7 @@ class RolloutsBase(Generic[_Report]):
         report_path: str | os.PathLike[str] | None = None,
         plan: bool = False,
         on_event: Callable[[RolloutEvent], object] | None = None,
+        progress: bool | None = None,
     ) -> _Report:
         """Put ``version_id`` behind ``endpoint``, or leave the old service serving.
 
@@ -162,7 +166,9 @@ class RolloutsBase(Generic[_Report]):
         is written there after every step (a temporary file renamed over it), so a run that
         is killed leaves a whole report for ``rollback(report=...)``. SIGTERM and SIGHUP
         (on the main thread, if the program left them at their default) roll back as
-        Ctrl-C does.
+        Ctrl-C does. ``progress`` shows each step and the elapsed time as the run goes
+        (tqdm's display, ``pip install 'abeja-services[notebook]'``); None (the default)
+        shows it in a Jupyter notebook only.
 
         On any breach, error, the ``deadline`` (seconds for the whole run) or Ctrl-C, the
         endpoint is switched back to the old service and confirmed, and the new service is
@@ -204,7 +210,7 @@ class RolloutsBase(Generic[_Report]):
         _choice("retire", retire, ("keep", "stop", "delete"))
         _choice("cleanup", cleanup, ("keep", "stop", "delete"))
         deadline = check_wait("deadline", deadline, zero=False)
-        run = self._run(deployment_id, endpoint, version_id, deadline, on_event, journal)
+        run = self._run(deployment_id, endpoint, version_id, deadline, on_event, journal, progress)
         overrides = {
             "instance_type": instance_type,
             "instance_number": instance_number,
