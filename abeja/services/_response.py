@@ -339,8 +339,9 @@ def error_for(
         error = response.reason or "error"
         description = response.content[:500].decode("utf-8", "replace").strip()
         detail = None
+    hint = None
     if note is None and response.status_code == 500 and _from_the_model(body, response):
-        note = "the model's handler failed: its traceback is in the service's log (iter_logs)"
+        hint = "the model's handler failed: its traceback is in the service's log (iter_logs)"
     if note:
         description = f"{description} ({note})" if description else note
     cls = _STATUS_ERRORS.get(response.status_code, exc.HttpError)
@@ -354,6 +355,7 @@ def error_for(
         request_id=response.request_id,
         retry_after=parse_retry_after(response.headers.get("Retry-After"), now),
         may_have_applied=may_have_applied,
+        hint=hint,
     )
 
 

@@ -116,6 +116,7 @@ class HttpError(Error):
         request_id: str | None = None,
         retry_after: float | None = None,
         may_have_applied: bool = False,
+        hint: str | None = None,
     ) -> None:
         super().__init__(error, error_description, error_detail, status_code, url)
         self.error = error
@@ -127,6 +128,8 @@ class HttpError(Error):
         self.request_id = request_id
         self.retry_after = retry_after
         self.may_have_applied = may_have_applied
+        self.hint = hint
+        """What to look at next (the SDK's words; ``error_description`` is the server's)."""
 
     def __repr__(self) -> str:
         text = f'<{type(self).__name__} "{self.error}": {self.error_description}'
@@ -137,6 +140,8 @@ class HttpError(Error):
         text += ">"
         if getattr(self, "request_id", None):
             text += f" [request id {self.request_id}]"
+        if getattr(self, "hint", None):
+            text += f" ({self.hint})"
         if getattr(self, "may_have_applied", False):
             text += " (it may have been applied: check before sending it again)"
         return text
@@ -151,6 +156,8 @@ class HttpError(Error):
         text = f"{said} ({where})" if where else said
         if getattr(self, "request_id", None):
             text += f", request id {self.request_id}"
+        if getattr(self, "hint", None):
+            text += f" ({self.hint})"
         if getattr(self, "may_have_applied", False):
             text += " (it may have been applied: check before sending it again)"
         return text

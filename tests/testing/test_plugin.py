@@ -61,8 +61,9 @@ async def _ready_through(client: AsyncServiceClient, emulator: ServiceEmulator) 
     ready = await service.wait_until_ready()
     assert ready.status is ServiceStatus.READY
     assert (await ready.predict(json={"n": 1})).json()["echo"] == {"n": 1}
-    pool = client._transport._http._transport._pool  # type: ignore[attr-defined]
-    assert pool.connections == []  # nothing left open for the loop's end to find
+    routed = client._transport._http._transport  # type: ignore[attr-defined]
+    pools = [transport._pool for transport in routed.transports()]  # direct, and proxies'
+    assert all(pool.connections == [] for pool in pools)  # nothing left open for the loop's end
     return emulator.count("get"), emulator.count("predict")
 
 
