@@ -317,11 +317,16 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
 
 
 def error_for(
-    response: HTTPResponse, now: float, *, may_have_applied: bool = False, note: str | None = None
+    response: HTTPResponse,
+    now: float,
+    *,
+    may_have_applied: bool = False,
+    note: str | None = None,
+    hint: str | None = None,
 ) -> exc.HttpError:
     """The exception for a non-2xx answer, built from the platform's error body.
 
-    ``note`` is appended to the description (the client's own hint, say).
+    ``note`` is appended to the description; ``hint`` (what to look at next) rides beside it.
     """
     try:
         body = json.loads(response.content)
@@ -339,8 +344,12 @@ def error_for(
         error = response.reason or "error"
         description = response.content[:500].decode("utf-8", "replace").strip()
         detail = None
-    hint = None
-    if note is None and response.status_code == 500 and _from_the_model(body, response):
+    if (
+        hint is None
+        and note is None
+        and response.status_code == 500
+        and _from_the_model(body, response)
+    ):
         hint = "the model's handler failed: its traceback is in the service's log (iter_logs)"
     if note:
         description = f"{description} ({note})" if description else note

@@ -43,6 +43,11 @@ NO_CREDENTIAL = (
     "ABEJA_PLATFORM_PERSONAL_ACCESS_TOKEN, or pass credential={'auth_token': ...}"
 )
 
+REFUSED = (
+    "the credential was refused: check PLATFORM_AUTH_TOKEN (or the user id and personal "
+    "access token) and that it belongs to this organization"
+)
+
 # A deadline set around several calls (a waiter's), on the transport's clock.
 _outer_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "abeja_services_deadline", default=None
@@ -281,4 +286,5 @@ class TransportCore:
             time.time(),
             may_have_applied=not idempotent and response.status_code >= 500,
             note=NO_CREDENTIAL if no_credential else None,
+            hint=REFUSED if response.status_code == 401 and not no_credential else None,
         )

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from abeja.exceptions import APIConnectionError
+from abeja.exceptions import APIConnectionError, Unauthorized
 from abeja.services import RolloutEvent, ServiceClient
 from abeja.services.testing import ServiceEmulator
 
@@ -113,3 +113,17 @@ def test_query_and_text_output_give_bare_values_for_the_shell(emulator: ServiceE
     assert json.loads(listed.stdout) == [service_id]
     bad = run(emulator, "list", emulator.deployment_id, "--query", "[[[")
     assert bad.returncode == 2 and "--query" in bad.stderr
+
+
+def test_the_sdks_401_says_the_credential_was_refused(emulator: ServiceEmulator) -> None:
+    wrong = {"auth_token": "wrong-token"}
+    with (
+        ServiceClient(emulator.organization_id, base_url=emulator.url, credential=wrong,
+                      max_retries=0) as client,
+        pytest.raises(Unauthorized) as raised,
+    ):  # fmt: skip
+        client.services.list(emulator.deployment_id)
+    assert "the credential was refused" in str(raised.value)
+    assert (
+        "wrong-token" not in str(raised.value) and "refused" not in raised.value.error_description
+    )
