@@ -21,7 +21,7 @@ from abeja.services import ServiceClient
 from abeja.services.testing import ServiceEmulator
 
 from . import reference_examples as ref
-from .clients import KINDS, make_client
+from .clients import KINDS, emulated_client, make_client
 from .proxies import HTTPProxy, SOCKSProxy
 
 ORG, DEP, SID = "1111111111111", "9999999999999", str(ref.GET["service_id"])
@@ -43,15 +43,7 @@ def http_proxy() -> Iterator[HTTPProxy]:
 
 
 def _emulated(kind: str, emulator: ServiceEmulator, **options: Any) -> Any:
-    return make_client(
-        kind,
-        emulator.organization_id,
-        base_url=emulator.url,
-        credential=emulator.credential,
-        service_url_template=emulator.service_url_template,
-        max_retries=0,
-        **options,
-    )
+    return emulated_client(kind, emulator, max_retries=0, **options)
 
 
 def _tls_client(kind: str, url: str, **options: Any) -> Any:

@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,42 +37,43 @@ def completion(shell: str) -> None:
     click.echo(maker(cli, {}, "abeja-services", "_ABEJA_SERVICES_COMPLETE").source())
 
 
-def complete_service_id(
-    context: click.Context, parameter: click.Parameter, incomplete: str
+def _completions(
+    context: click.Context, incomplete: str, names: Callable[[Any, str], list[tuple[str, str]]]
 ) -> list[CompletionItem]:
-    """The deployment's service ids starting with ``incomplete`` (none without a credential,
-    or when the API does not answer within 3 s)."""
+    """``names(client, deployment_id)`` that start with ``incomplete``; none without a
+    credential, a deployment, or an answer from the API within 3 s."""
     deployment = context.params.get("deployment_id")
     if not deployment:
         return []
     with _quietly():
-        client = _client(context)
+        client = _client()
         if client is not None:
             with client:
-                listed = client.with_options(timeout=3, max_retries=0).services.list(deployment)
-            return [
-                CompletionItem(s.service_id, help=str(s.status))
-                for s in listed
-                if s.service_id.startswith(incomplete)
-            ]
+                found = names(client.with_options(timeout=3, max_retries=0), deployment)
+            return [CompletionItem(n, help=h) for n, h in found if n.startswith(incomplete)]
     return []
+
+
+def complete_service_id(
+    context: click.Context, parameter: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """The deployment's service ids (with their status) starting with ``incomplete``."""
+    return _completions(
+        context,
+        incomplete,
+        lambda client, d: [(s.service_id, str(s.status)) for s in client.services.list(d)],
+    )
 
 
 def complete_endpoint(
     context: click.Context, parameter: click.Parameter, incomplete: str
 ) -> list[CompletionItem]:
     """The deployment's endpoint aliases starting with ``incomplete``."""
-    deployment = context.params.get("deployment_id")
-    if not deployment:
-        return []
-    with _quietly():
-        client = _client(context)
-        if client is not None:
-            with client:
-                listed = client.with_options(timeout=3, max_retries=0).endpoints.list(deployment)
-            names = [e.custom_alias or e.endpoint_id for e in listed]
-            return [CompletionItem(name) for name in names if name.startswith(incomplete)]
-    return []
+    return _completions(
+        context,
+        incomplete,
+        lambda client, d: [(e.custom_alias or e.endpoint_id, "") for e in client.endpoints.list(d)],
+    )
 
 
 @contextlib.contextmanager
@@ -81,7 +83,7 @@ def _quietly() -> Any:
         yield
 
 
-def _client(context: click.Context) -> Any:
+def _client() -> Any:
     from .._client import ServiceClient
 
     client = ServiceClient(timeout=3, max_retries=0)
