@@ -78,6 +78,18 @@ def _at(step: str, state: str, action: Callable[[], object]) -> Callable[[Rollou
     return on_event
 
 
+def _colleagues_rollout(release: FieldRelease, outcome: list[RolloutReport]) -> Callable[[], None]:
+    """Another CI job's whole rollout of the same endpoint (OTHER, no bake, old stopped),
+    its report appended to ``outcome``."""
+
+    def job() -> None:
+        outcome.append(release.colleague.rollouts.run(
+            release.deployment, version_id=OTHER, smoke=SMOKE, bake=0, retire="stop"
+        ))  # fmt: skip
+
+    return job
+
+
 def _created_body(release: Release, number: int = -1) -> dict[str, Any]:
     bodies = [json.loads(r.body) for r in release.emulator.requests if r.route == "create"]
     return bodies[number]  # type: ignore[no-any-return]
@@ -207,11 +219,7 @@ def test_a_second_rollout_that_switched_first_makes_the_first_stop(release: Fiel
     """Two CI jobs of one endpoint: B reads the endpoint, A completes (switch, retire of the
     old service), then B reaches its switch: B stops, the endpoint stays on A's service."""
     outcome: list[RolloutReport] = []
-
-    def job_a() -> None:
-        outcome.append(release.colleague.rollouts.run(
-            release.deployment, version_id=OTHER, smoke=SMOKE, bake=0, retire="stop"
-        ))  # fmt: skip
+    job_a = _colleagues_rollout(release, outcome)
 
     report_b = release.run(on_event=_at("create", "started", job_a))
     (report_a,) = outcome
@@ -230,11 +238,7 @@ def test_a_rollout_that_takes_over_mid_bake_is_detected_and_nothing_serves_a_sto
     """A starts while B bakes: A switches B's service out and retires it; B notices at its
     next round and leaves the endpoint on A's service (READY)."""
     outcome: list[RolloutReport] = []
-
-    def job_a() -> None:
-        outcome.append(release.colleague.rollouts.run(
-            release.deployment, version_id=OTHER, smoke=SMOKE, bake=0, retire="stop"
-        ))  # fmt: skip
+    job_a = _colleagues_rollout(release, outcome)
 
     report_b = release.run(on_event=_at("bake", "progress", job_a))
     (report_a,) = outcome

@@ -34,13 +34,13 @@ class NoticingStream(httpcore.AsyncNetworkStream):
     def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
         self._inner = inner
         self.closed = False
-        self._writes = 0  # writes of the request going out (0: its head is next)
+        self._unlooked = 0  # bytes of the request sent since the socket was looked at
         self._answer_starts = False
         self.informational = False
         """Whether the answer to the last request written began with a 1xx status line."""
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        self._writes = 0
+        self._unlooked = 0
         data = await self._inner.read(max_bytes, timeout)
         if self._answer_starts and data:
             self._answer_starts = False
@@ -52,19 +52,18 @@ class NoticingStream(httpcore.AsyncNetworkStream):
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._answer_starts, self.informational = True, False
-        if self._writes and self._answered_early():
-            # The server answered before reading the whole body (a 413, say) and may close
-            # at once: stop sending, so that httpcore reads that answer (a write error is
-            # its cue to) before a failed send closes the socket and loses it.
-            raise httpcore.WriteError("the server answered before the request was sent whole")
-        self._writes += 1
-        if len(buffer) <= _SLICE:
-            await self._inner.write(buffer, timeout)
-            return
-        for start in range(0, len(buffer), _SLICE):  # a large body: looked at between slices
-            if start and self._answered_early():
-                raise httpcore.WriteError("the server answered before the request was sent whole")
-            await self._inner.write(buffer[start : start + _SLICE], timeout)
+        # A server may answer before reading the whole body (a 413, say) and close at once:
+        # the socket is looked at once every _SLICE bytes sent (a small request never pays
+        # the poll), and on an answer the sending stops, so that httpcore reads it (a write
+        # error is its cue to) before a failed send closes the socket and loses it.
+        for start in range(0, len(buffer), _SLICE):
+            if self._unlooked >= _SLICE:
+                self._unlooked = 0
+                if self._answered_early():
+                    raise httpcore.WriteError("the server answered before the body was sent")
+            piece = buffer if len(buffer) <= _SLICE else buffer[start : start + _SLICE]
+            self._unlooked += len(piece)
+            await self._inner.write(piece, timeout)
 
     def _answered_early(self) -> bool:
         """Whether the server has sent something while the request is still going out."""

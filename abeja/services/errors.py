@@ -140,13 +140,16 @@ class HttpError(Error):
         text += ">"
         if getattr(self, "request_id", None):
             text += f" [request id {self.request_id}]"
-        if getattr(self, "hint", None):
-            text += f" ({self.hint})"
+        return text + self._what_next()
+
+    __str__ = __repr__
+
+    def _what_next(self) -> str:
+        """Our additions after the text: the hint, and whether it may have applied."""
+        text = f" ({self.hint})" if getattr(self, "hint", None) else ""
         if getattr(self, "may_have_applied", False):
             text += " (it may have been applied: check before sending it again)"
         return text
-
-    __str__ = __repr__
 
     def sentence(self) -> str:
         """The error as one line for a person: ``what (status on METHOD url)``, its request
@@ -156,11 +159,7 @@ class HttpError(Error):
         text = f"{said} ({where})" if where else said
         if getattr(self, "request_id", None):
             text += f", request id {self.request_id}"
-        if getattr(self, "hint", None):
-            text += f" ({self.hint})"
-        if getattr(self, "may_have_applied", False):
-            text += " (it may have been applied: check before sending it again)"
-        return text
+        return text + self._what_next()
 
     def _asdict(self) -> dict[str, object]:
         """The error as abeja-sdk gives it: only the fields that are set."""
