@@ -61,15 +61,16 @@ def abejacli_env(emulator: ServiceEmulator, home: Path) -> dict[str, str]:
 
 
 def run_abejacli(
-    emulator: ServiceEmulator, home: Path, *args: str
+    emulator: ServiceEmulator, home: Path, *args: str, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``abeja <args>``, as a user with only the emulator's printed variables runs it."""
+    """``abeja <args>``, as a user with only the emulator's printed variables runs it (in
+    ``cwd``, by default ``home``)."""
     return subprocess.run(
         [str(abejacli_python()), "-c", DRIVER, *args],
         capture_output=True,
         text=True,
         timeout=120,
         env=abejacli_env(emulator, home),
-        cwd=home,
+        cwd=cwd or home,
         check=False,
     )

@@ -120,6 +120,7 @@ class AwaitedClient:
         self.services = _Awaited(client.services, loop)
         self.endpoints = _Awaited(client.endpoints, loop)
         self.rollouts = _Awaited(client.rollouts, loop)
+        self.versions = _Awaited(client.versions, loop)
 
     def with_options(self, **options: Any) -> AwaitedClient:
         return AwaitedClient(self.client.with_options(**options), self.loop)

@@ -137,3 +137,26 @@ def test_the_log_route_abejacli_reads_pages_with_next_token(
         seen += [e["message"] for e in page["events"]]
         token = page["next_token"]
     assert [m for m in seen if m.startswith("line ")] == [f"line {n}" for n in range(4, -1, -1)]
+
+
+def test_abejacli_create_deployment_version_from_a_folder_then_we_predict_through_it(
+    emulator: ServiceEmulator, client: ServiceClient, home: Path, tmp_path: Path
+) -> None:
+    """abejacli archives the folder it runs in (without .git) and PUTs it to the link the
+    emulator answers; the version it made serves that folder's handler to our client."""
+    from .test_versions import model_folder
+
+    folder = model_folder(tmp_path / "code", "weights-from-abejacli")
+    created = _json(run_abejacli(
+        emulator, home, "model", "create-deployment-version", "-d", emulator.deployment_id,
+        "-v", "1.2.3", "-i", "abeja-inc/all-cpu:19.10", "-h", "predict:handler",
+        "--user-parameters", "GREETING:hello", cwd=folder,
+    ))  # fmt: skip
+    assert isinstance(created, dict) and created["version"] == "1.2.3"
+    upload = [r for r in emulator.requests if r.route == "upload_archive"]
+    assert len(upload) == 1 and "Authorization" not in upload[0].headers
+    got = client.versions.get(emulator.deployment_id, created["version_id"])
+    assert got.handler == "predict:handler" and got.user_parameters == {"GREETING": "hello"}
+    service = client.services.create(emulator.deployment_id, version_id=got.version_id)
+    answer = service.wait_until_ready().predict(json={}).json()
+    assert answer == {"model": "weights-from-abejacli", "greeting": "hello", "cwd_has_model": True}

@@ -34,6 +34,13 @@ class Sneaky(str):
         return "x/../../admin"
 
 
+class _Opaque:
+    """Any object at all (its repr is fixed, so test ids are the same in every worker)."""
+
+    def __repr__(self) -> str:
+        return "<an object>"
+
+
 BAD_PATH_IDS: list[object] = [
     # traversal, dots and separators
     "..", ".", "...", "a..b", "../admin", "..%2F..%2Fadmin", "a/b", "a\\b", "a/../../x",
@@ -48,7 +55,7 @@ BAD_PATH_IDS: list[object] = [
     # emptiness and length
     "", "x" * 129, "x" * 10_000,
     # not a str at all
-    None, 5, 5.0, b"ser-1", ["ser-1"], object(),
+    None, 5, 5.0, b"ser-1", ["ser-1"], _Opaque(),
     # str subclasses whose characters are bad, whatever they render as
     Sneaky(".."), Sneaky("a/b"),
 ]  # fmt: skip

@@ -31,9 +31,12 @@ if TYPE_CHECKING:
     from ._resources import Services
     from ._response import HTTPResponse
     from ._rollouts import Rollouts
+    from ._versions import AsyncVersions, Versions
     from .models import (
         ActionResult,
         CreateServiceRequest,
+        DeploymentVersion,
+        DeploymentVersionList,
         Endpoint,
         EndpointList,
         LogEvent,
@@ -59,8 +62,11 @@ _MODULES = {
     "AsyncServiceClient": "._async_client",
     "AsyncServiceList": "._async_bound",
     "AsyncServices": "._async_resources",
+    "AsyncVersions": "._versions",
     "ActionResult": ".models",
     "CreateServiceRequest": ".models",
+    "DeploymentVersion": ".models",
+    "DeploymentVersionList": ".models",
     "Endpoint": ".models",
     "EndpointList": ".models",
     "Endpoints": "._endpoint_resources",
@@ -82,6 +88,7 @@ _MODULES = {
     "ServiceStatus": ".models",
     "Services": "._resources",
     "UpdateServicePayload": ".models",
+    "Versions": "._versions",
 }
 
 __all__ = [
@@ -97,7 +104,10 @@ __all__ = [
     "AsyncServiceClient",
     "AsyncServiceList",
     "AsyncServices",
+    "AsyncVersions",
     "CreateServiceRequest",
+    "DeploymentVersion",
+    "DeploymentVersionList",
     "Endpoint",
     "EndpointList",
     "Endpoints",

@@ -18,6 +18,8 @@ from ._client_base import ClientBase
 from ._response import HTTPResponse
 from ._routes import Routes
 from ._types import AsyncSleep, Clock
+from ._version_routes import VersionRoutes
+from ._versions import AsyncVersions
 
 
 class AsyncServiceClient(ClientBase):
@@ -93,7 +95,11 @@ class AsyncServiceClient(ClientBase):
         """Service operations, each a coroutine: ``create``, ``get``, ``list``, ..."""
         self.endpoints = AsyncEndpoints(routes, self.services._organization)
         """Endpoint operations, each a coroutine: ``create``, ``get``, ``switch``, ..."""
-        self.rollouts = AsyncRollouts(self.services, self.endpoints)
+        self.versions = AsyncVersions(
+            VersionRoutes(self._transport, self._settings), self.services._organization
+        )
+        """Deployment versions, each call a coroutine: ``create``, ``list``, ``get``, ..."""
+        self.rollouts = AsyncRollouts(self.services, self.endpoints, self.versions)
         """Guarded releases behind an endpoint: ``await rollouts.run(...)``, ``rollback``."""
 
     def with_options(

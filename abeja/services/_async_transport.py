@@ -138,10 +138,11 @@ class AsyncTransport(TransportCore):
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
         max_bytes: int = C.MAX_RESPONSE_BYTES,
+        presigned: bool = False,
     ) -> HTTPResponse:
         """Send with retries; return a 2xx answer or raise an ``abeja.exceptions`` error."""
         result = await self._exchange(
-            self.prepare(method, url, params, json_body, data, headers),
+            self.prepare(method, url, params, json_body, data, headers, presigned),
             self.limits(timeout, max_bytes),
         )
         # Raised here, where no local holds the credential or the httpx objects.

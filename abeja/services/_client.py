@@ -16,6 +16,8 @@ from ._rollouts import Rollouts
 from ._routes import Routes
 from ._transport import Transport
 from ._types import Clock, Sleep
+from ._version_routes import VersionRoutes
+from ._versions import Versions
 
 
 class ServiceClient(ClientBase):
@@ -94,8 +96,13 @@ class ServiceClient(ClientBase):
         """Service operations: ``create``, ``get``, ``list``, ``update``, ``delete``, ..."""
         self.endpoints = Endpoints(routes, self.services._organization)
         """Endpoint operations: ``create``, ``get``, ``list``, ``update``, ``switch``, ..."""
-        self.rollouts = Rollouts(self.services, self.endpoints)
-        """Guarded releases of a new version behind an endpoint: ``run`` and ``rollback``."""
+        self.versions = Versions(
+            VersionRoutes(routes._transport, self._settings), self.services._organization
+        )
+        """Deployment versions (a folder of model code): ``create``, ``list``, ``get``, ..."""
+        self.rollouts = Rollouts(self.services, self.endpoints, self.versions)
+        """Guarded releases of a new version behind an endpoint: ``run``, ``deploy``,
+        ``rollback``."""
 
     def with_options(
         self,

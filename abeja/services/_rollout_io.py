@@ -84,6 +84,8 @@ class _Exchange(Generic[_T]):
         self._answer: Any = None
         self._failure: BaseException | None = None
         self.result: _T | None = None
+        self.finished = False
+        """The steps have returned or raised: nothing more can be handed to them."""
 
     def next(self) -> Op | None:
         """The next op to perform, or None once the steps have returned (``result``)."""
@@ -93,8 +95,12 @@ class _Exchange(Generic[_T]):
             else:
                 op = self._steps.throw(self._failure)
         except StopIteration as done:
+            self.finished = True
             self.result = done.value
             return None
+        except BaseException:
+            self.finished = True
+            raise
         self._answer, self._failure = None, None
         return op
 
@@ -108,12 +114,21 @@ class _Exchange(Generic[_T]):
 
 
 def drive(steps: Steps[_T], managers: Managers) -> _T:
-    """Run ``steps`` to the end, performing each op as it comes (sync client)."""
+    """Run ``steps`` to the end, performing each op as it comes (sync client).
+
+    A Ctrl-C (or a signal raised as one) lands wherever the main thread is: in an op, in
+    the steps, or here between them; wherever it lands, the steps are handed it, so they
+    unwind, rather than being left suspended (and later closed by the garbage collector).
+    """
     exchange = _Exchange(steps)
-    while (op := exchange.next()) is not None:
+    while not exchange.finished:
         try:
-            exchange.answered(op(managers))
+            op = exchange.next()
+            if op is not None:
+                exchange.answered(op(managers))
         except BaseException as error:  # noqa: BLE001 - handed to the steps (Ctrl-C too)
+            if exchange.finished:
+                raise
             exchange.failed(error)
     return exchange.result  # type: ignore[return-value]
 
@@ -122,8 +137,11 @@ async def drive_async(steps: Steps[_T], managers: Managers) -> _T:
     """Run ``steps`` to the end, awaiting each op as it comes (async client); a task
     cancelled mid-call has the ``CancelledError`` handed to the steps, which unwind."""
     exchange = _Exchange(steps)
-    while (op := exchange.next()) is not None:
+    while not exchange.finished:
         try:
+            op = exchange.next()
+            if op is None:
+                break
             answer = op(managers)
             if isinstance(op, Invoke):  # a user's guard may be a plain function
                 if inspect.isawaitable(answer):
@@ -133,5 +151,7 @@ async def drive_async(steps: Steps[_T], managers: Managers) -> _T:
             pending: Awaitable[Any] = answer
             exchange.answered(await pending)
         except BaseException as error:  # noqa: BLE001 - handed to the steps (cancel too)
+            if exchange.finished:
+                raise
             exchange.failed(error)
     return exchange.result  # type: ignore[return-value]

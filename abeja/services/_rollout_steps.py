@@ -63,13 +63,11 @@ class Run(RunState):
             step.detail = f"endpoint {self.alias} points at {current.service_id}"
         return current
 
-    def create(
-        self, current: Service, overrides: Mapping[str, Any], cleanup: str
-    ) -> Steps[Service]:
-        """Create the new service (once: an ambiguous create is resolved by listing)."""
+    def create(self, arguments: Mapping[str, Any], cleanup: str) -> Steps[Service]:
+        """Create the new service with ``arguments`` (once: an ambiguous create is resolved
+        by listing)."""
         version = self.report.version_id
         assert version is not None
-        arguments = copied_settings(current, overrides)
         with self.step("create", f"creating a service for {version}") as step:
             with self.within():
                 listed: list[Service] = yield services("list", self.deployment_id)

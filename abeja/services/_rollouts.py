@@ -14,57 +14,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, TypeVar
+
+from typing_extensions import Unpack
 
 from . import _constants as C
-from ._bake import Bake, BakeLimits, Guard, check_guards
+from ._bake import Guard
 from ._progress import progress_for
-from ._response import PredictResponse
+from ._release_options import Check, Compare, ReleaseOptions, Retire, RolloutOptions, choice
+from ._release_steps import DeployRun, deploy_body, rollout_body
 from ._rollout_io import Managers, Steps, drive, services
-from ._rollout_journal import Journal, checked_path
+from ._rollout_journal import Journal
 from ._rollout_run import Breach, Conflict
 from ._rollout_signals import raised_as_interrupts
 from ._rollout_steps import Run
-from ._validation import check_path_id, check_wait
+from ._validation import check_path_id
+from ._versions import DEFAULT_HANDLER, DEFAULT_IMAGE, check_source, version_body
 from .models import Service
 from .rollout_report import RolloutEvent, RolloutReport
-
-Check = Callable[[PredictResponse], bool]
-Compare = Callable[[PredictResponse, PredictResponse], bool]
-Retire = Literal["keep", "stop", "delete"]
-_SMOKE_KEYS = frozenset({"json", "data", "content_type", "timeout"})
-
-
-def _ok(response: PredictResponse) -> bool:
-    return 200 <= response.status_code < 300
-
-
-def _same(new: PredictResponse, old: PredictResponse) -> bool:
-    return new.status_code == old.status_code and new.content == old.content
-
-
-def _check_smoke(smoke: Sequence[Mapping[str, object]]) -> list[dict[str, object]]:
-    if isinstance(smoke, (str, bytes, Mapping)):
-        raise TypeError("smoke must be a list of predict() keyword arguments")
-    checked = []
-    for number, request in enumerate(smoke, 1):
-        if not isinstance(request, Mapping):
-            raise TypeError(f"smoke request {number} must be a dict of predict() arguments")
-        unknown = set(request) - _SMOKE_KEYS
-        if unknown:
-            raise ValueError(
-                f"smoke request {number}: unknown {sorted(unknown)}; use {sorted(_SMOKE_KEYS)}"
-            )
-        checked.append(dict(request))
-    return checked
-
-
-def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
-    return value
-
 
 _Report = TypeVar("_Report")
 
@@ -76,8 +43,9 @@ class RolloutsBase(Generic[_Report]):
     _interrupts: tuple[type[BaseException], ...] = (KeyboardInterrupt,)
     _awaits = False  # whether ``async def`` guards are awaited
 
-    def __init__(self, services: Any, endpoints: Any) -> None:
+    def __init__(self, services: Any, endpoints: Any, versions: Any) -> None:
         self._services = services
+        self._versions = versions
         self._managers = Managers(services, endpoints, services._sleep)
 
     def _drive(self, run: Run, steps: Steps[RolloutReport]) -> _Report:
@@ -86,24 +54,23 @@ class RolloutsBase(Generic[_Report]):
     def _run(
         self,
         deployment_id: str,
-        endpoint: str,
         version_id: str | None,
-        deadline: float,
-        on_event: Callable[[RolloutEvent], object] | None,
-        report_path: Path | None = None,
-        progress: bool | None = False,
+        options: ReleaseOptions,
+        *,
+        deploy: bool = False,
     ) -> Run:
-        return Run(
+        kind = DeployRun if deploy else Run
+        return kind(
             deployment_id,
-            endpoint,
+            options.endpoint,
             version_id,
             clock=self._services._clock,
             within=self._services._routes.within,
             interrupts=self._interrupts,
-            deadline=deadline,
-            on_event=on_event,
-            journal=None if report_path is None else Journal(report_path),
-            progress=progress_for(progress, f"rollout in {deployment_id}"),
+            deadline=options.deadline,
+            on_event=options.on_event,
+            journal=None if options.journal is None else Journal(options.journal),
+            progress=progress_for(options.progress, f"rollout in {deployment_id}"),
         )
 
     def run(
@@ -192,48 +159,63 @@ class RolloutsBase(Generic[_Report]):
         """
         check_path_id("deployment_id", deployment_id)
         check_path_id("version_id", version_id)
-        check_path_id("endpoint", endpoint)
-        requests = _check_smoke(smoke)
-        checked_guards = check_guards(guards, awaits=self._awaits)
-        for name, value in (("model_id", model_id), ("record_channel_id", record_channel_id)):
-            if value is not None:
-                check_path_id(name, value)
-        journal = checked_path(report_path)
-        limits = BakeLimits.checked(
-            seconds=check_wait("bake", bake),
-            interval=check_wait("bake_interval", bake_interval, zero=False),
-            max_errors=max_errors,
-            max_error_rate=max_error_rate,
-            max_p95_latency=max_p95_latency,
-            max_log_errors=max_log_errors,
-        )
-        _choice("retire", retire, ("keep", "stop", "delete"))
-        _choice("cleanup", cleanup, ("keep", "stop", "delete"))
-        deadline = check_wait("deadline", deadline, zero=False)
-        run = self._run(deployment_id, endpoint, version_id, deadline, on_event, journal, progress)
-        overrides = {
-            "instance_type": instance_type,
-            "instance_number": instance_number,
-            "environment": environment,
-            "model_id": model_id,
-            "record_channel_id": record_channel_id,
-        }
+        options = ReleaseOptions.checked(
+            self._awaits, endpoint=endpoint, smoke=smoke, check=check, shadow=shadow,
+            compare=compare, bake=bake, bake_interval=bake_interval, max_errors=max_errors,
+            max_error_rate=max_error_rate, max_p95_latency=max_p95_latency,
+            max_log_errors=max_log_errors, retire=retire, cleanup=cleanup, deadline=deadline,
+            instance_type=instance_type, instance_number=instance_number,
+            environment=environment, model_id=model_id, record_channel_id=record_channel_id,
+            guards=guards, report_path=report_path, plan=plan, on_event=on_event,
+            progress=progress,
+        )  # fmt: skip
+        run = self._run(deployment_id, version_id, options)
+        return self._drive(run, run.execute(rollout_body(run, options)))
 
-        def body() -> Steps[None]:
-            current = yield from run.inspect()
-            if plan:
-                run.plan(current, overrides, requests, shadow, limits, retire)
-                return
-            new = yield from run.create(current, overrides, cleanup)
-            yield from run.wait_ready(new)
-            yield from run.smoke(new, requests, check or _ok)
-            if shadow:
-                yield from run.shadow(new, current, requests, compare or _same)
-            yield from run.switch(new, current)
-            yield from Bake(run, new, requests, check or _ok, limits, checked_guards).execute()
-            yield from run.retire(current, retire)
+    def deploy(
+        self,
+        deployment_id: str,
+        source: str | os.PathLike[str],
+        *,
+        version: str,
+        handler: str = DEFAULT_HANDLER,
+        image: str = DEFAULT_IMAGE,
+        user_parameters: Mapping[str, str] | None = None,
+        **options: Unpack[RolloutOptions],
+    ) -> _Report:
+        """From a folder of model code to traffic: create the version, then roll it out.
 
-        return self._drive(run, run.execute(body()))
+        The folder (or ``.tar.gz``) becomes a version as ``versions.create`` makes it
+        (``version``, ``handler``, ``image``, ``user_parameters``); then the version is
+        rolled out behind ``endpoint`` exactly as ``run`` does it, with the same options
+        (smoke, bake, guards, journal, ``plan``...) and outcomes. When the deployment has
+        no such endpoint yet, this is its first release: a service is created for the
+        version (with ``instance_type``, ``instance_number``, ``environment``,
+        ``model_id``, ``record_channel_id`` when given), waited READY, smoke-checked, and
+        the endpoint is created pointing at it (the report's ``endpoint`` step says so;
+        there is no old service, so no bake and nothing retired). ``plan=True`` uploads
+        nothing: it archives the folder locally (size and SHA-256 in the ``version``
+        step), reads, and reports what it would do. A version uploaded by a run that then
+        rolls back stays (a version is inert until a service runs it): the report's
+        ``version_id`` names it, for the next try or ``versions.delete``.
+
+        Returns:
+            The report, as ``run``'s; ``version_id`` is the version created.
+
+        Raises:
+            ValueError, TypeError: a bad argument (nothing is sent or archived).
+            RolloutInterrupted: as ``run``.
+        """
+        check_path_id("deployment_id", deployment_id)
+        arguments = {"version": version, "handler": handler, "image": image,
+                     "user_parameters": user_parameters}  # fmt: skip
+        version_body(version, handler, image, user_parameters)
+        checked_source = check_source(source)
+        release = ReleaseOptions.checked(self._awaits, **options)
+        run = self._run(deployment_id, None, release, deploy=True)
+        assert isinstance(run, DeployRun)
+        body = deploy_body(run, release, self._versions.create, checked_source, arguments)
+        return self._drive(run, run.execute(body))
 
     def rollback(
         self,
@@ -277,8 +259,12 @@ class RolloutsBase(Generic[_Report]):
         check_path_id("deployment_id", deployment_id)
         check_path_id("endpoint", endpoint)
         check_path_id("to_service_id", to_service_id)
-        _choice("cleanup", cleanup, ("keep", "stop", "delete"))
-        run = self._run(deployment_id, endpoint, None, C.DEFAULT_WAIT_TIMEOUT, on_event)
+        choice("cleanup", cleanup, ("keep", "stop", "delete"))
+        run = Run(
+            deployment_id, endpoint, None, clock=self._services._clock,
+            within=self._services._routes.within, interrupts=self._interrupts,
+            deadline=C.DEFAULT_WAIT_TIMEOUT, on_event=on_event,
+        )  # fmt: skip
         target = to_service_id
         owned = report.new_service_id if report is not None else None
 

@@ -38,6 +38,11 @@ class Requester(Protocol[_Answer]):
         *,
         params: Mapping[str, str] | None = None,
         json_body: object = None,
+        data: object = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        max_bytes: int = ...,
+        presigned: bool = False,
     ) -> _Answer: ...
 
     def predict(

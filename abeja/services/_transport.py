@@ -174,13 +174,14 @@ class Transport(TransportCore):
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
         max_bytes: int = C.MAX_RESPONSE_BYTES,
+        presigned: bool = False,
     ) -> HTTPResponse:
         """Send with retries; return a 2xx answer or raise an ``abeja.exceptions`` error.
 
         ``timeout`` (this call's per-read timeout) also extends its deadline when longer.
         """
         result = self._exchange(
-            self.prepare(method, url, params, json_body, data, headers),
+            self.prepare(method, url, params, json_body, data, headers, presigned),
             self.limits(timeout, max_bytes),
         )
         # Raised here, where no local holds the credential or the requests objects.

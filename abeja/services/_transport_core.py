@@ -137,6 +137,12 @@ def log_attempt(method: str, path: str, outcome: Outcome, number: int, started: 
     )
 
 
+def _split(url: str) -> tuple[str, str]:
+    """``scheme://host[:port]`` and the rest (query included) of ``url``."""
+    end = url.find("/", len("https://"))  # the first "/" after scheme://host
+    return (url, "/") if end < 0 else (url[:end], url[end:])
+
+
 def rewinder(data: object) -> Callable[[], None] | None:
     """A function that puts a seekable body back where it started, or None if it cannot."""
     if data is None or isinstance(data, (bytes, bytearray, str)):
@@ -223,10 +229,20 @@ class TransportCore:
         json_body: object,
         data: object,
         headers: Mapping[str, str] | None,
+        presigned: bool = False,
     ) -> Call:
-        """The call to send: refused on a closed client; JSON encoded; headers merged."""
+        """The call to send: refused on a closed client; JSON encoded; headers merged.
+
+        ``presigned``: a URL that carries its own signature (a storage upload or download
+        link): sent with none of the client's headers but its User-Agent (no credential,
+        no extra header), and, as a write to storage, resent only when it cannot have
+        been stored (nothing sent, or a 429/503 answer).
+        """
         if self.closed:
             raise exc.ClientClosedError("this client is closed")
+        if presigned:
+            send = {"User-Agent": self._headers["User-Agent"], **(headers or {})}
+            return Call(method, url, send, data, *_split(url), method == "GET")
         if self._warn_no_credential:
             self._warn_no_credential = False
             logger.warning(
@@ -238,13 +254,8 @@ class TransportCore:
             send_headers["Content-Type"] = "application/json"
         if headers:
             send_headers.update(headers)
-        query = f"?{urlencode(params)}" if params else ""
-        end = url.find("/", len("https://"))  # the first "/" after scheme://host
-        origin, path = (url, "/") if end < 0 else (url[:end], url[end:])
-        return Call(
-            method, url + query, send_headers, data, origin, path + query,
-            method in C.IDEMPOTENT_METHODS,
-        )  # fmt: skip
+        url += f"?{urlencode(params)}" if params else ""
+        return Call(method, url, send_headers, data, *_split(url), method in C.IDEMPOTENT_METHODS)
 
     def limits(self, timeout: float | None, max_bytes: int) -> Limits:
         """One call's limits: ``timeout`` (per read) also extends the deadline when longer."""

@@ -244,6 +244,49 @@ class EndpointList(_Response):
         return self.entries[index]
 
 
+class DeploymentVersion(_Response):
+    """A deployment version: a deployment's model code, as uploaded, with the handler and
+    the image that run it."""
+
+    version_id: str
+    """The version's id, such as ``ver-abc1111111111111``."""
+    version: str | None = None
+    """Its number, such as ``1.0.0`` (unique in the deployment)."""
+    deployment_id: str | None = None
+    """The deployment it belongs to."""
+    handler: str | None = None
+    """The function that answers requests, ``module:function``."""
+    image: str | None = None
+    """The runtime image, such as ``abeja-inc/all-cpu:19.10``."""
+    user_parameters: dict[str, str] = Field(default_factory=dict)
+    """Variables the handler's process sees in its environment."""
+    created_at: _NaiveAsUtc | None = None
+    """When the version was created (UTC)."""
+    modified_at: _NaiveAsUtc | None = None
+    """When it last changed (UTC)."""
+    archive_sha256: str | None = None
+    """The SHA-256 of the archive this client uploaded (``versions.create`` only; the API
+    does not answer it): the same folder gives the same archive, so the same digest."""
+    archive_bytes: int | None = None
+    """The size of that archive in bytes (``versions.create`` only)."""
+
+
+class DeploymentVersionList(_Response):
+    """The versions of a deployment; iterable and sized."""
+
+    entries: list[DeploymentVersion] = Field(default_factory=list)
+    """The versions."""
+
+    def __iter__(self) -> Iterator[DeploymentVersion]:  # type: ignore[override]
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __getitem__(self, index: int) -> DeploymentVersion:
+        return self.entries[index]
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(
         extra="forbid",

@@ -35,9 +35,12 @@ touching it (``reason`` says what it found); ``planned``: a dry run, nothing was
 ``report_path``)."""
 
 StepName = Literal[
-    "inspect", "create", "wait", "smoke", "shadow", "switch", "bake", "retire", "restore", "cleanup"
-]
-"""The steps in the order a run takes them; ``restore`` and ``cleanup`` are the undo steps."""
+    "inspect", "version", "create", "wait", "smoke", "shadow", "switch", "endpoint", "bake",
+    "retire", "restore", "cleanup",
+]  # fmt: skip
+"""The steps in the order a run takes them; ``restore`` and ``cleanup`` are the undo steps.
+``version`` (the code uploaded) is a deploy's; ``endpoint`` (the first endpoint created,
+instead of ``switch``) is a deploy's first release."""
 
 StepStatus = Literal["ok", "failed", "skipped", "planned"]
 

@@ -10,6 +10,7 @@ does on an error that changed nothing (``_failures``).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,7 @@ from ._params import Finite
 from ._setup import complete_endpoint
 
 if TYPE_CHECKING:
-    from .._rollouts import Retire
+    from .._release_options import Retire
     from ..rollout_report import RolloutReport
 
 deployment_argument = click.argument("deployment_id")
@@ -149,68 +150,92 @@ def _print_report(report: RolloutReport, output: str) -> None:
     click.echo(f"outcome: {report.outcome}" + (f" ({report.reason})" if report.reason else ""))
 
 
+def rollout_options(command: Any) -> Any:
+    """The options of a rollout (``rollout`` and ``deploy`` take them alike)."""
+    decorators = [
+        click.option("--endpoint", default=C.DEFAULT_ALIAS, show_default=True,
+                     help="Alias or id."),
+        click.option("--smoke-json", multiple=True, metavar="JSON",
+                     help="A JSON request; repeatable."),
+        click.option("--smoke-file", multiple=True, metavar="FILE",
+                     help="A file to send; repeatable.",
+                     type=click.Path(exists=True, dir_okay=False, path_type=Path)),
+        click.option("--shadow", is_flag=True, help="Also send the smoke requests to the "
+                     "current service and require the same answers."),
+        click.option("--bake", type=Finite(0, 86_400), default=C.ROLLOUT_BAKE,
+                     show_default=True, metavar="SECONDS",
+                     help="Watch the new service this long."),
+        click.option("--bake-interval", type=Finite(0, 3600, above_low=True),
+                     default=C.ROLLOUT_BAKE_INTERVAL, show_default=True, metavar="SECONDS"),
+        click.option("--max-errors", type=click.IntRange(0), default=0, show_default=True),
+        click.option("--max-error-rate", type=Finite(0, 1), metavar="RATE"),
+        click.option("--max-p95-latency", type=Finite(0, 86_400), metavar="SECONDS"),
+        click.option("--max-log-errors", type=click.IntRange(0), default=0,
+                     show_default=True),
+        click.option("--retire", type=click.Choice(["keep", "stop", "delete"]),
+                     default="stop", show_default=True,
+                     help="What becomes of the old service on success."),
+        click.option("--cleanup", type=click.Choice(["keep", "stop", "delete"]),
+                     default="delete", show_default=True,
+                     help="What becomes of the new service on rollback."),
+        click.option("--deadline", type=Finite(0, 86_400, above_low=True),
+                     default=C.ROLLOUT_DEADLINE, show_default=True, metavar="SECONDS",
+                     help="For the whole run."),
+        click.option("--model-id", metavar="MODEL_ID",
+                     help="The trained model to serve (default: the current service's)."),
+        click.option("--record-channel-id", metavar="CHANNEL_ID",
+                     help="The channel recording requests (default: the current "
+                     "service's)."),
+        click.option("--guard-cmd", multiple=True, metavar="CMD",
+                     help="A command run every bake interval; a non-zero exit is a "
+                     "breach, its last line the reason. Repeatable."),
+        click.option("--report", "report_file", metavar="FILE",
+                     type=click.Path(dir_okay=False, writable=True, path_type=Path),
+                     help="Write the report here after every step (for `rollback "
+                     "--report`)."),
+        click.option("--plan", is_flag=True, help="Say what would be done; change nothing."),
+    ]  # fmt: skip
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def release_arguments(given: dict[str, Any]) -> dict[str, Any]:
+    """``rollouts.run``'s (and ``deploy``'s) keyword arguments from the options above."""
+    arguments = {
+        name: given.pop(name)
+        for name in ("endpoint", "shadow", "bake", "bake_interval", "max_errors",
+                     "max_error_rate", "max_p95_latency", "max_log_errors", "retire",
+                     "cleanup", "deadline", "model_id", "record_channel_id", "plan")
+    }  # fmt: skip
+    arguments["smoke"] = _smoke(given.pop("smoke_json"), given.pop("smoke_file"))
+    arguments["guards"] = [CommandGuard(command) for command in given.pop("guard_cmd")]
+    arguments["report_path"] = given.pop("report_file")
+    return arguments
+
+
+def run_release(options: Options, release: Callable[..., RolloutReport], **arguments: Any) -> None:
+    """Run a rollout (or a deploy) with its steps shown live; exit as ``rollout`` does."""
+    from ..rollout_report import RolloutInterrupted  # here: `--help` does not pay for the SDK
+
+    context = click.get_current_context()
+    try:
+        with LiveSteps() as live:  # the live line ends before anything else is printed
+            report = release(**arguments, on_event=live.show_event)
+    except RolloutInterrupted as interrupted:
+        _print_report(interrupted.report, options.output)
+        click.echo(f"interrupted: {interrupted.report.reason or 'rolled back'}", err=True)
+        context.exit(128 + interrupted.signal)
+    _finish(context, report, options.output)
+
+
 @cli.command()
 @deployment_argument
 @click.option("--version", "version_id", required=True, metavar="VERSION_ID",
               help="The deployment version to release.")  # fmt: skip
-@click.option("--endpoint", default=C.DEFAULT_ALIAS, show_default=True, help="Alias or id.")
-@click.option("--smoke-json", multiple=True, metavar="JSON", help="A JSON request; repeatable.")
-@click.option("--smoke-file", multiple=True, metavar="FILE", help="A file to send; repeatable.",
-              type=click.Path(exists=True, dir_okay=False, path_type=Path))  # fmt: skip
-@click.option("--shadow", is_flag=True, help="Also send the smoke requests to the current "
-              "service and require the same answers.")  # fmt: skip
-@click.option("--bake", type=Finite(0, 86_400), default=C.ROLLOUT_BAKE,
-              show_default=True, metavar="SECONDS",
-              help="Watch the new service this long.")  # fmt: skip
-@click.option("--bake-interval", type=Finite(0, 3600, above_low=True),
-              default=C.ROLLOUT_BAKE_INTERVAL,
-              show_default=True, metavar="SECONDS")  # fmt: skip
-@click.option("--max-errors", type=click.IntRange(0), default=0, show_default=True)
-@click.option("--max-error-rate", type=Finite(0, 1), metavar="RATE")
-@click.option("--max-p95-latency", type=Finite(0, 86_400), metavar="SECONDS")
-@click.option("--max-log-errors", type=click.IntRange(0), default=0, show_default=True)
-@click.option("--retire", type=click.Choice(["keep", "stop", "delete"]), default="stop",
-              show_default=True, help="What becomes of the old service on success.")  # fmt: skip
-@click.option("--cleanup", type=click.Choice(["keep", "stop", "delete"]), default="delete",
-              show_default=True, help="What becomes of the new service on rollback.")  # fmt: skip
-@click.option("--deadline", type=Finite(0, 86_400, above_low=True),
-              default=C.ROLLOUT_DEADLINE,
-              show_default=True, metavar="SECONDS", help="For the whole run.")  # fmt: skip
-@click.option("--model-id", metavar="MODEL_ID",
-              help="The trained model to serve (default: the current service's).")  # fmt: skip
-@click.option("--record-channel-id", metavar="CHANNEL_ID",
-              help="The channel recording requests (default: the current service's).")  # fmt: skip
-@click.option("--guard-cmd", multiple=True, metavar="CMD",
-              help="A command run every bake interval; a non-zero exit is a breach, its "
-              "last line the reason. Repeatable.")  # fmt: skip
-@click.option("--report", "report_file", metavar="FILE",
-              type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="Write the report here after every step (for `rollback --report`).")  # fmt: skip
-@click.option("--plan", is_flag=True, help="Say what would be done; change nothing.")
+@rollout_options
 @pass_options
-def rollout(
-    options: Options,
-    deployment_id: str,
-    version_id: str,
-    endpoint: str,
-    smoke_json: tuple[str, ...],
-    smoke_file: tuple[Path, ...],
-    shadow: bool,
-    bake: float,
-    bake_interval: float,
-    max_errors: int,
-    max_error_rate: float | None,
-    max_p95_latency: float | None,
-    max_log_errors: int,
-    retire: Retire,
-    cleanup: Retire,
-    deadline: float,
-    model_id: str | None,
-    record_channel_id: str | None,
-    guard_cmd: tuple[str, ...],
-    report_file: Path | None,
-    plan: bool,
-) -> None:
+def rollout(options: Options, /, deployment_id: str, version_id: str, **given: Any) -> None:
     """Release a version behind an endpoint: new service, checks, switch, bake, retire.
 
     The new service carries over the current one's trained model, request recording,
@@ -228,39 +253,10 @@ def rollout(
       abeja-services rollout 1234567890123 --version ver-abc --model-id 3333333333333 \\
           --report rollout.json --guard-cmd './check-alarms.sh'
     """
-    from ..rollout_report import RolloutInterrupted  # here: `--help` does not pay for the SDK
-
-    context = click.get_current_context()
-    smoke = _smoke(smoke_json, smoke_file)
-    try:
-        with LiveSteps() as live:  # the live line ends before anything else is printed
-            report = options.client().rollouts.run(
-                deployment_id,
-                version_id=version_id,
-                endpoint=endpoint,
-                smoke=smoke,
-                shadow=shadow,
-                bake=bake,
-                bake_interval=bake_interval,
-                max_errors=max_errors,
-                max_error_rate=max_error_rate,
-                max_p95_latency=max_p95_latency,
-                max_log_errors=max_log_errors,
-                retire=retire,
-                cleanup=cleanup,
-                deadline=deadline,
-                model_id=model_id,
-                record_channel_id=record_channel_id,
-                guards=[CommandGuard(command) for command in guard_cmd],
-                report_path=report_file,
-                plan=plan,
-                on_event=live.show_event,
-            )
-    except RolloutInterrupted as interrupted:
-        _print_report(interrupted.report, options.output)
-        click.echo(f"interrupted: {interrupted.report.reason or 'rolled back'}", err=True)
-        context.exit(128 + interrupted.signal)
-    _finish(context, report, options.output)
+    arguments = release_arguments(given)
+    client = options.client()
+    run_release(options, client.rollouts.run, deployment_id=deployment_id,
+                version_id=version_id, **arguments)  # fmt: skip
 
 
 @cli.command()

@@ -28,6 +28,7 @@ from ._schema import (
     update_arguments,
 )
 from ._state import EmulatorState
+from ._version_state import VersionState
 from ._wire import Request, Response, error, json_response
 
 _ID = r"([^/]+)"
@@ -35,6 +36,8 @@ _ID = r"([^/]+)"
 _ANY_METHOD = dict.fromkeys(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"), "predict")
 _SERVICES = rf"/organizations/{_ID}/deployments/{_ID}/services"
 _ENDPOINTS = rf"/organizations/{_ID}/deployments/{_ID}/endpoints"
+_VERSIONS = rf"/organizations/{_ID}/deployments/{_ID}/versions"
+_PRESIGNED = frozenset({"upload_archive", "download_archive"})
 _ANY_METHOD_ENDPOINT = dict.fromkeys(_ANY_METHOD, "predict_endpoint")
 # (path pattern, {method: route}); the first pattern that matches the path decides.
 _ROUTE_TABLE: list[tuple[re.Pattern[str], dict[str, str]]] = [
@@ -49,6 +52,15 @@ _ROUTE_TABLE: list[tuple[re.Pattern[str], dict[str, str]]] = [
     (
         re.compile(rf"{_ENDPOINTS}/{_ID}"),
         {"GET": "get_endpoint", "PATCH": "update_endpoint", "DELETE": "delete_endpoint"},
+    ),
+    (re.compile(rf"/organizations/{_ID}/deployments/{_ID}/?"), {"GET": "get_deployment"}),
+    (re.compile(rf"{_VERSIONS}/?"), {"GET": "list_versions", "POST": "create_version"}),
+    (re.compile(rf"{_VERSIONS}/{_ID}"), {"GET": "get_version", "DELETE": "delete_version"}),
+    (re.compile(rf"{_VERSIONS}/{_ID}/download"), {"GET": "download_link"}),
+    # Storage: a version's archive behind its presigned link (no credential).
+    (
+        re.compile(r"/_storage/([^/]+)/([^/]+)/([^/]+)/source\.tar\.gz"),
+        {"PUT": "upload_archive", "GET": "download_archive"},
     ),
     # The predict host's routes with the organization as a path prefix (service_url_template):
     # a service's own, then an endpoint's (the deployment's default, or an alias).
@@ -86,6 +98,11 @@ def _json_body(request: Request) -> object:
         return json.loads(raw) if raw else None
     except ValueError:
         raise bad_request("the request body is not valid JSON") from None
+
+
+def _host(request: Request) -> str:
+    """Where the client reached the emulator (for the links it hands out)."""
+    return request.headers.get("Host", "127.0.0.1")
 
 
 def _fault_response(fault: Fault) -> Response:
@@ -168,6 +185,42 @@ class App:
                 s, self.runtimes, r, a[0], a[1], e.target(*a)
             ),
         })  # fmt: skip
+        self.versions = v = VersionState(state)
+        self._routes.update({
+            "get_deployment": lambda r, a: json_response(self._deployment(*a)),
+            "create_version": lambda r, a: json_response(
+                v.create(a[0], a[1], _json_body(r), _host(r))
+            ),
+            "list_versions": lambda r, a: json_response(v.list(*a)),
+            "get_version": lambda r, a: json_response(v.get(*a)),
+            "delete_version": lambda r, a: json_response(v.delete(*a)),
+            "download_link": lambda r, a: json_response(
+                v.download_link(a[0], a[1], a[2], _host(r))
+            ),
+            "upload_archive": self._upload,
+            "download_archive": lambda r, a: Response(
+                200, v.download(a, r.query), "application/gzip"
+            ),
+        })  # fmt: skip
+
+    def _deployment(self, organization_id: str, deployment_id: str) -> dict[str, object]:
+        deployment = self.state.deployment(organization_id, deployment_id)
+        return {
+            "deployment_id": deployment.deployment_id,
+            "name": f"deployment-{deployment.deployment_id}",
+            "default_environment": dict(deployment.environment),
+        }
+
+    def _upload(self, request: Request, args: tuple[str, ...]) -> Response:
+        if "Authorization" in request.headers:  # as storage answers two ways of signing
+            raise ApiError(
+                400, "InvalidArgument",
+                "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
+                "Signature query string parameter or the Authorization header should be "
+                "specified",
+            )  # fmt: skip
+        self.versions.upload(args, request.query, request.body)
+        return Response(200, b"", "text/plain")
 
     def _retire(self, args: tuple[str, ...], answer: Response) -> Response:
         """A stopped, deleted or changed service's runtime processes end."""
@@ -176,9 +229,10 @@ class App:
         return answer
 
     def close(self) -> None:
-        """End every runtime process."""
+        """End every runtime process; remove the uploaded versions' files."""
         if self.runtimes is not None:
             self.runtimes.close()
+        self.versions.close()
 
     def reset(self) -> None:
         """Back to a fresh emulator: faults cleared, delays cut short, state and log reset."""
@@ -247,7 +301,7 @@ class App:
             return error(404, "not_found", f"no route for {request.method} {request.path}")
         if route == "method_not_allowed":
             return error(405, "method_not_allowed", f"{request.method} is not allowed here")
-        if not self._authorized(request.headers):
+        if route not in _PRESIGNED and not self._authorized(request.headers):
             return error(401, "unauthorized", "Authentication failed")
         try:
             response = self._routes[route](request, args)

@@ -349,10 +349,12 @@ class ServiceEmulator(ClientEnvironments):
         Routes: ``create``, ``list``, ``get``, ``update``, ``delete``, ``start``,
         ``stop``, ``logs``, ``predict``; ``create_endpoint``, ``list_endpoints``,
         ``get_endpoint``, ``update_endpoint``, ``delete_endpoint``, ``predict_endpoint``
-        (through an endpoint's route); or ``*``. A ``delay`` (and a ``trickle``) is cut
-        short by `reset`. ``after=True`` lets the route act before the fault
-        answers; ``trickle``, ``truncate``, ``gzip``, ``pad`` and ``informational``
-        spoil the answer's shape.
+        (through an endpoint's route); ``get_deployment``, ``create_version``,
+        ``list_versions``, ``get_version``, ``delete_version``, ``download_link``,
+        ``upload_archive`` and ``download_archive`` (a version's storage links); or
+        ``*``. A ``delay`` (and a ``trickle``) is cut short by `reset`. ``after=True``
+        lets the route act before the fault answers; ``trickle``, ``truncate``, ``gzip``,
+        ``pad`` and ``informational`` spoil the answer's shape.
         """
         fault = Fault(
             route=route,

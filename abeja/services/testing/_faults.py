@@ -22,6 +22,14 @@ ROUTES = (
     "update_endpoint",
     "delete_endpoint",
     "predict_endpoint",
+    "get_deployment",
+    "create_version",
+    "list_versions",
+    "get_version",
+    "delete_version",
+    "download_link",
+    "upload_archive",
+    "download_archive",
 )
 """Route names faults and counters use (services', then endpoints'); ``"*"`` matches them all."""
 

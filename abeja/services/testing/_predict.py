@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
+from ._handlers import working_directory
 from ._proxy import (
     UNAVAILABLE,
     ProxyAnswer,
@@ -90,6 +91,9 @@ def _run(
 ) -> RuntimeReply:
     spec = record.version.handler
     if runtimes is None:
+        if spec.isolated and spec.source is not None:
+            with working_directory.inside(spec.source):
+                return call_in_process(spec.load, request, environment, log)
         return call_in_process(spec.load, request, environment, log)
     if spec.target is None or spec.source is None:
         log(f"emulator: the runtime cannot import {spec.function!r}: give 'module:function'")

@@ -49,6 +49,14 @@ class Version:
     handler: HandlerSpec
     load_delay: float = 0.0
     """Seconds its model takes to load once a service is READY (503 until then)."""
+    image: str = "abeja-inc/all-cpu:19.10"
+    user_parameters: dict[str, str] = field(default_factory=dict)
+    """Variables its handler's process sees (under the service's own)."""
+    created_at: float = 0.0
+    uploaded: bool = True
+    """Whether its code is there (a version created through the API: once uploaded)."""
+    upload_token: str = ""
+    """The signature its presigned upload and download links carry."""
 
 
 @dataclass

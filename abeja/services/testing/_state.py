@@ -184,7 +184,7 @@ class EmulatorState:
     def environment(self, record: ServiceRecord) -> dict[str, str]:
         """The deployment's environment with the service's on top (what a handler sees)."""
         deployment = self.deployment(record.organization_id, record.deployment_id)
-        return {**deployment.environment, **record.user_env_vars}
+        return {**deployment.environment, **record.version.user_parameters, **record.user_env_vars}
 
     def to_json(self, record: ServiceRecord) -> dict[str, Any]:
         """A service in the platform's JSON shape: every field of the reference's examples."""
@@ -244,6 +244,8 @@ class EmulatorState:
             version = deployment.versions.get(version_id)
             if version is None:
                 raise bad_request(f"version {version_id} not found in deployment {deployment_id}")
+            if not version.uploaded:
+                raise bad_request(f"version {version_id} has no code uploaded yet")
             _check_instances(instance_number, min_instance_number, max_instance_number)
             now = self.clock()
             record = ServiceRecord(
