@@ -129,6 +129,7 @@ __all__ = [
     "ServiceStatus",
     "Services",
     "UpdateServicePayload",
+    "Versions",
     "__version__",
 ]
 
