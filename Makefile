@@ -8,7 +8,7 @@ PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d.%d" % sys.version_info[:
 RUNTIME := $(VENV)/.runtime-$(PYVER)
 DEV := $(VENV)/.dev-$(PYVER)
 
-.PHONY: install lint typecheck pytest dist docs test test-pythons demo bench bench-ir bench-async bench-threads reliability clean
+.PHONY: install lint typecheck pytest dist docs test test-long test-pythons demo bench bench-ir bench-async bench-threads reliability clean
 
 $(RUNTIME): pyproject.toml
 	@if [ ! -x $(PY) ] || [ "$$($(PY) -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')" != "$(PYVER)" ]; then \
@@ -36,10 +36,22 @@ typecheck: install
 NO_RUNTIME := $(shell $(PYTHON) -c 'import sys; print(int(sys.version_info >= (3, 13)))')
 COVERAGE_OMIT := $(if $(filter 1,$(NO_RUNTIME)),--omit=abeja/services/testing/_runtime_process.py,)
 
-# coverage starts before pytest, so the pytest11 plugin's import is measured too.
+# The tests on $(WORKERS) workers (pytest-xdist; tests that build wheels or fill the shared
+# .cache/ environments are one group, on one worker). coverage starts before pytest (the
+# pytest11 plugin's import is measured) and, through its subprocess patch, in each worker
+# and each command the tests run; the data is combined, reported and held to fail_under.
+# The long soak, fuzz and hygiene figures are `make test-long`'s (marker `long`), which
+# .ci/run runs too.
+WORKERS ?= 2
+PARALLEL := -n $(WORKERS) --dist loadgroup
 pytest: install
-	$(PY) -m coverage run -m pytest -q
+	rm -f .coverage .coverage.*
+	$(PY) -m coverage run -m pytest -q $(PARALLEL) -m "not long"
+	$(PY) -m coverage combine -q
 	$(PY) -m coverage report $(COVERAGE_OMIT)
+
+test-long: install
+	$(PY) -m pytest -q $(PARALLEL) -m long
 
 # The wheel and sdist users would get, checked as the registry would check them.
 dist: install
@@ -71,7 +83,7 @@ test-pythons:
 		if [ -z "$$python" ] || ! "$$python" -c '' 2>/dev/null; then echo "test-pythons: no Python $$version here: skipped"; continue; fi; \
 		echo "test-pythons: Python $$version ($$python)"; \
 		$(MAKE) --no-print-directory install PYTHON=$$python VENV=.venv-$$version || exit 1; \
-		.venv-$$version/bin/python -m pytest -q || exit 1; \
+		.venv-$$version/bin/python -m pytest -q $(PARALLEL) -m "not long" || exit 1; \
 	done
 
 # The reliability suite alone, printing its figures (docs: README "Reliability").

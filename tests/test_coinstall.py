@@ -25,6 +25,9 @@ from abeja.services.testing import ServiceEmulator
 from .abeja_sdk import CACHE, ROOT, SDK, old_python, sdk_wheel
 from .hostile import HostileServer, Received, answer
 
+# Builds wheels from this tree or fills the shared .cache/ environments: one worker.
+pytestmark = pytest.mark.xdist_group("installs")
+
 ORG = "1111111111111"
 
 # abeja-sdk's clients, building requests; prints what each call returned or raised.

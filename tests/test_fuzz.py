@@ -166,6 +166,7 @@ def _operations(
 )
 @pytest.mark.parametrize("kind", KINDS)
 @given(answer=raw_answers())
+@pytest.mark.long
 def test_any_answer_gives_a_model_or_our_error(
     fuzz_server: tuple[HostileServer, Answering],
     monkeypatch: pytest.MonkeyPatch,
@@ -220,6 +221,7 @@ IDS = st.one_of(
 )
 @pytest.mark.parametrize("kind", KINDS)
 @given(dep=IDS, sid=IDS, environment=st.dictionaries(st.text(max_size=10), st.text(max_size=10)))
+@pytest.mark.long
 def test_any_ids_and_payloads_are_refused_or_sent_exactly(
     emulator: ServiceEmulator, kind: str, dep: Any, sid: Any, environment: Any
 ) -> None:

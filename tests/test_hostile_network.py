@@ -240,7 +240,9 @@ def _answers_early(linger: bool) -> Iterator[str]:
                 conn, _ = server.accept()
             except OSError:
                 return
-            with conn:
+            # The client may be gone at any point (it stops on the early answer): that
+            # ends this connection, not the server.
+            with conn, contextlib.suppress(OSError):
                 received = b""
                 while b"\r\n\r\n" not in received and (chunk := conn.recv(65536)):
                     received += chunk
@@ -248,9 +250,8 @@ def _answers_early(linger: bool) -> Iterator[str]:
                 if linger:
                     conn.shutdown(socket.SHUT_WR)
                     conn.settimeout(5)
-                    with contextlib.suppress(OSError):
-                        while conn.recv(1 << 16):
-                            pass
+                    while conn.recv(1 << 16):
+                        pass
 
     threading.Thread(target=serve, daemon=True).start()
     try:

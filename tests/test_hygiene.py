@@ -123,6 +123,7 @@ CALLS = {"sync": (1_000, 9_000), "async": (500, 2_500)}
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.long
 def test_thousands_of_calls_with_faults_leak_no_descriptors_or_memory(
     remote: RemoteEmulator, capsys: pytest.CaptureFixture[str], kind: str
 ) -> None:
@@ -151,6 +152,7 @@ def test_thousands_of_calls_with_faults_leak_no_descriptors_or_memory(
     assert after_close <= 0
 
 
+@pytest.mark.long
 def test_32_threads_share_one_client_without_overflowing_its_pool(
     remote: RemoteEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -170,6 +170,7 @@ def soak(
         yield Soak(emulator, client, api)
 
 
+@pytest.mark.long
 def test_fault_soak(soak: Soak, capsys: pytest.CaptureFixture[str]) -> None:
     figures = Figures()
     emulator = soak.emulator

@@ -13,6 +13,9 @@ import pytest
 
 from .abeja_sdk import ROOT
 
+# Builds wheels from this tree or fills the shared .cache/ environments: one worker.
+pytestmark = pytest.mark.xdist_group("installs")
+
 USER_SCRIPT = """
 from abeja.exceptions import HttpError, NotFound
 from abeja.services import Endpoint, Service, ServiceClient

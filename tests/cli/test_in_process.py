@@ -70,3 +70,29 @@ def test_the_emulator_command_reports_a_port_in_use(capsys: pytest.CaptureFixtur
 def test_demo_in_process(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-o", "table", "demo"]) == 0
     assert "answer" in capsys.readouterr().out
+
+
+def test_versions_and_deploy_in_process(
+    env: ServiceEmulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from ..test_versions import model_folder
+
+    d = env.deployment_id
+    folder = model_folder(tmp_path / "code", "weights")
+    assert main(["versions", "create", d, str(folder), "--version", "1.0.0",
+                 "--user-parameter", "A=1"]) == 0  # fmt: skip
+    made = json.loads(capsys.readouterr().out)
+    assert made["user_parameters"] == {"A": "1"}
+    assert main(["versions", "create", d, str(folder), "--version", "x", "--user-parameter",
+                 "bad"]) == 2  # fmt: skip
+    assert main(["-o", "table", "versions", "list", d]) == 0
+    assert made["version_id"] in capsys.readouterr().out
+    assert main(["versions", "get", d, made["version_id"]]) == 0
+    assert main(["versions", "download", d, made["version_id"], "--to", str(tmp_path)]) == 0
+    assert Path(capsys.readouterr().out.strip().splitlines()[-1]).exists()
+    assert main(["deploy", d, str(folder), "--version", "2.0.0", "--smoke-json", "{}",
+                 "--bake", "0"]) == 0  # fmt: skip
+    assert json.loads(capsys.readouterr().out)["outcome"] == "completed"
+    assert main(["deploy", d, str(folder), "--version", "3.0.0", "--plan"]) == 0
+    assert json.loads(capsys.readouterr().out)["outcome"] == "planned"
+    assert main(["versions", "delete", d, made["version_id"]]) == 0

@@ -85,7 +85,14 @@ def create_version(
     image: str,
     user_parameters: tuple[str, ...],
 ) -> None:
-    """Upload a folder (or a .tar.gz) as a new version."""
+    """Upload a folder (or a .tar.gz) as a new version.
+
+    \b
+    Examples:
+      abeja-services versions create 9999999999999 ./model --version 1.0.0
+      abeja-services versions create 9999999999999 ./model --version 1.0.1 \\
+          --handler main:handler --user-parameter THRESHOLD=0.8
+    """
     click.echo(f"archiving and uploading {path} as version {number} ...", err=True)
     made = options.client().versions.create(
         deployment_id,
@@ -106,7 +113,13 @@ def create_version(
 @deployment_argument
 @pass_options
 def list_versions(options: Options, deployment_id: str) -> None:
-    """List a deployment's versions."""
+    """List a deployment's versions.
+
+    \b
+    Examples:
+      abeja-services versions list 9999999999999
+      abeja-services versions list 9999999999999 --query 'entries[].version' -o text
+    """
     emit(options.client().versions.list(deployment_id), options.output,
          columns=("version_id", "version", "handler", "image", "created_at"))  # fmt: skip
 
@@ -116,7 +129,12 @@ def list_versions(options: Options, deployment_id: str) -> None:
 @version_argument
 @pass_options
 def get_version(options: Options, deployment_id: str, version_id: str) -> None:
-    """Show a version."""
+    """Show a version.
+
+    \b
+    Examples:
+      abeja-services versions get 9999999999999 ver-abc1111111111111
+    """
     emit(options.client().versions.get(deployment_id, version_id), options.output)
 
 
@@ -125,7 +143,12 @@ def get_version(options: Options, deployment_id: str, version_id: str) -> None:
 @version_argument
 @pass_options
 def delete_version(options: Options, deployment_id: str, version_id: str) -> None:
-    """Delete a version."""
+    """Delete a version (refused while a service runs it).
+
+    \b
+    Examples:
+      abeja-services versions delete 9999999999999 ver-abc1111111111111
+    """
     emit(options.client().versions.delete(deployment_id, version_id), options.output)
 
 
@@ -137,7 +160,13 @@ def delete_version(options: Options, deployment_id: str, version_id: str) -> Non
               help="A file, or a folder to write DEPLOYMENT_VERSION.tar.gz in.")  # fmt: skip
 @pass_options
 def download_version(options: Options, deployment_id: str, version_id: str, to: Path) -> None:
-    """Download a version's archive; prints its path."""
+    """Download a version's archive; prints its path.
+
+    \b
+    Examples:
+      abeja-services versions download 9999999999999 ver-abc1111111111111 --to .
+      abeja-services versions download 9999999999999 ver-abc1111111111111 --to code.tar.gz
+    """
     path = options.client().versions.download(deployment_id, version_id, to=to)
     click.echo(str(path))
 
