@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,13 +44,18 @@ def abejacli_python() -> Path:
     if base is None:
         pytest.skip("abejacli 2.2.8 needs Python < 3.12 and none was found on this machine")
     shutil.rmtree(VENV, ignore_errors=True)
-    subprocess.run([base, "-m", "venv", str(VENV)], check=True, timeout=300)
+    # No ensurepip (seen failing now and then when many processes start at once, and slow):
+    # an empty virtualenv, and abejacli installed into it by this environment's pip.
+    made = subprocess.run([base, "-m", "venv", "--without-pip", str(VENV)], capture_output=True,
+                          text=True, timeout=300, check=False)  # fmt: skip
+    assert made.returncode == 0, f"python -m venv failed: {made.stdout}{made.stderr}"
     wheel = registry_wheel(CLI, "abejacli-2.2.8-*.whl")
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
-        check=True,
-        timeout=600,
-    )
+    installed = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
+         "--disable-pip-version-check", str(wheel), "setuptools<81"],  # pkg_resources
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert installed.returncode == 0, f"pip install failed: {installed.stderr[-3000:]}"
     (VENV / ".complete").touch()
     return python
 

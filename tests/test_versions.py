@@ -263,3 +263,21 @@ def test_a_bad_archive_is_a_400(
     bogus.write_bytes(gzip.compress(b"not a tar file at all" * 100))
     with pytest.raises(BadRequest, match="cannot be unpacked"):
         client.versions.create(emulator.deployment_id, bogus, version="9.0.0")
+
+
+def test_progress_shows_a_bar_of_the_bytes_uploaded_and_starts_over_on_a_resend(
+    client: ServiceClient,
+    emulator: ServiceEmulator,
+    folder: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (folder / "weights.bin").write_bytes(bytes(range(256)) * 4096)  # 1 MiB
+    emulator.inject("upload_archive", status=429, retry_after=1)
+    made = client.versions.create(emulator.deployment_id, folder, version="1.0.0", progress=True)
+    shown = capsys.readouterr().err
+    assert "uploading 1.0.0" in shown and "100%" in shown
+    assert emulator.count("upload_archive") == 2
+    uploads = [r for r in emulator.requests if r.route == "upload_archive"]
+    assert len(uploads[-1].body or b"") == made.archive_bytes
+    with pytest.raises(TypeError, match="progress must be"):
+        client.versions.create(emulator.deployment_id, folder, version="2", progress="yes")  # type: ignore[arg-type]

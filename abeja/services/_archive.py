@@ -4,8 +4,8 @@ The archive holds the folder's files under their relative paths (``predict.py``,
 ``utils/io.py``), as abejacli's ``create-deployment-version`` makes it, leaving out every
 ``.git`` directory and what the folder's ``.abejaignore`` lists. It is reproducible: names
 in sorted order, every time stamp, owner and group fixed, modes reduced to 644 or 755, and
-a gzip header with no name and no time; so the same folder gives the same bytes, and the
-same SHA-256. It is written to a temporary file as it is made (constant memory, whatever
+a gzip header with no name and no time, level 6 (gzip's own default); so the same folder
+gives the same bytes, and the same SHA-256. It is written to a temporary file as it is made (constant memory, whatever
 the folder's size), to be uploaded with a Content-Length (a presigned storage link takes
 no chunked body) and read again should the upload be resent.
 """
@@ -171,7 +171,7 @@ def archive_folder(folder: str | os.PathLike[str]) -> Archive:
     try:
         hashing = _Hashing(output)
         files = 0
-        gz = gzip.GzipFile(filename="", mode="wb", fileobj=hashing, mtime=0)
+        gz = gzip.GzipFile(filename="", mode="wb", fileobj=hashing, mtime=0, compresslevel=6)
         with gz, tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
             for path, relative in _members(root, rules):
                 info = _info(path, relative)

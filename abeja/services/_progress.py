@@ -39,8 +39,8 @@ class Progress:
         self._bar.close()
 
 
-def progress_for(progress: bool | None, what: str) -> Progress | None:
-    """A display for ``progress`` (None: only in a notebook), or None for none."""
+def _tqdm(progress: bool | None) -> Any:
+    """tqdm's class when ``progress`` asks for a display (None: only in a notebook)."""
     if progress is not None and not isinstance(progress, bool):
         raise TypeError("progress must be True, False or None (None: in a notebook)")
     asked = progress is True
@@ -52,8 +52,66 @@ def progress_for(progress: bool | None, what: str) -> Progress | None:
         if asked:
             raise ImportError(f"progress=True needs tqdm: {_EXTRA}") from None
         return None  # a notebook without tqdm: no display, rather than an error
+    return tqdm
+
+
+def progress_for(progress: bool | None, what: str) -> Progress | None:
+    """A display for ``progress`` (None: only in a notebook), or None for none."""
+    tqdm = _tqdm(progress)
+    if tqdm is None:
+        return None
     bar = tqdm(total=None, desc=what, bar_format="{desc} ({elapsed})", leave=True)
     return Progress(bar)
+
+
+class ByteProgress:
+    """A file read through a bar of bytes sent: ``read`` counts, a rewind starts over."""
+
+    mode = "rb"
+    """A binary file (requests reads it to measure the body)."""
+
+    def __init__(self, file: Any, bar: Any) -> None:
+        self._file = file
+        self._bar = bar
+
+    def read(self, size: int = -1) -> bytes:
+        """Read, and count what was read."""
+        data: bytes = self._file.read(size)
+        self._bar.update(len(data))
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Seek; the bar follows the position."""
+        position: int = self._file.seek(offset, whence)
+        self._bar.n = position
+        self._bar.refresh()
+        return position
+
+    def tell(self) -> int:
+        """The position in the file."""
+        return int(self._file.tell())
+
+    def seekable(self) -> bool:
+        """Whether the file can be rewound (for a resend)."""
+        return bool(self._file.seekable())
+
+    def fileno(self) -> int:
+        """The file's descriptor (its size is read from it)."""
+        return int(self._file.fileno())
+
+    def close(self) -> None:
+        """End the bar (it stays on screen); the file is its owner's to close."""
+        self._bar.close()
+
+
+def byte_progress(progress: bool | None, file: Any, total: int, what: str) -> Any:
+    """``file`` read through a bar of ``total`` bytes when ``progress`` asks for one, else
+    ``file`` as it is."""
+    tqdm = _tqdm(progress)
+    if tqdm is None:
+        return file
+    bar = tqdm(total=total, desc=what, unit="B", unit_scale=True, unit_divisor=1024)
+    return ByteProgress(file, bar)
 
 
 @contextlib.contextmanager

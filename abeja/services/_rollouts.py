@@ -208,7 +208,8 @@ class RolloutsBase(Generic[_Report]):
         """
         check_path_id("deployment_id", deployment_id)
         arguments = {"version": version, "handler": handler, "image": image,
-                     "user_parameters": user_parameters}  # fmt: skip
+                     "user_parameters": user_parameters,
+                     "progress": options.get("progress")}  # fmt: skip
         version_body(version, handler, image, user_parameters)
         checked_source = check_source(source)
         release = ReleaseOptions.checked(self._awaits, **options)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ._archive import Archive, archive_of
+from ._progress import byte_progress
 from ._response import HTTPResponse, decode_model
 from ._rollout_io import Invoke, Managers, drive, drive_async
 from ._validation import check_path_id
@@ -85,7 +86,11 @@ class _VersionSteps:
         return decode_model(DeploymentVersionList, response)._from(response)
 
     def _create_steps(
-        self, deployment_id: str, archive: Archive, body: dict[str, object]
+        self,
+        deployment_id: str,
+        archive: Archive,
+        body: dict[str, object],
+        progress: bool | None,
     ) -> _Steps[DeploymentVersion]:
         org, number = self._organization(), body["version"]
         try:
@@ -107,14 +112,18 @@ class _VersionSteps:
                     status_code=response.status_code,
                     url=response.url,
                 )
+            sent = byte_progress(progress, archive.file, archive.size, f"uploading {number}")
             try:
-                yield self._call(self._routes.upload, upload_url, archive.file, archive.size)
+                yield self._call(self._routes.upload, upload_url, sent, archive.size)
             except Error:
                 # A version with no code serves nothing and holds its number: it goes.
                 yield self._call(
                     self._routes.delete_version, org, deployment_id, created.version_id
                 )
                 raise
+            finally:
+                if sent is not archive.file:
+                    sent.close()
         finally:
             archive.close()
         extra = created.model_extra or {}
@@ -160,10 +169,14 @@ class _VersionSteps:
         handler: str,
         image: str,
         user_parameters: Mapping[str, str] | None,
+        progress: bool | None,
     ) -> _Steps[DeploymentVersion]:
         check_path_id("deployment_id", deployment_id)
         body = version_body(version, handler, image, user_parameters)
-        return self._create_steps(deployment_id, archive_of(check_source(source)), body)
+        if progress is not None and not isinstance(progress, bool):
+            raise TypeError("progress must be True, False or None (None: in a notebook)")
+        source = check_source(source)
+        return self._create_steps(deployment_id, archive_of(source), body, progress)
 
     def _list(self, deployment_id: str) -> _Steps[DeploymentVersionList]:
         check_path_id("deployment_id", deployment_id)
@@ -255,6 +268,8 @@ Args:
     handler: the function that answers requests, ``module:function``.
     image: the runtime image, such as ``abeja-inc/all-cpu:19.10``.
     user_parameters: variables the handler's process sees in its environment.
+    progress: a bar of the bytes uploaded (tqdm's, ``pip install
+        'abeja-services[notebook]'``); None (the default) shows it in a notebook only.
 
 Raises:
     ValueError, TypeError: a bad argument, a folder with nothing to archive, or a version
@@ -275,8 +290,9 @@ class Versions(_VersionSteps):
         handler: str = DEFAULT_HANDLER,
         image: str = DEFAULT_IMAGE,
         user_parameters: Mapping[str, str] | None = None,
+        progress: bool | None = None,
     ) -> DeploymentVersion:
-        args = (deployment_id, source, version, handler, image, user_parameters)
+        args = (deployment_id, source, version, handler, image, user_parameters, progress)
         return drive(self._create(*args), _NO_MANAGERS)
 
     create.__doc__ = _CREATE_DOC
@@ -322,8 +338,9 @@ class AsyncVersions(_VersionSteps):
         handler: str = DEFAULT_HANDLER,
         image: str = DEFAULT_IMAGE,
         user_parameters: Mapping[str, str] | None = None,
+        progress: bool | None = None,
     ) -> Coroutine[Any, Any, DeploymentVersion]:
-        args = (deployment_id, source, version, handler, image, user_parameters)
+        args = (deployment_id, source, version, handler, image, user_parameters, progress)
         return drive_async(self._create(*args), _NO_MANAGERS)
 
     create.__doc__ = _CREATE_DOC

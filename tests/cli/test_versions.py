@@ -85,3 +85,24 @@ def test_a_deploy_whose_smoke_check_fails_exits_3(
                "--smoke-json", "{}", "--bake", "0")  # fmt: skip
     assert done.returncode == 3, done.stderr
     assert client.endpoints.predict(emulator.deployment_id, json={}).json()["model"] == "w"
+
+
+def test_on_a_terminal_versions_create_shows_a_bar_of_the_upload(
+    emulator: ServiceEmulator, tmp_path: Path
+) -> None:
+    import pexpect
+
+    from .test_commands import COMMAND, _environment
+
+    folder = model_folder(tmp_path / "code", "w")
+    (folder / "weights.bin").write_bytes(b"\x00" * (2 << 20))
+    child = pexpect.spawn(
+        COMMAND[0], [*COMMAND[1:], "versions", "create", emulator.deployment_id, str(folder),
+                     "--version", "1.0.0"],
+        env=_environment(emulator), encoding="utf-8", timeout=60, dimensions=(24, 120),
+    )  # fmt: skip
+    child.expect("uploading 1.0.0")
+    child.expect("100%")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0

@@ -7,6 +7,8 @@ and says so.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,14 @@ def _parameters(pairs: tuple[str, ...]) -> dict[str, str] | None:
             raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="--user-parameter")
         parameters[name] = value
     return parameters
+
+
+def _bar_on_a_terminal() -> bool:
+    """A bar of the bytes uploaded on a terminal, when tqdm is there (the notebook extra);
+    plain lines otherwise."""
+    if not sys.stderr.isatty():
+        return False
+    return importlib.util.find_spec("tqdm") is not None
 
 
 def version_options(command: Any) -> Any:
@@ -101,6 +111,7 @@ def create_version(
         handler=handler,
         image=image,
         user_parameters=_parameters(user_parameters),
+        progress=_bar_on_a_terminal(),
     )
     click.echo(
         f"uploaded {made.archive_bytes} bytes (sha256 {made.archive_sha256}) as {made.version_id}",
