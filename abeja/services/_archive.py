@@ -5,9 +5,9 @@ The archive holds the folder's files under their relative paths (``predict.py``,
 ``.git`` directory and what the folder's ``.abejaignore`` lists. It is reproducible: names
 in sorted order, every time stamp, owner and group fixed, modes reduced to 644 or 755, and
 a gzip header with no name and no time, level 6 (gzip's own default); so the same folder
-gives the same bytes, and the same SHA-256. It is written to a temporary file as it is made (constant memory, whatever
-the folder's size), to be uploaded with a Content-Length (a presigned storage link takes
-no chunked body) and read again should the upload be resent.
+gives the same bytes, and the same SHA-256. It is written to a temporary file as it is made
+(constant memory, whatever the folder's size), to be uploaded with a Content-Length (a
+presigned storage link takes no chunked body) and read again should the upload be resent.
 """
 
 from __future__ import annotations
