@@ -239,3 +239,39 @@ def test_abeja_sdk_predicts_against_the_emulator_with_what_it_prints(
     assert json.loads(done.stdout) == [200, {"echo": {"x": 1}, "model_version": "0.0.1"}]
     predicted = [r for r in emulator.requests if r.route == "predict"]
     assert predicted[-1].headers["Host"].startswith(f"{org}.127.0.0.1:")
+
+
+SDK_VERSION_FLOW = """
+import json, shutil, sys
+import requests
+from abeja.deployments import APIClient
+org, dep, folder = sys.argv[1:4]
+response = APIClient().create_deployment_version(
+    org, dep, "1.0.0", "predict:handler", "abeja-inc/all-cpu:19.10", {"GREETING": "sdk"}
+)
+shutil.make_archive("./archive", "gztar", root_dir=folder, base_dir=".")
+with open("archive.tar.gz", "rb") as file:
+    answer = requests.put(response["upload_url"], data=file)
+print(json.dumps([response["version_id"], answer.status_code]))
+"""
+
+
+def test_abeja_sdks_documented_version_flow_works_against_the_emulator(
+    venv: Path, emulator: ServiceEmulator, tmp_path: Path
+) -> None:
+    """abeja-sdk 2.3.6's create_deployment_version, then its docstring's make_archive and
+    requests.put, as written; the version it made serves the folder's handler to us."""
+    from .test_versions import model_folder
+
+    folder = model_folder(tmp_path / "code", "weights-from-abeja-sdk")
+    org, dep = emulator.organization_id, emulator.deployment_id
+    done = _run(venv, "-c", SDK_VERSION_FLOW, org, dep, str(folder), env=emulator.abeja_sdk_env())
+    assert done.returncode == 0, done.stderr[-3000:]
+    version_id, status = json.loads(done.stdout)
+    assert status == 200
+    upload = [r for r in emulator.requests if r.route == "upload_archive"]
+    assert len(upload) == 1 and "Authorization" not in upload[0].headers
+    with emulator.client() as client:
+        service = client.services.create(dep, version_id=version_id).wait_until_ready()
+        answer = service.predict(json={}).json()
+    assert answer == {"model": "weights-from-abeja-sdk", "greeting": "sdk", "cwd_has_model": True}
