@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from ._async_endpoints import AsyncEndpoints
     from ._async_resources import AsyncServices
     from ._async_rollouts import AsyncRollouts
+    from ._batch import BatchReport, BatchResult
+    from ._batch_api import AsyncBatchRun, BatchInterrupted, SyncBatchRun
     from ._client import ServiceClient
     from ._compat import APIClient
     from ._endpoint_resources import Endpoints
@@ -52,6 +54,11 @@ if TYPE_CHECKING:
 # Where each public name is defined.
 _MODULES = {
     "APIClient": "._compat",
+    "AsyncBatchRun": "._batch_api",
+    "BatchInterrupted": "._batch_api",
+    "BatchReport": "._batch",
+    "BatchResult": "._batch",
+    "SyncBatchRun": "._batch_api",
     "AsyncEndpoint": "._async_bound",
     "AsyncEndpointList": "._async_bound",
     "AsyncEndpoints": "._async_endpoints",
@@ -94,6 +101,7 @@ _MODULES = {
 __all__ = [
     "APIClient",
     "ActionResult",
+    "AsyncBatchRun",
     "AsyncEndpoint",
     "AsyncEndpointList",
     "AsyncEndpoints",
@@ -105,6 +113,9 @@ __all__ = [
     "AsyncServiceList",
     "AsyncServices",
     "AsyncVersions",
+    "BatchInterrupted",
+    "BatchReport",
+    "BatchResult",
     "CreateServiceRequest",
     "DeploymentVersion",
     "DeploymentVersionList",
@@ -128,6 +139,7 @@ __all__ = [
     "ServiceList",
     "ServiceStatus",
     "Services",
+    "SyncBatchRun",
     "UpdateServicePayload",
     "Versions",
     "__version__",

@@ -93,7 +93,9 @@ class AsyncServiceClient(ClientBase):
         routes: Routes[Awaitable[HTTPResponse]] = Routes(self._transport, self._settings)
         self.services = AsyncServices(routes, self._organization_id, clock=clock, sleep=sleep)
         """Service operations, each a coroutine: ``create``, ``get``, ``list``, ..."""
-        self.endpoints = AsyncEndpoints(routes, self.services._organization)
+        self.endpoints = AsyncEndpoints(
+            routes, self.services._organization, clock=clock, sleep=sleep
+        )
         """Endpoint operations, each a coroutine: ``create``, ``get``, ``switch``, ..."""
         self.versions = AsyncVersions(
             VersionRoutes(self._transport, self._settings), self.services._organization

@@ -6,17 +6,23 @@ same parsing as ``Endpoints``; only the awaiting is its own.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, overload
 
 from ._async_bound import AsyncEndpoint, AsyncEndpointList
+from ._batch import BatchReport, BatchResult
+from ._batch_api import AsyncBatchRun, async_predict, check_batch, start_async
 from ._bodies import DataBody
 from ._docs import ENDPOINT_METHODS, derive_each, derive_endpoint_docs
 from ._endpoint_resources import Endpoints, check_switched, service_id_of
 from ._raw import AsyncRawEndpoints
 from ._response import HTTPResponse, PredictResponse, decode_model
 from ._routes import Routes
+from ._validation import check_path_id
 from .models import ActionResult
 
 if TYPE_CHECKING:
@@ -29,10 +35,17 @@ class AsyncEndpoints:
     ``AsyncServiceClient(...).endpoints``."""
 
     def __init__(
-        self, routes: Routes[Awaitable[HTTPResponse]], organization: Callable[[], str]
+        self,
+        routes: Routes[Awaitable[HTTPResponse]],
+        organization: Callable[[], str],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self._routes = routes
         self._organization = organization
+        self._clock = clock
+        self._sleep = sleep
 
     @property
     def with_raw_response(self) -> AsyncRawEndpoints:
@@ -118,6 +131,53 @@ class AsyncEndpoints:
             timeout=timeout,
         )
         return PredictResponse(response)
+
+    @overload
+    def predict_batch(
+        self,
+        deployment_id: str,
+        requests: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
+        *,
+        endpoint: str | None = None,
+        concurrency: int = 8,
+        output: None = None,
+        progress: bool | None = None,
+        on_result: Callable[[BatchResult], object] | None = None,
+    ) -> AsyncBatchRun: ...
+
+    @overload
+    def predict_batch(
+        self,
+        deployment_id: str,
+        requests: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
+        *,
+        endpoint: str | None = None,
+        concurrency: int = 8,
+        output: str | os.PathLike[str],
+        progress: bool | None = None,
+        on_result: Callable[[BatchResult], object] | None = None,
+    ) -> Coroutine[Any, Any, BatchReport]: ...
+
+    def predict_batch(
+        self,
+        deployment_id: str,
+        requests: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
+        *,
+        endpoint: str | None = None,
+        concurrency: int = 8,
+        output: str | os.PathLike[str] | None = None,
+        progress: bool | None = None,
+        on_result: Callable[[BatchResult], object] | None = None,
+    ) -> Coroutine[Any, Any, BatchReport] | AsyncBatchRun:
+        """As ``Endpoints.predict_batch``, as tasks on this loop (see
+        ``AsyncServices.predict_batch`` for what it returns)."""
+        path = check_batch(requests, concurrency, output, progress)
+        if endpoint is not None:
+            check_path_id("endpoint", endpoint)
+        predict = async_predict(self._routes, self._organization(), deployment_id, endpoint, True)
+        return start_async(predict, requests, concurrency=concurrency, output=path,
+                           progress=progress, clock=self._clock, sleep=self._sleep,
+                        on_result=on_result)  # fmt: skip
 
 
 # AsyncEndpoints and AsyncEndpoint: the sync Endpoints' docs (_docs).

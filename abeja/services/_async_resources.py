@@ -8,13 +8,25 @@ same waiting rules (``_waiters.Poll``) as ``Services``; only the awaiting is its
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
+import os
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Coroutine,
+    Iterable,
+    Mapping,
+)
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from . import _waiters
 from ._async_bound import AsyncService, AsyncServiceList
+from ._batch import BatchReport, BatchResult
+from ._batch_api import AsyncBatchRun, async_predict, check_batch, start_async
 from ._bodies import DataBody
 from ._docs import MANAGER_METHODS, derive_each, derive_service_docs
 from ._progress import shown_while_waiting
@@ -206,6 +218,56 @@ class AsyncServices:
             timeout=timeout,
         )
         return PredictResponse(response)
+
+    @overload
+    def predict_batch(
+        self,
+        deployment_id: str,
+        service_id: str,
+        requests: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
+        *,
+        concurrency: int = 8,
+        output: None = None,
+        progress: bool | None = None,
+        on_result: Callable[[BatchResult], object] | None = None,
+    ) -> AsyncBatchRun: ...
+
+    @overload
+    def predict_batch(
+        self,
+        deployment_id: str,
+        service_id: str,
+        requests: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
+        *,
+        concurrency: int = 8,
+        output: str | os.PathLike[str],
+        progress: bool | None = None,
+        on_result: Callable[[BatchResult], object] | None = None,
+    ) -> Coroutine[Any, Any, BatchReport]: ...
+
+    def predict_batch(
+        self,
+        deployment_id: str,
+        service_id: str,
+        requests: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
+        *,
+        concurrency: int = 8,
+        output: str | os.PathLike[str] | None = None,
+        progress: bool | None = None,
+        on_result: Callable[[BatchResult], object] | None = None,
+    ) -> Coroutine[Any, Any, BatchReport] | AsyncBatchRun:
+        """As ``Services.predict_batch``, as tasks on this loop: with ``output``, a
+        coroutine of the report; without, an async iterator of results (``async for``),
+        whose ``report`` is set once it is exhausted. The arguments are checked when it is
+        called."""
+        path = check_batch(requests, concurrency, output, progress)
+        check_path_id("service_id", service_id)
+        predict = async_predict(
+            self._routes, self._organization(), deployment_id, service_id, False
+        )
+        return start_async(predict, requests, concurrency=concurrency, output=path,
+                           progress=progress, clock=self._clock, sleep=self._sleep,
+                        on_result=on_result)  # fmt: skip
 
     async def wait_until_ready(
         self,

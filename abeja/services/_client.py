@@ -94,7 +94,7 @@ class ServiceClient(ClientBase):
     def _attach(self, routes: Routes[HTTPResponse], *, clock: Clock, sleep: Sleep) -> None:
         self.services = Services(routes, self._organization_id, clock=clock, sleep=sleep)
         """Service operations: ``create``, ``get``, ``list``, ``update``, ``delete``, ..."""
-        self.endpoints = Endpoints(routes, self.services._organization)
+        self.endpoints = Endpoints(routes, self.services._organization, clock=clock, sleep=sleep)
         """Endpoint operations: ``create``, ``get``, ``list``, ``update``, ``switch``, ..."""
         self.versions = Versions(
             VersionRoutes(routes._transport, self._settings), self.services._organization

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, overload
 
+from ._batch import BatchReport, BatchResult
+from ._batch_api import SyncBatchRun, check_batch, run_sync, sync_predict
 from ._bodies import DataBody
 from ._bound import BoundEndpoint
 from ._docs import derive_endpoint_docs
 from ._raw import RawEndpoints
 from ._response import HTTPResponse, PredictResponse, decode_model
 from ._routes import Routes
+from ._validation import check_path_id
 from .errors import InvalidResponseError
 from .models import ActionResult, Endpoint, EndpointList
 
@@ -44,9 +49,18 @@ class Endpoints:
     and ``predict`` are POSTs, sent again only when they provably did not arrive).
     """
 
-    def __init__(self, routes: Routes[HTTPResponse], organization: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        routes: Routes[HTTPResponse],
+        organization: Callable[[], str],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> None:
         self._routes = routes
         self._organization = organization
+        self._clock = clock
+        self._sleep = sleep
 
     @property
     def with_raw_response(self) -> RawEndpoints:
@@ -180,6 +194,63 @@ class Endpoints:
             timeout=timeout,
         )
         return PredictResponse(response)
+
+    @overload
+    def predict_batch(
+        self,
+        deployment_id: str,
+        requests: Iterable[Mapping[str, Any]],
+        *,
+        endpoint: str | None = None,
+        concurrency: int = 8,
+        output: None = None,
+        progress: bool | None = None,
+        on_result: Callable[[BatchResult], object] | None = None,
+    ) -> SyncBatchRun: ...
+
+    @overload
+    def predict_batch(
+        self,
+        deployment_id: str,
+        requests: Iterable[Mapping[str, Any]],
+        *,
+        endpoint: str | None = None,
+        concurrency: int = 8,
+        output: str | os.PathLike[str],
+        progress: bool | None = None,
+        on_result: Callable[[BatchResult], object] | None = None,
+    ) -> BatchReport: ...
+
+    def predict_batch(
+        self,
+        deployment_id: str,
+        requests: Iterable[Mapping[str, Any]],
+        *,
+        endpoint: str | None = None,
+        concurrency: int = 8,
+        output: str | os.PathLike[str] | None = None,
+        progress: bool | None = None,
+        on_result: Callable[[BatchResult], object] | None = None,
+    ) -> BatchReport | SyncBatchRun:
+        """As ``services.predict_batch``, through an endpoint (None: the deployment's
+        default route, or an alias), as the deployment's users reach it.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            requests: an iterable of ``predict()`` keyword dicts, read lazily.
+            endpoint: None for the deployment's default route, or an alias.
+            concurrency: requests in flight at most (1 to 1024).
+            output: a ``.jsonl`` results file (resumable).
+            progress: a bar of requests done; None: in a notebook only.
+            on_result: called with each result as it completes.
+        """
+        path = check_batch(requests, concurrency, output, progress)
+        if endpoint is not None:
+            check_path_id("endpoint", endpoint)
+        predict = sync_predict(self._routes, self._organization(), deployment_id, endpoint, True)
+        return run_sync(predict, requests, concurrency=concurrency, output=path,
+                        progress=progress, clock=self._clock, sleep=self._sleep,
+                        on_result=on_result)  # fmt: skip
 
 
 # endpoint.predict(...), endpoint.switch_to(...): Endpoints' parameter docs (_docs).

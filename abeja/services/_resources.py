@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from . import _constants as C
 from . import _waiters
+from ._batch import BatchReport, BatchResult
+from ._batch_api import SyncBatchRun, check_batch, run_sync, sync_predict
 from ._bodies import DataBody
 from ._bound import BoundService
 from ._docs import derive_service_docs
@@ -333,6 +336,84 @@ class Services:
             timeout=timeout,
         )
         return PredictResponse(response)
+
+    @overload
+    def predict_batch(
+        self,
+        deployment_id: str,
+        service_id: str,
+        requests: Iterable[Mapping[str, Any]],
+        *,
+        concurrency: int = 8,
+        output: None = None,
+        progress: bool | None = None,
+        on_result: Callable[[BatchResult], object] | None = None,
+    ) -> SyncBatchRun: ...
+
+    @overload
+    def predict_batch(
+        self,
+        deployment_id: str,
+        service_id: str,
+        requests: Iterable[Mapping[str, Any]],
+        *,
+        concurrency: int = 8,
+        output: str | os.PathLike[str],
+        progress: bool | None = None,
+        on_result: Callable[[BatchResult], object] | None = None,
+    ) -> BatchReport: ...
+
+    def predict_batch(
+        self,
+        deployment_id: str,
+        service_id: str,
+        requests: Iterable[Mapping[str, Any]],
+        *,
+        concurrency: int = 8,
+        output: str | os.PathLike[str] | None = None,
+        progress: bool | None = None,
+        on_result: Callable[[BatchResult], object] | None = None,
+    ) -> BatchReport | SyncBatchRun:
+        """Send every request of ``requests`` to the service, ``concurrency`` at a time.
+
+        ``requests`` is any iterable of ``predict()`` keyword dicts (``{"json": ...}``,
+        ``{"data": Path(...)}``, ``{"data": b"...", "content_type": ...}``), read lazily: at
+        most ``concurrency`` ahead, so a generator of millions of rows is never held. Each
+        request is sent once, by ``predict``'s rule: the gateway's 429 goes again after its
+        Retry-After and halves the concurrency, which grows back by one after as many
+        successes in a row (AIMD); a 503, a 5xx, a timeout or a bad request is recorded as
+        failed, never sent twice, and never stops the batch (a 503 halves it too).
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+            requests: the requests, an iterable (or, on the async client, an async
+                iterable) of ``predict()`` keyword dicts.
+            concurrency: requests in flight at most (1 to 1024).
+            output: a ``.jsonl`` file: one line per request as it completes (``index``,
+                ``ok``, ``status_code``, ``answer`` or ``answer_base64``, ``error``,
+                ``message``, ``seconds``); run again with the same file and only requests
+                with no line yet are sent (a torn last line is ignored).
+            progress: a bar of requests done (tqdm's, the ``notebook`` extra); None: in a
+                notebook only.
+            on_result: called with each [`BatchResult`][abeja.services.BatchResult] as it
+                completes (in the calling thread).
+
+        Returns:
+            With ``output``: the [`BatchReport`][abeja.services.BatchReport]. Without: an
+            iterator of [`BatchResult`][abeja.services.BatchResult] in completion order,
+            whose ``report`` is set once it is exhausted.
+
+        Raises:
+            ValueError, TypeError: a bad argument (nothing is read or sent).
+            BatchInterrupted: Ctrl-C, once what was in flight is recorded (with ``output``).
+        """
+        path = check_batch(requests, concurrency, output, progress)
+        check_path_id("service_id", service_id)
+        predict = sync_predict(self._routes, self._organization(), deployment_id, service_id, False)
+        return run_sync(predict, requests, concurrency=concurrency, output=path,
+                        progress=progress, clock=self._clock, sleep=self._sleep,
+                        on_result=on_result)  # fmt: skip
 
     def wait_until_ready(
         self,

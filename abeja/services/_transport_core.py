@@ -295,7 +295,13 @@ class TransportCore:
         return error_for(
             response,
             time.time(),
-            may_have_applied=not idempotent and response.status_code >= 500,
+            # A 429 from the model itself (the serving proxy's header is on it) may follow
+            # work done, as a 5xx may; the gateway's 429 provably did not arrive.
+            may_have_applied=not idempotent
+            and (
+                response.status_code >= 500
+                or (response.status_code == 429 and C.SERVICE_ANSWER_HEADER in response.headers)
+            ),
             note=NO_CREDENTIAL if no_credential else None,
             hint=REFUSED if response.status_code == 401 and not no_credential else None,
         )
