@@ -4,6 +4,7 @@ a task cancelled mid-batch (what was in flight is recorded, the file resumes it)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -66,10 +67,8 @@ def test_a_cancelled_batch_records_what_was_in_flight_and_resumes(
             while len(handler.calls) < 10:
                 await asyncio.sleep(0.01)
             task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
 
     asyncio.run(first())
     sent = list(handler.calls)
