@@ -8,7 +8,7 @@ PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d.%d" % sys.version_info[:
 RUNTIME := $(VENV)/.runtime-$(PYVER)
 DEV := $(VENV)/.dev-$(PYVER)
 
-.PHONY: install lint typecheck pytest dist docs test test-long test-pythons demo bench bench-ir bench-async bench-threads bench-upload house reliability clean
+.PHONY: install lint typecheck pytest dist docs test test-long test-pythons demo bench bench-ir bench-async bench-threads bench-upload bench-batch house reliability clean
 
 $(RUNTIME): pyproject.toml
 	@if [ ! -x $(PY) ] || [ "$$($(PY) -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')" != "$(PYVER)" ]; then \
@@ -109,6 +109,11 @@ bench-ir: install
 	$(PY) benchmarks/ir.py
 	$(PY) benchmarks/ir.py --tls --kinds floor,typed,compat
 	$(PY) benchmarks/ir.py --lists
+
+# Batch prediction against 16 instances of a 20 ms handler (the emulator, and a lean
+# server of the same capacity), at concurrency 16, 64, 256; and RSS over a million rows.
+bench-batch: install
+	$(PY) benchmarks/batch_bench.py
 
 # The package's shape beside issue 34's targets: folders, long modules and functions,
 # import circles, modules that repeat each other (prints; does not fail).
