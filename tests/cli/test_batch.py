@@ -143,3 +143,24 @@ def test_ctrl_c_then_a_kill_then_a_resume_lose_and_repeat_nothing(
     # (at most its concurrency): those are sent again, as nothing says they were answered.
     repeated = len(SEEN) - len(set(SEEN))
     assert set(SEEN) == set(range(300)) and repeated <= 2
+
+
+def test_on_a_terminal_a_bar_shows_requests_done_and_failed(
+    emulator: ServiceEmulator, client: ServiceClient, tmp_path: Path
+) -> None:
+    import pexpect
+
+    sid = _service(emulator, client)
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps(n) + "\n" for n in range(40)) + '{"fail": true}\n')
+    child = pexpect.spawn(
+        COMMAND[0], [*COMMAND[1:], "predict-batch", emulator.deployment_id, sid, "--input",
+                     str(rows), "--results", str(tmp_path / "out.jsonl")],
+        env=_environment(emulator), encoding="utf-8", timeout=60, dimensions=(24, 120),
+    )  # fmt: skip
+    child.expect("predict_batch")
+    child.expect("failed=1")
+    child.expect("40 succeeded, 1 failed")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
