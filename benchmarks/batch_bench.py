@@ -101,23 +101,24 @@ def cpu():
 
 if kind == "sync":
     from abeja.services import ServiceClient
-    client = ServiceClient("%s", base_url=base, credential={"auth_token": token},
+    client = ServiceClient("1111111111111", base_url=base, credential={"auth_token": token},
                            service_url_template=template)
     started, cpu0 = time.perf_counter(), cpu()
-    run = client.services.predict_batch("%s", sid, rows, concurrency=concurrency)
+    run = client.services.predict_batch("9999999999999", sid, rows, concurrency=concurrency)
     done = sum(1 for result in run if result.ok)
 elif kind == "async":
     from abeja.services import AsyncServiceClient
     async def main():
-        async with AsyncServiceClient("%s", base_url=base, credential={"auth_token": token},
+        async with AsyncServiceClient("1111111111111", base_url=base,
+                                      credential={"auth_token": token},
                                       service_url_template=template) as client:
             return sum([1 async for r in client.services.predict_batch(
-                "%s", sid, rows, concurrency=concurrency) if r.ok])
+                "9999999999999", sid, rows, concurrency=concurrency) if r.ok])
     started, cpu0 = time.perf_counter(), cpu()
     done = asyncio.run(main())
 else:
     import aiohttp
-    url = f"{base}/o/%s/deployments/%s/services/{sid}"
+    url = f"{base}/o/1111111111111/deployments/9999999999999/services/{sid}"
     async def main():
         limit = asyncio.Semaphore(concurrency)
         ok = 0
@@ -143,25 +144,25 @@ else:
 seconds, used = time.perf_counter() - started, cpu() - cpu0
 assert done == count, (done, count)
 print(json.dumps({"rps": count / seconds, "cpu_ms": 1000 * used / count}))
-""" % ((ORG, DEP) * 3)
+"""
 
 RSS = """
 import json, resource, sys
 from abeja.services import ServiceClient
 base, count = sys.argv[1], int(sys.argv[2])
-client = ServiceClient("%s", base_url=base, credential={"auth_token": "x"},
+client = ServiceClient("1111111111111", base_url=base, credential={"auth_token": "x"},
                        service_url_template=base + "/o/{organization_id}")
-list(client.services.predict_batch("%s", "ser-1", ({"json": 1} for _ in range(1000)),
+list(client.services.predict_batch("9999999999999", "ser-1", ({"json": 1} for _ in range(1000)),
                                    concurrency=16))
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 marks = []
-run = client.services.predict_batch("%s", "ser-1", ({"json": {"n": n}} for n in range(count)),
-                                    concurrency=16)
+rows = ({"json": {"n": n}} for n in range(count))
+run = client.services.predict_batch("9999999999999", "ser-1", rows, concurrency=16)
 for n, result in enumerate(run, 1):
-    if n %% (count // 5) == 0:
+    if n % (count // 5) == 0:
         marks.append((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
 print(json.dumps({"growth_mb": marks, "succeeded": run.report.succeeded}))
-""" % (ORG, DEP, DEP)
+"""
 
 
 def _start(code: str, *args: str) -> tuple[subprocess.Popen[str], str]:
