@@ -180,13 +180,30 @@ def _run(kind: str, base: str, sid: str, token: str, concurrency: int, count: in
     return json.loads(done.stdout)
 
 
+def _rss(count: int) -> dict:
+    """Peak RSS growth while ``count`` generated requests go through the sync client."""
+    server, port = _start(LEAN_SERVER, "16", "0")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", RSS, f"http://127.0.0.1:{port}", str(count)],
+            capture_output=True, text=True, timeout=7200, check=True,
+        )  # fmt: skip
+    finally:
+        server.communicate("")
+    return json.loads(done.stdout)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rss-rows", type=int, default=1_000_000)
     parser.add_argument("--concurrency", default="16,64,256")
+    parser.add_argument("--only-rss", action="store_true", help="the RSS figure alone")
     args = parser.parse_args()
+    if args.only_rss:
+        print(json.dumps(_rss(args.rss_rows)))
+        return
     levels = [int(c) for c in args.concurrency.split(",")]
     capacity = 16 / 0.02
     kinds = ["sync", "async", "aiohttp"]
@@ -224,15 +241,7 @@ def main() -> None:
         print(f"{row['service']:9} {row['client']:8} {row['concurrency']:5} "
               f"{row['requests_per_s']:8} {row['of_capacity']:9} {row['of_aiohttp']:8} "
               f"{row['cpu_ms_per_request']:7}")  # fmt: skip
-    rss_server, rss_port = _start(LEAN_SERVER, "16", "0")
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", RSS, f"http://127.0.0.1:{rss_port}", str(args.rss_rows)],
-            capture_output=True, text=True, timeout=7200, check=True,
-        )  # fmt: skip
-    finally:
-        rss_server.communicate("")
-    rss = json.loads(done.stdout)
+    rss = _rss(args.rss_rows)
     print(f"RSS growth over {args.rss_rows} requests from a generator, at each fifth: "
           f"{rss['growth_mb']} MB")  # fmt: skip
     RESULTS.mkdir(exist_ok=True)

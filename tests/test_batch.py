@@ -246,3 +246,18 @@ def test_bad_arguments_send_nothing(client: ServiceClient, emulator: ServiceEmul
     with pytest.raises(ValueError, match="service_id"):
         client.services.predict_batch(dep, "../x", [])
     assert emulator.requests == []
+
+
+def test_a_batch_of_millions_holds_a_fixed_amount_for_its_figures() -> None:
+    """The indexes done are bits, the latencies a sample of at most SAMPLE."""
+    from abeja.services._batch import SAMPLE, BatchResult, Indexes, Tally
+
+    done = Indexes()
+    for index in (0, 7, 8, 1_000_000, 7):
+        done.add(index)
+    assert len(done) == 4 and 1_000_000 in done and 9 not in done and -1 not in done
+    tally = Tally(lambda: 0.0)
+    for n in range(SAMPLE * 3):
+        tally.add(BatchResult(index=n, ok=True, seconds=n / (SAMPLE * 3)))
+    assert len(tally.report.latencies) == SAMPLE and tally.report.succeeded == SAMPLE * 3
+    assert 0.4 < sorted(tally.report.latencies)[SAMPLE // 2] < 0.6  # a uniform sample

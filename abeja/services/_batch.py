@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import random
 import statistics
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,9 @@ from pydantic import BaseModel, Field
 from .errors import Error, HttpError, ServiceUnavailable, TooManyRequests
 
 PREDICT_KEYS = frozenset({"json", "data", "content_type", "timeout"})
+SAMPLE = 10_000
+"""Latencies kept for the percentiles: all of them up to this many, then a uniform sample
+(reservoir), so a batch of millions holds a fixed amount."""
 FIRST_THROTTLE_WAIT = 1.0
 """Seconds before a throttled request goes again when the 429 says no Retry-After."""
 
@@ -71,6 +75,7 @@ class BatchReport(BaseModel):
     interrupted: bool = False
     """Ctrl-C (or a cancel) stopped it; the results file resumes it."""
     latencies: list[float] = Field(default_factory=list, exclude=True, repr=False)
+    """A uniform sample of the latencies (all of them up to `SAMPLE`), for p50/p95."""
 
 
 @dataclass
@@ -182,7 +187,7 @@ class ResultsFile:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self.done: set[int] = set()
+        self.done = Indexes()
         if self.path.exists():
             self._resume()
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -212,6 +217,34 @@ class ResultsFile:
         os.close(self._fd)
 
 
+class Indexes:
+    """A set of request indexes, one bit each (a million done is 125 KB, not 60 MB)."""
+
+    def __init__(self) -> None:
+        self._bits = bytearray()
+        self._count = 0
+
+    def add(self, index: int) -> None:
+        """Mark ``index`` (a negative one is ignored)."""
+        if index < 0:
+            return
+        byte, bit = divmod(index, 8)
+        if byte >= len(self._bits):
+            self._bits.extend(bytes(byte + 1 - len(self._bits)))
+        if not self._bits[byte] & (1 << bit):
+            self._bits[byte] |= 1 << bit
+            self._count += 1
+
+    def __contains__(self, index: object) -> bool:
+        if not isinstance(index, int) or index < 0:
+            return False
+        byte, bit = divmod(index, 8)
+        return byte < len(self._bits) and bool(self._bits[byte] & (1 << bit))
+
+    def __len__(self) -> int:
+        return self._count
+
+
 @dataclass
 class Tally:
     """The report as it grows."""
@@ -219,17 +252,26 @@ class Tally:
     clock: Callable[[], float]
     started: float = 0.0
     report: BatchReport = field(default_factory=BatchReport)
+    _seen: int = 0
+    _random: random.Random = field(default_factory=lambda: random.Random(0))
 
     def __post_init__(self) -> None:
         self.started = self.clock()
 
     def add(self, result: BatchResult) -> None:
-        """Count one result."""
+        """Count one result; its latency joins the sample."""
         if result.ok:
             self.report.succeeded += 1
         else:
             self.report.failed += 1
-        self.report.latencies.append(result.seconds)
+        self._seen += 1
+        latencies = self.report.latencies
+        if len(latencies) < SAMPLE:
+            latencies.append(result.seconds)
+        else:
+            slot = self._random.randrange(self._seen)
+            if slot < SAMPLE:
+                latencies[slot] = result.seconds
 
     def finish(self, aimd: Aimd) -> BatchReport:
         """The report, with rate and percentiles."""

@@ -26,7 +26,7 @@ from collections.abc import (
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from ._batch import BatchReport, BatchResult, ResultsFile, Tally
+from ._batch import BatchReport, BatchResult, Indexes, ResultsFile, Tally
 from ._batch_drivers import run_tasks, run_threads
 from ._progress import _tqdm
 from ._response import PredictResponse
@@ -152,7 +152,7 @@ def run_sync(
     """A batch on threads: the report (with ``output``), or the results as they come."""
     tally = Tally(clock)
     results = ResultsFile(output) if output is not None else None
-    done = results.done if results is not None else set()
+    done: Indexes | set[int] = results.done if results is not None else set()
     shown = _Shown(progress, requests, on_result)
     aimd_box: list[Any] = []
 
@@ -207,7 +207,7 @@ async def run_async(
 
     tally = Tally(clock)
     results = ResultsFile(output) if output is not None else None
-    done = results.done if results is not None else set()
+    done: Indexes | set[int] = results.done if results is not None else set()
     shown = _Shown(progress, requests, on_result)
 
     def recorded(result: BatchResult) -> None:

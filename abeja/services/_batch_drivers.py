@@ -19,6 +19,7 @@ from typing import Any
 from ._batch import (
     Aimd,
     BatchResult,
+    Indexes,
     Tally,
     Throttled,
     check_request,
@@ -32,7 +33,7 @@ class Queue:
     """What is left to send: requests sent back by a 429 (due at a time), then the input
     (skipping the indexes done already)."""
 
-    def __init__(self, done: set[int], tally: Tally, clock: Callable[[], float]) -> None:
+    def __init__(self, done: Indexes | set[int], tally: Tally, clock: Callable[[], float]) -> None:
         self._done = done
         self._tally = tally
         self._clock = clock
@@ -88,7 +89,7 @@ def run_threads(
     requests: Iterator[Any],
     predict: Callable[..., Any],
     concurrency: int,
-    done: set[int],
+    done: Indexes | set[int],
     tally: Tally,
     sleep: Callable[[float], object],
 ) -> Generator[BatchResult, None, Aimd]:
@@ -164,7 +165,7 @@ async def run_tasks(
     requests: AsyncIterator[Any],
     predict: Callable[..., Any],
     concurrency: int,
-    done: set[int],
+    done: Indexes | set[int],
     tally: Tally,
     sleep: Callable[[float], Any],
     on_result: Callable[[BatchResult], object],
