@@ -46,14 +46,15 @@ def abejacli_python() -> Path:
     shutil.rmtree(VENV, ignore_errors=True)
     # No ensurepip (seen failing now and then when many processes start at once, and slow):
     # an empty virtualenv, and abejacli installed into it by this environment's pip.
+    VENV.parent.mkdir(parents=True, exist_ok=True)
     made = subprocess.run([base, "-m", "venv", "--without-pip", str(VENV)], capture_output=True,
-                          text=True, timeout=300, check=False)  # fmt: skip
+                          text=True, timeout=300, check=False, cwd=VENV.parent)  # fmt: skip
     assert made.returncode == 0, f"python -m venv failed: {made.stdout}{made.stderr}"
     wheel = registry_wheel(CLI, "abejacli-2.2.8-*.whl")
     installed = subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
          "--disable-pip-version-check", str(wheel), "setuptools<81"],  # pkg_resources
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True, text=True, timeout=600, check=False, cwd=VENV.parent,
     )  # fmt: skip
     assert installed.returncode == 0, f"pip install failed: {installed.stderr[-3000:]}"
     (VENV / ".complete").touch()

@@ -337,6 +337,10 @@ _SYNC_TERMS = {
     "AsyncEndpointList": "EndpointList",
     "AsyncIterator[LogEvent]": "Iterator[LogEvent]",
     "StopSignal | None": "threading.Event | None",
+    # predict_batch: the async one also takes an async iterable, and gives a coroutine of
+    # the report (with output) or an async iterator of the results (without).
+    "Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]]": "Iterable[Mapping[str, Any]]",
+    "Coroutine[Any, Any, BatchReport] | AsyncBatchRun": "BatchReport | SyncBatchRun",
 }
 
 
@@ -362,6 +366,8 @@ def test_the_async_calls_have_the_sync_ones_signatures() -> None:
             sync, coro = getattr(sync_manager, name), getattr(async_manager, name)
             if name == "iter_logs":  # an async iterator, stopped by any Event
                 assert inspect.isasyncgenfunction(AsyncServices._walk)
+            elif name == "predict_batch":  # checked when called: a coroutine or an iterator
+                assert not inspect.iscoroutinefunction(coro)
             else:
                 assert inspect.iscoroutinefunction(coro), name
             assert _in_sync_terms(inspect.signature(coro)) == inspect.signature(sync), name

@@ -96,7 +96,11 @@ def _run(
 
 
 def _pip(python: Path, *args: str) -> None:
-    done = _run(python, "-m", "pip", "--disable-pip-version-check", "-q", *args)
+    """pip for ``python``'s environment: this environment's pip, pointed at it (the
+    scenarios' virtualenvs are made without pip of their own: ensurepip was seen failing
+    when many processes start at once)."""
+    done = _run(Path(sys.executable), "-m", "pip", "--python", str(python),
+                "--disable-pip-version-check", "-q", *args)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
 
 
@@ -122,7 +126,9 @@ def base() -> Path:
         base = old_python()
         if base is None:
             pytest.skip("abeja-sdk 2.3.6 needs Python < 3.12 and none was found on this machine")
-        subprocess.run([base, "-m", "venv", str(venv)], check=True)
+        venv.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True,
+                       cwd=venv.parent)  # fmt: skip
         python = venv / "bin" / "python"
         deps = ["pydantic>=2.6,<3", "requests>=2.32.2,<3", "tenacity>=9.0", "urllib3>=2.6,<3"]
         _pip(python, "install", SDK, *deps)

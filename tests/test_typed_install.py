@@ -59,10 +59,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )  # fmt: skip
     wheel = next(folder.glob("abeja_services-*.whl"))
     venv = folder / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    # No ensurepip (seen failing when many processes start at once): an empty virtualenv,
+    # and the wheel installed into it by this environment's pip.
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
+                   timeout=120)  # fmt: skip
     python = venv / "bin" / "python"
     subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
+         "--disable-pip-version-check", str(wheel)],
         check=True, timeout=600,
     )  # fmt: skip
     (folder / "user.py").write_text(USER_SCRIPT)
