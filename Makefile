@@ -36,14 +36,15 @@ typecheck: install
 NO_RUNTIME := $(shell $(PYTHON) -c 'import sys; print(int(sys.version_info >= (3, 13)))')
 COVERAGE_OMIT := $(if $(filter 1,$(NO_RUNTIME)),--omit=abeja/services/testing/_runtime_process.py,)
 
-# The tests on $(WORKERS) workers (pytest-xdist; tests that build wheels or fill the shared
-# .cache/ environments are one group, on one worker). coverage starts before pytest (the
-# pytest11 plugin's import is measured) and, through its subprocess patch, in each worker
-# and each command the tests run; the data is combined, reported and held to fail_under.
+# The tests on $(WORKERS) workers (pytest-xdist; what builds a wheel of this tree or fills a
+# shared .cache/ environment takes turns through file locks, tests/locks.py). coverage
+# starts before pytest (the pytest11 plugin's import is measured) and, through its
+# subprocess patch, in each worker and each command the tests run; the data is combined,
+# reported and held to fail_under.
 # The long soak, fuzz and hygiene figures are `make test-long`'s (marker `long`), which
 # .ci/run runs too.
 WORKERS ?= 2
-PARALLEL := -n $(WORKERS) --dist loadgroup
+PARALLEL := -n $(WORKERS)
 pytest: install
 	rm -f .coverage .coverage.*
 	$(PY) -m coverage run -m pytest -q $(PARALLEL) -m "not long"

@@ -9,6 +9,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+from .locks import exclusive
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "abeja-sdk" / f"py{sys.version_info[0]}{sys.version_info[1]}"
 SDK = "abeja-sdk==2.3.6"
@@ -17,6 +19,11 @@ SDK = "abeja-sdk==2.3.6"
 def registry_wheel(requirement: str, pattern: str) -> Path:
     """A wheel's path (downloaded on first use; a failure fails the test, loudly)."""
     folder = CACHE.parent / "wheels"
+    with exclusive("registry-wheels"):  # one download at a time, across the workers
+        return _downloaded(folder, requirement, pattern)
+
+
+def _downloaded(folder: Path, requirement: str, pattern: str) -> Path:
     found = sorted(folder.glob(pattern))
     if not found:
         subprocess.run(

@@ -19,6 +19,7 @@ import pytest
 from abeja.services.testing import ServiceEmulator
 
 from .abeja_sdk import CACHE, old_python, registry_wheel
+from .locks import exclusive
 
 CLI = "abejacli==2.2.8"
 VENV = CACHE.parent / "abejacli-2.2.8"
@@ -40,6 +41,13 @@ def abejacli_python() -> Path:
     python = VENV / "bin" / "python"
     if (VENV / ".complete").exists():
         return python
+    with exclusive("abejacli-venv"):  # one worker builds it; the other then finds it
+        if not (VENV / ".complete").exists():
+            _build(python)
+    return python
+
+
+def _build(python: Path) -> None:
     base = old_python()
     if base is None:
         pytest.skip("abejacli 2.2.8 needs Python < 3.12 and none was found on this machine")
@@ -58,7 +66,6 @@ def abejacli_python() -> Path:
     )  # fmt: skip
     assert installed.returncode == 0, f"pip install failed: {installed.stderr[-3000:]}"
     (VENV / ".complete").touch()
-    return python
 
 
 def abejacli_env(emulator: ServiceEmulator, home: Path) -> dict[str, str]:

@@ -15,9 +15,6 @@ from abeja.services import APIClient
 
 from .abeja_sdk import sdk_source
 
-# Builds wheels from this tree or fills the shared .cache/ environments: one worker.
-pytestmark = pytest.mark.xdist_group("installs")
-
 
 def _classes(path: str) -> dict[str, ast.ClassDef]:
     tree = ast.parse(sdk_source(path))

@@ -13,9 +13,6 @@ from abeja.services.testing import ServiceEmulator
 
 from .abejacli import run_abejacli
 
-# Builds wheels from this tree or fills the shared .cache/ environments: one worker.
-pytestmark = pytest.mark.xdist_group("installs")
-
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:

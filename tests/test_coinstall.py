@@ -24,9 +24,7 @@ from abeja.services.testing import ServiceEmulator
 
 from .abeja_sdk import CACHE, ROOT, SDK, old_python, sdk_wheel
 from .hostile import HostileServer, Received, answer
-
-# Builds wheels from this tree or fills the shared .cache/ environments: one worker.
-pytestmark = pytest.mark.xdist_group("installs")
+from .locks import exclusive
 
 ORG = "1111111111111"
 
@@ -96,11 +94,7 @@ def _run(
 
 
 def _pip(python: Path, *args: str) -> None:
-    """pip for ``python``'s environment: this environment's pip, pointed at it (the
-    scenarios' virtualenvs are made without pip of their own: ensurepip was seen failing
-    when many processes start at once)."""
-    done = _run(Path(sys.executable), "-m", "pip", "--python", str(python),
-                "--disable-pip-version-check", "-q", *args)  # fmt: skip
+    done = _run(python, "-m", "pip", "--disable-pip-version-check", "-q", *args)
     assert done.returncode == 0, done.stderr[-3000:]
 
 
@@ -108,7 +102,8 @@ def _pip(python: Path, *args: str) -> None:
 def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Our wheel, built now; abeja-sdk's, downloaded once."""
     folder = tmp_path_factory.mktemp("wheels")
-    _pip(Path(sys.executable), "wheel", "--no-deps", "-w", str(folder), str(ROOT))
+    with exclusive("wheel-build"):  # a build of this tree at a time, across the workers
+        _pip(Path(sys.executable), "wheel", "--no-deps", "-w", str(folder), str(ROOT))
     ours = next(folder.glob("abeja_services-*.whl"))
     with zipfile.ZipFile(ours) as archive:
         names = archive.namelist()
@@ -121,19 +116,31 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def base() -> Path:
     """A cached virtualenv with abeja-sdk 2.3.6 and everything both packages depend on."""
     venv = CACHE / "venv-sdk"
+    with exclusive("venv-sdk"):  # one worker builds it; the other then finds it
+        _build_base(venv)
+    return venv
+
+
+def _build_base(venv: Path) -> None:
     if not (venv / ".complete").exists():
         shutil.rmtree(venv, ignore_errors=True)
         base = old_python()
         if base is None:
             pytest.skip("abeja-sdk 2.3.6 needs Python < 3.12 and none was found on this machine")
         venv.parent.mkdir(parents=True, exist_ok=True)
+        # No ensurepip (seen failing when many processes start at once): an empty
+        # virtualenv, given its own pip by this environment's pip.
         subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True,
                        cwd=venv.parent)  # fmt: skip
         python = venv / "bin" / "python"
+        subprocess.run(
+            [sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
+             "--disable-pip-version-check", "pip"],
+            check=True, cwd=venv.parent,
+        )  # fmt: skip
         deps = ["pydantic>=2.6,<3", "requests>=2.32.2,<3", "tenacity>=9.0", "urllib3>=2.6,<3"]
         _pip(python, "install", SDK, *deps)
         (venv / ".complete").touch()
-    return venv
 
 
 @pytest.fixture

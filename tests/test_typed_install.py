@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 
 from .abeja_sdk import ROOT
-
-# Builds wheels from this tree or fills the shared .cache/ environments: one worker.
-pytestmark = pytest.mark.xdist_group("installs")
+from .locks import exclusive
 
 USER_SCRIPT = """
 from abeja.exceptions import HttpError, NotFound
@@ -53,10 +51,12 @@ reveal_type(ServiceClient("1").services.with_raw_response.get)
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtualenv with the wheel built now (and its dependencies); its python."""
     folder = tmp_path_factory.mktemp("typed")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(folder), str(ROOT)],
-        check=True, timeout=300,
-    )  # fmt: skip
+    with exclusive("wheel-build"):  # a build of this tree at a time, across the workers
+        subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(folder),
+             str(ROOT)],
+            check=True, timeout=300,
+        )  # fmt: skip
     wheel = next(folder.glob("abeja_services-*.whl"))
     venv = folder / "venv"
     # No ensurepip (seen failing when many processes start at once): an empty virtualenv,

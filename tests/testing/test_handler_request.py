@@ -14,9 +14,6 @@ from abeja.services.testing import Content, PredictRequest, ServiceEmulator
 
 from ..abeja_sdk import registry_wheel, wheel_file
 
-# Builds wheels from this tree or fills the shared .cache/ environments: one worker.
-pytestmark = pytest.mark.xdist_group("installs")
-
 
 def test_the_abejacli_predict_template_runs_unchanged(
     client: ServiceClient, emulator: ServiceEmulator, tmp_path: Path

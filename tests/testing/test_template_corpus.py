@@ -36,9 +36,6 @@ from ..abejacli import CLI
 from .abejaruntime import runtime_python
 from .test_runtime_modes import COMPARED_HEADERS, IMAGE, MULTIPART
 
-# Builds wheels from this tree or fills the shared .cache/ environments: one worker.
-pytestmark = pytest.mark.xdist_group("installs")
-
 CORPUS = Path(os.environ.get("ABEJA_TEMPLATE_CORPUS") or ROOT.parent / "shared" / "templates")
 
 
