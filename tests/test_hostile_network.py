@@ -247,6 +247,12 @@ def _answers_early(linger: bool) -> Iterator[str]:
                 while b"\r\n\r\n" not in received and (chunk := conn.recv(65536)):
                     received += chunk
                 conn.sendall(head + body)
+                if not linger:
+                    # The reset follows the answer while the body is still coming, as a
+                    # server that closes at once does; a moment between them, so that the
+                    # client's check for an early answer (every 256 KiB sent) can see it
+                    # before the kernel drops it with the connection (a race under load).
+                    time.sleep(0.3)
                 if linger:
                     conn.shutdown(socket.SHUT_WR)
                     conn.settimeout(5)
