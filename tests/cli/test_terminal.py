@@ -58,7 +58,9 @@ def test_wait_redraws_status_and_time_every_second_and_polls_at_the_interval(
 
 
 def test_wait_piped_prints_one_line_per_status(emulator: ServiceEmulator) -> None:
-    emulator.ready_delay = 1
+    # 3 s: the command sees IN_PROGRESS first even when it starts slowly (a loaded machine;
+    # at 1 s it once started after the service was READY).
+    emulator.ready_delay = 3
     service = emulator.client().services.create(
         emulator.deployment_id, version_id=emulator.version_id
     )
