@@ -76,7 +76,8 @@ test: lint typecheck pytest dist docs
 
 # The tests again on every other Python the README names, each in its own .venv-3.X (CI
 # runs this after `make test`), one process each: on two workers, the slower 3.10 was seen
-# to miss real-time tests (a wait, a runtime process starting) under the load. A Python that is not on the machine is said and skipped.
+# to miss real-time tests (a wait, a runtime process starting) under the load. A Python
+# that is not on the machine is said and skipped.
 OTHER_PYTHONS ?= 3.10 3.12 3.13
 test-pythons:
 	@for version in $(OTHER_PYTHONS); do \
