@@ -19,7 +19,7 @@ from ._release_options import ReleaseOptions
 from ._rollout_io import Invoke, Steps, endpoints
 from ._rollout_services import copied_settings
 from ._rollout_steps import Run
-from .errors import APIConnectionError, HttpError, NotFound
+from .errors import APIConnectionError, HttpError
 from .models import DeploymentVersion, Endpoint, Service
 
 
@@ -44,20 +44,6 @@ def rollout_body(run: Run, options: ReleaseOptions, current: Service | None = No
 
 class DeployRun(Run):
     """A run that starts from a folder: its extra steps."""
-
-    def endpoint_if_any(self) -> Steps[Service | None]:
-        """The service the endpoint points at, or None when there is no endpoint yet."""
-        reading = self.step("inspect", f"reading endpoint {self.endpoint}")
-        with reading as step, self.within():
-            try:
-                yield endpoints("get", self.deployment_id, self.endpoint)
-            except NotFound:
-                step.detail = f"no endpoint {self.endpoint} yet: this is the first release"
-                step.figures["first_release"] = True
-                self.alias = self.endpoint
-                return None
-        self.report.steps.pop()  # the rollout's own inspect step reads it again, in full
-        return (yield from self.inspect())
 
     def upload(
         self, create: Callable[..., Any], source: Any, arguments: Mapping[str, Any]
@@ -143,7 +129,7 @@ def deploy_body(
     arguments: Mapping[str, Any],
 ) -> Steps[None]:
     """Upload the version, then roll it out (or, with no endpoint yet, release it first)."""
-    current = yield from run.endpoint_if_any()
+    current = yield from run.inspect_if_any()
     if options.plan:
         run.plan_version(source, arguments["version"])
         run.report.version_id = f"(version {arguments['version']}, not created)"

@@ -43,12 +43,24 @@ class Run(RunState):
 
     def inspect(self) -> Steps[Service]:
         """Read the endpoint and the service it points at."""
+        current = yield from self.inspect_if_any(missing_ok=False)
+        assert current is not None
+        return current
+
+    def inspect_if_any(self, *, missing_ok: bool = True) -> Steps[Service | None]:
+        """`inspect`; with ``missing_ok``, None when there is no endpoint yet (a first
+        release), read once."""
         with self.step("inspect", f"reading endpoint {self.endpoint}") as step:
             with self.within():
                 try:
                     endpoint: Endpoint = yield endpoints("get", self.deployment_id, self.endpoint)
                 except NotFound as error:
-                    raise _no_endpoint_yet(error, self.deployment_id, self.endpoint) from None
+                    if not missing_ok:
+                        raise _no_endpoint_yet(error, self.deployment_id, self.endpoint) from None
+                    step.detail = f"no endpoint {self.endpoint} yet: this is the first release"
+                    step.figures["first_release"] = True
+                    self.alias = self.endpoint
+                    return None
                 if endpoint.service_id is None:
                     raise Breach(f"endpoint {self.endpoint} points at no service")
                 current: Service = yield services("get", self.deployment_id, endpoint.service_id)
