@@ -135,13 +135,16 @@ def outcome_of(
     started = clock()
     try:
         response = call()
-    except TooManyRequests as error:
-        if not error.may_have_applied:
-            return Throttled(error.retry_after or FIRST_THROTTLE_WAIT)
-        return failed(index, error, clock() - started)
     except (Error, ValueError, TypeError, OSError) as error:
-        return failed(index, error, clock() - started)
+        return refused(index, error, clock() - started)
     return answered(index, response, clock() - started)
+
+
+def refused(index: int, error: BaseException, seconds: float) -> BatchResult | Throttled:
+    """An error as a result; the gateway's 429 (it did not arrive) as `Throttled`."""
+    if isinstance(error, TooManyRequests) and not error.may_have_applied:
+        return Throttled(error.retry_after or FIRST_THROTTLE_WAIT)
+    return failed(index, error, seconds)
 
 
 def answered(index: int, response: Any, seconds: float) -> BatchResult:

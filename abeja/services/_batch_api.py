@@ -26,7 +26,7 @@ from collections.abc import (
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from ._batch import BatchReport, BatchResult, Indexes, ResultsFile, Tally
+from ._batch import Aimd, BatchReport, BatchResult, Indexes, ResultsFile, Tally
 from ._batch_drivers import run_tasks, run_threads
 from ._progress import _tqdm
 from ._response import PredictResponse
@@ -138,6 +138,43 @@ class SyncBatchRun(BatchRun[Iterator[BatchResult]], Iterator[BatchResult]):
             raise
 
 
+class _Batch:
+    """One batch's bookkeeping, the same on both clients: the tally, the concurrency, the
+    results file (and the indexes it has done), the display."""
+
+    def __init__(
+        self,
+        requests: object,
+        concurrency: int,
+        output: Path | None,
+        progress: bool | None,
+        clock: Callable[[], float],
+        on_result: Callable[[BatchResult], object] | None,
+    ) -> None:
+        self.tally = Tally(clock)
+        self.aimd = Aimd(concurrency)
+        self.results = ResultsFile(output) if output is not None else None
+        self.done: Indexes | set[int] = self.results.done if self.results is not None else set()
+        self.shown = _Shown(progress, requests, on_result)
+        self._report: BatchReport | None = None
+
+    def record(self, result: BatchResult) -> None:
+        """One result: its line written (with ``output``), then shown."""
+        if self.results is not None:
+            self.results.append(result)
+        self.shown(result)
+
+    def finish(self) -> BatchReport:
+        """The report (once; the file closed and the display ended)."""
+        if self._report is None:
+            self.shown.close()
+            if self.results is not None:
+                self.results.close()
+                self.tally.report.output = str(self.results.path)
+            self._report = self.tally.finish(self.aimd)
+        return self._report
+
+
 def run_sync(
     predict: Callable[..., Any],
     requests: Iterable[Any],
@@ -150,38 +187,18 @@ def run_sync(
     on_result: Callable[[BatchResult], object] | None = None,
 ) -> BatchReport | SyncBatchRun:
     """A batch on threads: the report (with ``output``), or the results as they come."""
-    tally = Tally(clock)
-    results = ResultsFile(output) if output is not None else None
-    done: Indexes | set[int] = results.done if results is not None else set()
-    shown = _Shown(progress, requests, on_result)
-    aimd_box: list[Any] = []
-
-    def driven() -> Iterator[BatchResult]:
-        aimd = yield from run_threads(iter(requests), predict, concurrency, done, tally, sleep)
-        aimd_box.append(aimd)
-
-    def finish() -> BatchReport:
-        shown.close()
-        if results is not None:
-            results.close()
-            tally.report.output = str(output)
-        from ._batch import Aimd
-
-        return tally.finish(aimd_box[0] if aimd_box else Aimd(concurrency))
-
-    stream = driven()
-    if results is None:
-        return SyncBatchRun(_shown_as_read(stream, shown), finish)
+    batch = _Batch(requests, concurrency, output, progress, clock, on_result)
+    stream = run_threads(iter(requests), predict, batch.aimd, batch.done, batch.tally, sleep)
+    if batch.results is None:
+        return SyncBatchRun(_shown_as_read(stream, batch.shown), batch.finish)
     try:
         for result in stream:
-            results.append(result)
-            shown(result)
+            batch.record(result)
     except KeyboardInterrupt:
-        raise BatchInterrupted(finish()) from None
-    except BaseException:
-        finish()
-        raise
-    return finish()
+        raise BatchInterrupted(batch.finish()) from None
+    finally:
+        batch.finish()
+    return batch.finish()
 
 
 def _shown_as_read(stream: Iterator[BatchResult], shown: _Shown) -> Iterator[BatchResult]:
@@ -203,27 +220,13 @@ async def run_async(
 ) -> BatchReport:
     """A batch as tasks on this loop: the report; each result written to ``output`` and
     handed to ``on_result`` as it completes."""
-    from ._batch import Aimd
-
-    tally = Tally(clock)
-    results = ResultsFile(output) if output is not None else None
-    done: Indexes | set[int] = results.done if results is not None else set()
-    shown = _Shown(progress, requests, on_result)
-
-    def recorded(result: BatchResult) -> None:
-        if results is not None:
-            results.append(result)
-        shown(result)
-
-    aimd = Aimd(concurrency)
+    batch = _Batch(requests, concurrency, output, progress, clock, on_result)
     try:
-        aimd = await run_tasks(_aiter(requests), predict, concurrency, done, tally, sleep, recorded)
+        await run_tasks(_aiter(requests), predict, batch.aimd, batch.done, batch.tally, sleep,
+                        batch.record)  # fmt: skip
     finally:
-        shown.close()
-        if results is not None:
-            results.close()
-            tally.report.output = str(output)
-    return tally.finish(aimd)
+        batch.finish()
+    return batch.finish()
 
 
 async def _aiter(requests: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[Any]:

@@ -22,11 +22,14 @@ from ._batch import (
     Indexes,
     Tally,
     Throttled,
+    answered,
     check_request,
     failed,
     outcome_of,
+    refused,
     slows_down,
 )
+from .errors import Error
 
 
 class Queue:
@@ -88,18 +91,17 @@ def settle(
 def run_threads(
     requests: Iterator[Any],
     predict: Callable[..., Any],
-    concurrency: int,
+    aimd: Aimd,
     done: Indexes | set[int],
     tally: Tally,
     sleep: Callable[[float], object],
-) -> Generator[BatchResult, None, Aimd]:
-    """The sync driver: ``predict(**request)`` on ``concurrency`` threads at most."""
+) -> Generator[BatchResult, None, None]:
+    """The sync driver: ``predict(**request)`` on ``aimd.ceiling`` threads at most."""
     clock = tally.clock
-    aimd = Aimd(concurrency)
     queue = Queue(done, tally, clock)
     source = enumerate(requests)
     pending: dict[concurrent.futures.Future[Any], tuple[int, dict[str, Any]]] = {}
-    pool = concurrent.futures.ThreadPoolExecutor(concurrency, thread_name_prefix="abeja-batch")
+    pool = concurrent.futures.ThreadPoolExecutor(aimd.ceiling, thread_name_prefix="abeja-batch")
     try:
         try:
             while True:
@@ -143,7 +145,6 @@ def run_threads(
         for future in pending:
             future.cancel()
         pool.shutdown(wait=not pending, cancel_futures=True)
-    return aimd
 
 
 def _pulled(
@@ -164,32 +165,25 @@ def _pulled(
 async def run_tasks(
     requests: AsyncIterator[Any],
     predict: Callable[..., Any],
-    concurrency: int,
+    aimd: Aimd,
     done: Indexes | set[int],
     tally: Tally,
     sleep: Callable[[float], Any],
     on_result: Callable[[BatchResult], object],
-) -> Aimd:
-    """The async driver: ``await predict(**request)`` as ``concurrency`` tasks at most."""
+) -> None:
+    """The async driver: ``await predict(**request)`` as ``aimd.ceiling`` tasks at most."""
     clock = tally.clock
-    aimd = Aimd(concurrency)
     queue = Queue(done, tally, clock)
     counter = 0
     pending: dict[asyncio.Task[Any], tuple[int, dict[str, Any]]] = {}
 
     async def attempt(index: int, call: Callable[[], Any]) -> BatchResult | Throttled:
         started = clock()
-
-        async def awaited() -> Any:
-            return await call()
-
         try:
-            response = await awaited()
-        except BaseException as error:  # noqa: BLE001 - classified as the sync driver does
-            if isinstance(error, (asyncio.CancelledError, KeyboardInterrupt)):
-                raise
-            return outcome_of(index, functools.partial(_raise, error), lambda: started)
-        return outcome_of(index, lambda: response, lambda: started)
+            response = await call()
+        except (Error, ValueError, TypeError, OSError) as error:  # as `outcome_of` does
+            return refused(index, error, clock() - started)
+        return answered(index, response, clock() - started)
 
     try:
         while True:
@@ -243,8 +237,3 @@ async def run_tasks(
     finally:
         for task in pending:
             task.cancel()
-    return aimd
-
-
-def _raise(error: BaseException) -> Any:
-    raise error
