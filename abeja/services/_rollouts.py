@@ -20,7 +20,7 @@ from typing_extensions import Unpack
 
 from . import _constants as C
 from ._bake import Guard
-from ._progress import progress_for
+from ._progress import Progress, progress_for
 from ._release_options import Check, Compare, ReleaseOptions, Retire, RolloutOptions, choice
 from ._release_steps import DeployRun, deploy_body, rollout_body
 from ._rollout_io import Managers, Steps, drive, services
@@ -59,19 +59,30 @@ class RolloutsBase(Generic[_Report]):
         *,
         deploy: bool = False,
     ) -> Run:
-        kind = DeployRun if deploy else Run
+        journal = None if options.journal is None else Journal(options.journal)
+        return self._new_run(
+            DeployRun if deploy else Run, deployment_id, options.endpoint, version_id,
+            options.deadline, options.on_event, journal,
+            progress_for(options.progress, f"rollout in {deployment_id}"),
+        )  # fmt: skip
+
+    def _new_run(
+        self,
+        kind: type[Run],
+        deployment_id: str,
+        endpoint: str,
+        version_id: str | None,
+        deadline: float,
+        on_event: Callable[[RolloutEvent], object] | None,
+        journal: Journal | None = None,
+        progress: Progress | None = None,
+    ) -> Run:
+        """A run on this client's clock, deadline scope and interrupts."""
         return kind(
-            deployment_id,
-            options.endpoint,
-            version_id,
-            clock=self._services._clock,
-            within=self._services._routes.within,
-            interrupts=self._interrupts,
-            deadline=options.deadline,
-            on_event=options.on_event,
-            journal=None if options.journal is None else Journal(options.journal),
-            progress=progress_for(options.progress, f"rollout in {deployment_id}"),
-        )
+            deployment_id, endpoint, version_id, clock=self._services._clock,
+            within=self._services._routes.within, interrupts=self._interrupts,
+            deadline=deadline, on_event=on_event, journal=journal, progress=progress,
+        )  # fmt: skip
 
     def run(
         self,
@@ -261,11 +272,7 @@ class RolloutsBase(Generic[_Report]):
         check_path_id("endpoint", endpoint)
         check_path_id("to_service_id", to_service_id)
         choice("cleanup", cleanup, ("keep", "stop", "delete"))
-        run = Run(
-            deployment_id, endpoint, None, clock=self._services._clock,
-            within=self._services._routes.within, interrupts=self._interrupts,
-            deadline=C.DEFAULT_WAIT_TIMEOUT, on_event=on_event,
-        )  # fmt: skip
+        run = self._new_run(Run, deployment_id, endpoint, None, C.DEFAULT_WAIT_TIMEOUT, on_event)
         target = to_service_id
         owned = report.new_service_id if report is not None else None
 
