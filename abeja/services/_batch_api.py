@@ -28,7 +28,7 @@ from typing import Any, Generic, TypeVar
 
 from ._batch import Aimd, BatchReport, BatchResult, Indexes, ResultsFile, Tally
 from ._batch_drivers import run_tasks, run_threads
-from ._progress import _tqdm
+from ._progress import _tqdm, check_progress
 from ._response import PredictResponse
 from ._routes import Routes
 
@@ -55,8 +55,7 @@ def check_batch(
         raise TypeError("concurrency must be an int")
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise ValueError(f"concurrency must be 1 to {MAX_CONCURRENCY}, not {concurrency}")
-    if progress is not None and not isinstance(progress, bool):
-        raise TypeError("progress must be True, False or None (None: in a notebook)")
+    check_progress(progress)
     if output is None:
         return None
     if not isinstance(output, (str, os.PathLike)):

@@ -39,10 +39,15 @@ class Progress:
         self._bar.close()
 
 
-def _tqdm(progress: bool | None) -> Any:
-    """tqdm's class when ``progress`` asks for a display (None: only in a notebook)."""
+def check_progress(progress: object) -> None:
+    """A TypeError, before anything is done, unless ``progress`` is True, False or None."""
     if progress is not None and not isinstance(progress, bool):
         raise TypeError("progress must be True, False or None (None: in a notebook)")
+
+
+def _tqdm(progress: bool | None) -> Any:
+    """tqdm's class when ``progress`` asks for a display (None: only in a notebook)."""
+    check_progress(progress)
     asked = progress is True
     if not (asked or (progress is None and in_notebook())):
         return None

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ._archive import Archive, archive_of
-from ._progress import byte_progress
+from ._progress import byte_progress, check_progress
 from ._response import HTTPResponse, decode_model
 from ._rollout_io import Invoke, Managers, drive, drive_async
 from ._validation import check_path_id
@@ -173,8 +173,7 @@ class _VersionSteps:
     ) -> _Steps[DeploymentVersion]:
         check_path_id("deployment_id", deployment_id)
         body = version_body(version, handler, image, user_parameters)
-        if progress is not None and not isinstance(progress, bool):
-            raise TypeError("progress must be True, False or None (None: in a notebook)")
+        check_progress(progress)
         source = check_source(source)
         return self._create_steps(deployment_id, archive_of(source), body, progress)
 
