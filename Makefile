@@ -36,14 +36,17 @@ typecheck: install
 NO_RUNTIME := $(shell $(PYTHON) -c 'import sys; print(int(sys.version_info >= (3, 13)))')
 COVERAGE_OMIT := $(if $(filter 1,$(NO_RUNTIME)),--omit=abeja/services/testing/_runtime_process.py,)
 
-# The tests on $(WORKERS) workers (pytest-xdist; what builds a wheel of this tree or fills a
-# shared .cache/ environment takes turns through file locks, tests/locks.py). coverage
+# The tests in one process by default; `make test WORKERS=2` runs them on two workers
+# (pytest-xdist: about 4.5 min of pytest instead of 10 on a quiet 2-core machine, but a
+# loaded one made real-time tests miss in CI, 3 of 1,405 in one run, so CI stays serial).
+# What builds a wheel of this tree or fills a shared .cache/ environment takes turns
+# through file locks (tests/locks.py). coverage
 # starts before pytest (the pytest11 plugin's import is measured) and, through its
 # subprocess patch, in each worker and each command the tests run; the data is combined,
 # reported and held to fail_under.
 # The long soak, fuzz and hygiene figures are `make test-long`'s (marker `long`), which
 # .ci/run runs too.
-WORKERS ?= 2
+WORKERS ?= 0
 PARALLEL := -n $(WORKERS)
 pytest: install
 	rm -f .coverage .coverage.*
