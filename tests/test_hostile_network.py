@@ -305,3 +305,58 @@ def test_ctrl_c_in_the_middle_of_an_upload_leaves_no_connection_checked_out(
 
 def _interrupt(number: int, frame: Any) -> None:
     raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _trickles_its_answer() -> Iterator[str]:
+    """A server whose 200 promises 1 MB and sends 10 bytes every 20 ms: any interrupt
+    lands while the answer is read."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+            b"Content-Length: 1000000\r\n\r\n")  # fmt: skip
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn, contextlib.suppress(OSError):
+                received = b""
+                while b"\r\n\r\n" not in received and (chunk := conn.recv(65536)):
+                    received += chunk
+                conn.sendall(head)
+                for _ in range(500):
+                    conn.sendall(b"x" * 10)
+                    time.sleep(0.02)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("own_session", [False, True], ids=["sdk-session", "user-session"])
+def test_ctrl_c_while_the_answer_is_read_leaves_no_connection_checked_out(
+    own_session: bool,
+) -> None:
+    """A KeyboardInterrupt while the answer's body is read (on a user's session requests
+    hands the body over unread): the connection is closed and given back."""
+    with _trickles_its_answer() as url:
+        options: dict[str, Any] = {"session": requests.Session()} if own_session else {}
+        previous = signal.signal(signal.SIGALRM, _interrupt)
+        try:
+            with ServiceClient("1111111111111", base_url=url, credential={"auth_token": "t"},
+                               service_url_template=url + "/o/{organization_id}",
+                               max_retries=0, **options) as client:  # fmt: skip
+                signal.setitimer(signal.ITIMER_REAL, 0.2)
+                with pytest.raises(KeyboardInterrupt):
+                    client.services.predict("9999999999999", "ser-abc1111111111111",
+                                            data=b"x")  # fmt: skip
+                assert client._transport.checked_out() == 0  # noqa: SLF001
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)

@@ -41,7 +41,7 @@ def read_answer(
     gives the request, for the ``requests.Response`` abeja-sdk callers get)."""
     status = int(getattr(raw, "status", 0) or (watched.status_code if watched is not None else 0))
     if status < 200:
-        _discard(raw)
+        discard(raw)
         raise AttemptFailed(
             "informational",
             f"the server answered {status} (informational) as if it were the answer",
@@ -115,7 +115,7 @@ def _read_body(raw: Any, limits: Limits, cap: int) -> tuple[bytes, bool]:
         while True:
             remaining = limits.remaining()
             if remaining <= 0:
-                _discard(raw)
+                discard(raw)
                 raise AttemptFailed(
                     "deadline", "the call's deadline passed while reading the answer", sent=True
                 )
@@ -126,20 +126,20 @@ def _read_body(raw: Any, limits: Limits, cap: int) -> tuple[bytes, bool]:
                 break
             total += len(chunk)
             if total > cap:
-                _discard(raw)
+                discard(raw)
                 kept = b"".join(chunks) if cap <= C.MAX_ERROR_BODY_BYTES else b""
                 return kept + chunk[: cap - (total - len(chunk))], False
             chunks.append(chunk)
     except AttemptFailed:
         raise
     except Exception as error:  # noqa: BLE001 - every failure is classified, none escapes
-        _discard(raw)
+        discard(raw)
         raise past_deadline(classify(error, reading=True), limits) from None
     _release(raw)
     return b"".join(chunks), True
 
 
-def _discard(raw: Any) -> None:
+def discard(raw: Any) -> None:
     """Close the connection (its unread bytes must not answer the next request)."""
     with contextlib.suppress(Exception):  # closing a broken connection may fail; it is gone
         raw.close()
