@@ -10,6 +10,7 @@ sync client does. A client passed in by the user keeps its own streams.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import select
 import ssl
@@ -21,6 +22,7 @@ import httpx
 
 from . import _constants as C
 from . import errors as exc
+from ._async_direct import AsyncDirectPools
 from ._failures import AttemptFailed
 from ._proxies import check_socks_support, proxy_for
 
@@ -226,6 +228,8 @@ class RoutedTransport(httpx.AsyncBaseTransport):
         self._keep_alive = keep_alive
         self._backend = NoticingBackend()  # every pool's: its streams, closed with it
         self.direct = own_transport(ssl_context, keep_alive=keep_alive, backend=self._backend)
+        self.fast = AsyncDirectPools(ssl_context, keep_alive=keep_alive)
+        """The fast path's pools (``_async_direct``): direct origins, when nothing watches."""
         self._proxied: dict[str, httpx.AsyncHTTPTransport] = {}
         self._routes: dict[str, str | None] = {}
 
@@ -238,18 +242,13 @@ class RoutedTransport(httpx.AsyncBaseTransport):
         for transport in self.transports():
             await prune_unstarted(transport)
 
+    def proxied(self, origin: str) -> bool:
+        """Whether calls to ``origin`` (``scheme://host[:port]``) go through a proxy."""
+        return self._proxy_of(origin) is not None
+
     def route(self, url: httpx.URL) -> httpx.AsyncHTTPTransport:
         """The transport for ``url``: direct, or its proxy's."""
-        origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
-        if origin not in self._routes:
-            chosen = proxy_for(origin + "/")
-            if chosen is not None:
-                try:
-                    check_socks_support(chosen, "socksio", "socksio")
-                except exc.APIConnectionError as error:
-                    raise AttemptFailed("local", str(error), sent=False) from None
-            self._routes[origin] = chosen
-        proxy = self._routes[origin]
+        proxy = self._proxy_of(f"{url.scheme}://{url.netloc.decode('ascii')}")
         if proxy is None:
             return self.direct
         transport = self._proxied.get(proxy)
@@ -260,11 +259,24 @@ class RoutedTransport(httpx.AsyncBaseTransport):
             self._proxied[proxy] = transport
         return transport
 
+    def _proxy_of(self, origin: str) -> str | None:
+        if origin not in self._routes:
+            chosen = proxy_for(origin + "/")
+            if chosen is not None:
+                try:
+                    check_socks_support(chosen, "socksio", "socksio")
+                except exc.APIConnectionError as error:
+                    raise AttemptFailed("local", str(error), sent=False) from None
+            self._routes[origin] = chosen
+        return self._routes[origin]
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         return await self.route(request.url).handle_async_request(request)
 
     async def aclose(self) -> None:
         self._backend.closed = True
+        self.fast.close()
+        await asyncio.sleep(0)  # the aborted sockets close at the loop's next turn
         for transport in self.transports():
             await transport.aclose()
         await self._backend.close()

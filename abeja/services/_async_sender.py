@@ -23,7 +23,8 @@ import httpx
 
 from . import _constants as C
 from . import errors as exc
-from ._async_connection import answered_informational
+from ._async_connection import RoutedTransport, answered_informational
+from ._async_direct import SUPPORTED, AsyncDirectPools, fast_body, httpx_unwatched, plain_call
 from ._bodies import BodyReadError
 from ._failures import AttemptFailed, Limits, past_deadline
 from ._response import HTTPResponse
@@ -256,7 +257,30 @@ class AsyncSender:
     ) -> HTTPResponse:
         async with self._slots:
             phases["slot"] = True
+            fast = self._fast_pools(call)
+            if fast is not None:
+                body = fast_body(call.data)
+                if body is not False:
+                    return await fast.send(call, body, limits, phase, _decoder, phases)
             return await self._exchange(call, limits, phase, phases)
+
+    def _fast_pools(self, call: Call) -> AsyncDirectPools | None:
+        """The fast path's pools when they may take ``call``: Python 3.11+, httpx's own
+        client on our transport with no event hook, nothing watching httpx, no proxy for
+        the call's origin, a head written as it is."""
+        client = self.client
+        transport = client._transport
+        if (
+            not SUPPORTED
+            or type(client) is not httpx.AsyncClient
+            or type(transport) is not RoutedTransport
+            or any(client.event_hooks.values())
+            or not httpx_unwatched()
+            or transport.proxied(call.origin)
+            or not plain_call(call)
+        ):
+            return None
+        return transport.fast
 
     async def _exchange(
         self, call: Call, limits: Limits, phase: float, phases: dict[str, bool]

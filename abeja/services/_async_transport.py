@@ -109,6 +109,8 @@ class AsyncTransport(TransportCore):
                     "httpx's connection pool is not where it was: update checked_out"
                 )
             busy += sum(1 for c in connections if not (c.is_idle() or c.is_closed()))
+        if isinstance(transport, RoutedTransport):
+            busy += transport.fast.in_use()
         return busy
 
     async def aclose(self) -> None:

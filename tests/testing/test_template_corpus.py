@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -200,6 +201,18 @@ def test_the_template_logs_the_same_lines_in_both_modes(
         _, service_id = served.services[template.name]
         before = len(served.emulator.logs_of(service_id))
         served.send(template, GENERIC[0])
-        seen.append([line for line in served.emulator.logs_of(service_id)[before:]
-                     if "predict handler" in line])  # fmt: skip
+        seen.append(_handler_lines(served, service_id, before))
     assert seen[0] == seen[1] == ["Start predict handler."]
+
+
+def _handler_lines(served: Served, service_id: str, before: int) -> list[str]:
+    """The handler's lines logged since ``before``. A runtime in its own process prints
+    them on a pipe read by another thread, so they may come a moment after the answer:
+    waited for, up to 5 s."""
+    give_up = time.monotonic() + 5
+    while True:
+        lines = [line for line in served.emulator.logs_of(service_id)[before:]
+                 if "predict handler" in line]  # fmt: skip
+        if lines or time.monotonic() > give_up:
+            return lines
+        time.sleep(0.01)
