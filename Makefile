@@ -34,7 +34,7 @@ typecheck: install
 # abejaruntime mode (its one module) cannot run, so it is left out of the figure, not the
 # floor (every other Python measures it).
 NO_RUNTIME := $(shell $(PYTHON) -c 'import sys; print(int(sys.version_info >= (3, 13)))')
-COVERAGE_OMIT := $(if $(filter 1,$(NO_RUNTIME)),--omit=abeja/services/testing/_runtime_process.py,)
+COVERAGE_OMIT := $(if $(filter 1,$(NO_RUNTIME)),--omit=abeja/services/testing/_runtime/_runtime_process.py,)
 
 # The tests in one process by default; `make test WORKERS=2` runs them on two workers
 # (pytest-xdist: about 4.5 min of pytest instead of 10 on a quiet 2-core machine, but a

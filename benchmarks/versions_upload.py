@@ -89,7 +89,7 @@ def main() -> None:
     parser.add_argument("--mib", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    from abeja.services._archive import archive_folder
+    from abeja.services._managers._archive import archive_folder
 
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)

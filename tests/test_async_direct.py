@@ -17,8 +17,8 @@ import pytest
 
 from abeja.exceptions import APIConnectionError
 from abeja.services import AsyncServiceClient
-from abeja.services._async_direct import SUPPORTED
-from abeja.services._async_transport import unpooled_http_client
+from abeja.services._http._async._async_direct import SUPPORTED
+from abeja.services._http._async._async_transport import unpooled_http_client
 
 from . import reference_examples as ref
 from .hostile import CLOSE, Action, HostileServer, Received, answer

@@ -54,7 +54,7 @@ def test_async_bound_signature_equals_the_async_manager_minus_the_ids(
 
 
 def test_every_bound_call_is_checked() -> None:
-    from abeja.services._bound import BoundService
+    from abeja.services._managers._bound import BoundService
 
     public = {name for name in vars(BoundService) if callable(getattr(BoundService, name))}
     public = {name for name in public if not name.startswith("_")}
@@ -92,7 +92,7 @@ def test_bound_endpoint_predict_takes_the_managers_body_arguments() -> None:
 
 
 def test_every_bound_endpoint_call_is_checked() -> None:
-    from abeja.services._bound import BoundEndpoint
+    from abeja.services._managers._bound import BoundEndpoint
 
     public = {n for n, v in vars(BoundEndpoint).items() if callable(v) and not n.startswith("_")}
     assert public == {*ENDPOINT_FORWARDERS, "predict"}

@@ -10,7 +10,7 @@ import pydoc
 import pytest
 
 from abeja.services import AsyncService, AsyncServices, Service, Services
-from abeja.services._docs import MANAGER_METHODS, SERVICE_METHODS, without_parameters
+from abeja.services._managers._docs import MANAGER_METHODS, SERVICE_METHODS, without_parameters
 from abeja.services.models import CreateServiceRequest
 
 

@@ -127,7 +127,7 @@ def test_predictions_to_the_organizations_sub_domain_are_proxied_by_the_same_rul
     monkeypatch.setenv("NO_PROXY", ".api.abeja.io")
     host = f"https://{ORG}.api.abeja.io/deployments/{DEP}/services/{SID}"
     assert requests.utils.get_environ_proxies(host) == {}  # requests: direct, as we do
-    from abeja.services._proxies import proxy_for
+    from abeja.services._http._proxies import proxy_for
 
     assert proxy_for(host) is None
 

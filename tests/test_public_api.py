@@ -33,3 +33,30 @@ def test_public_classes_and_methods_have_docstrings() -> None:
             for attr, member in vars(value).items():
                 if callable(member) and not attr.startswith("_"):
                     assert member.__doc__, f"{name}.{attr}"
+
+
+PUBLIC_PATHS = {
+    "abeja.services": ["ServiceClient", "AsyncServiceClient", "APIClient", "Service"],
+    "abeja.services.models": ["Service", "ServiceList", "LogEvent", "LogPage", "ServiceStatus"],
+    "abeja.services.testing": ["ServiceEmulator", "FakeClock", "Fault"],
+    "abeja.services.testing.plugin": [],
+    "abeja.services.api.client": ["APIClient"],
+    "abeja.services.cli": ["run"],
+    "abeja.services.doctor": ["main"],
+    "abeja.services.rollout_report": ["RolloutReport"],
+    "abeja.services.errors": ["HttpError"],
+    "abeja.exceptions": ["HttpError", "NotFound", "APIConnectionError"],
+}
+
+
+def test_the_public_import_paths_hold_wherever_the_private_modules_live() -> None:
+    """What users import (and the entry points name) stays where it was when the private
+    modules move between folders."""
+    import importlib
+
+    for path, names in PUBLIC_PATHS.items():
+        module = importlib.import_module(path)
+        for name in names:
+            assert getattr(module, name) is not None, (path, name)
+    compat = importlib.import_module("abeja.services.api.client")
+    assert abeja.services.APIClient is compat.APIClient

@@ -12,7 +12,7 @@ import pytest
 
 from abeja.exceptions import APIConnectionError
 from abeja.services import PredictResponse, ServiceClient
-from abeja.services._response import HTTPResponse
+from abeja.services._api._response import HTTPResponse
 from abeja.services.testing import ServiceEmulator
 
 from .cli.test_commands import run

@@ -17,8 +17,8 @@ from abeja.exceptions import (
     TooManyRequests,
 )
 from abeja.services import Service, ServiceClient
-from abeja.services._policy import backoff
-from abeja.services._response import parse_retry_after
+from abeja.services._api._response import parse_retry_after
+from abeja.services._http._policy import backoff
 from abeja.services.testing import ServiceEmulator
 
 

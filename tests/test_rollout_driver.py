@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from abeja.services import _rollout_io
-from abeja.services._rollout_io import Managers, Pause, drive
+from abeja.services._release import _rollout_io
+from abeja.services._release._rollout_io import Managers, Pause, drive
 
 
 def _steps(seen: list[str]) -> Generator[Any, Any, str]:

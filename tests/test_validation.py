@@ -17,7 +17,7 @@ import pytest
 from pydantic import ValidationError
 
 from abeja.services import APIClient, Service, ServiceClient
-from abeja.services._validation import check_path_id, format_log_time
+from abeja.services._api._validation import check_path_id, format_log_time
 from abeja.services.testing import ServiceEmulator
 
 from . import reference_examples as ref

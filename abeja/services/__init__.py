@@ -19,21 +19,32 @@ _ABEJA_SERVICES = True
 """Marks this file as abeja-services' (abeja-sdk ships an ``abeja/services/__init__.py``)."""
 
 if TYPE_CHECKING:
-    from ._async_bound import AsyncEndpoint, AsyncEndpointList, AsyncService, AsyncServiceList
+    from ._api._raw import (
+        AsyncRawEndpoints,
+        AsyncRawServices,
+        RawEndpoints,
+        RawResponse,
+        RawServices,
+    )
+    from ._api._response import HTTPResponse
     from ._async_client import AsyncServiceClient
-    from ._async_endpoints import AsyncEndpoints
-    from ._async_resources import AsyncServices
-    from ._async_rollouts import AsyncRollouts
-    from ._batch import BatchReport, BatchResult
-    from ._batch_api import AsyncBatchRun, BatchInterrupted, SyncBatchRun
     from ._client import ServiceClient
     from ._compat import APIClient
-    from ._endpoint_resources import Endpoints
-    from ._raw import AsyncRawEndpoints, AsyncRawServices, RawEndpoints, RawResponse, RawServices
-    from ._resources import Services
-    from ._response import HTTPResponse
-    from ._rollouts import Rollouts
-    from ._versions import AsyncVersions, Versions
+    from ._managers._async_bound import (
+        AsyncEndpoint,
+        AsyncEndpointList,
+        AsyncService,
+        AsyncServiceList,
+    )
+    from ._managers._async_endpoints import AsyncEndpoints
+    from ._managers._async_resources import AsyncServices
+    from ._managers._batch import BatchReport, BatchResult
+    from ._managers._batch_api import AsyncBatchRun, BatchInterrupted, SyncBatchRun
+    from ._managers._endpoint_resources import Endpoints
+    from ._managers._resources import Services
+    from ._managers._versions import AsyncVersions, Versions
+    from ._release._async_rollouts import AsyncRollouts
+    from ._release._rollouts import Rollouts
     from .models import (
         ActionResult,
         CreateServiceRequest,
@@ -54,48 +65,48 @@ if TYPE_CHECKING:
 # Where each public name is defined.
 _MODULES = {
     "APIClient": "._compat",
-    "AsyncBatchRun": "._batch_api",
-    "BatchInterrupted": "._batch_api",
-    "BatchReport": "._batch",
-    "BatchResult": "._batch",
-    "SyncBatchRun": "._batch_api",
-    "AsyncEndpoint": "._async_bound",
-    "AsyncEndpointList": "._async_bound",
-    "AsyncEndpoints": "._async_endpoints",
-    "AsyncRollouts": "._async_rollouts",
-    "AsyncRawEndpoints": "._raw",
-    "AsyncRawServices": "._raw",
-    "AsyncService": "._async_bound",
+    "AsyncBatchRun": "._managers._batch_api",
+    "BatchInterrupted": "._managers._batch_api",
+    "BatchReport": "._managers._batch",
+    "BatchResult": "._managers._batch",
+    "SyncBatchRun": "._managers._batch_api",
+    "AsyncEndpoint": "._managers._async_bound",
+    "AsyncEndpointList": "._managers._async_bound",
+    "AsyncEndpoints": "._managers._async_endpoints",
+    "AsyncRollouts": "._release._async_rollouts",
+    "AsyncRawEndpoints": "._api._raw",
+    "AsyncRawServices": "._api._raw",
+    "AsyncService": "._managers._async_bound",
     "AsyncServiceClient": "._async_client",
-    "AsyncServiceList": "._async_bound",
-    "AsyncServices": "._async_resources",
-    "AsyncVersions": "._versions",
+    "AsyncServiceList": "._managers._async_bound",
+    "AsyncServices": "._managers._async_resources",
+    "AsyncVersions": "._managers._versions",
     "ActionResult": ".models",
     "CreateServiceRequest": ".models",
     "DeploymentVersion": ".models",
     "DeploymentVersionList": ".models",
     "Endpoint": ".models",
     "EndpointList": ".models",
-    "Endpoints": "._endpoint_resources",
-    "HTTPResponse": "._response",
+    "Endpoints": "._managers._endpoint_resources",
+    "HTTPResponse": "._api._response",
     "LogEvent": ".models",
     "LogPage": ".models",
     "PredictResponse": ".models",
-    "RawEndpoints": "._raw",
-    "RawResponse": "._raw",
-    "RawServices": "._raw",
+    "RawEndpoints": "._api._raw",
+    "RawResponse": "._api._raw",
+    "RawServices": "._api._raw",
     "RolloutEvent": ".rollout_report",
     "RolloutInterrupted": ".rollout_report",
     "RolloutReport": ".rollout_report",
     "RolloutStep": ".rollout_report",
-    "Rollouts": "._rollouts",
+    "Rollouts": "._release._rollouts",
     "Service": ".models",
     "ServiceClient": "._client",
     "ServiceList": ".models",
     "ServiceStatus": ".models",
-    "Services": "._resources",
+    "Services": "._managers._resources",
     "UpdateServicePayload": ".models",
-    "Versions": "._versions",
+    "Versions": "._managers._versions",
 }
 
 __all__ = [

@@ -10,16 +10,16 @@ from types import TracebackType
 
 import httpx
 
-from ._async_endpoints import AsyncEndpoints
-from ._async_resources import AsyncServices
-from ._async_rollouts import AsyncRollouts
-from ._async_transport import AsyncTransport
+from ._api._response import HTTPResponse
+from ._api._routes import Routes
+from ._api._version_routes import VersionRoutes
 from ._client_base import ClientBase
-from ._response import HTTPResponse
-from ._routes import Routes
-from ._types import AsyncSleep, Clock
-from ._version_routes import VersionRoutes
-from ._versions import AsyncVersions
+from ._http._async._async_transport import AsyncTransport
+from ._http._types import AsyncSleep, Clock
+from ._managers._async_endpoints import AsyncEndpoints
+from ._managers._async_resources import AsyncServices
+from ._managers._versions import AsyncVersions
+from ._release._async_rollouts import AsyncRollouts
 
 
 class AsyncServiceClient(ClientBase):

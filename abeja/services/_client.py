@@ -8,16 +8,16 @@ from types import TracebackType
 
 import requests
 
+from ._api._response import HTTPResponse
+from ._api._routes import Routes
+from ._api._version_routes import VersionRoutes
 from ._client_base import ClientBase
-from ._endpoint_resources import Endpoints
-from ._resources import Services
-from ._response import HTTPResponse
-from ._rollouts import Rollouts
-from ._routes import Routes
-from ._transport import Transport
-from ._types import Clock, Sleep
-from ._version_routes import VersionRoutes
-from ._versions import Versions
+from ._http._transport import Transport
+from ._http._types import Clock, Sleep
+from ._managers._endpoint_resources import Endpoints
+from ._managers._resources import Services
+from ._managers._versions import Versions
+from ._release._rollouts import Rollouts
 
 
 class ServiceClient(ClientBase):

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from ._config import Settings, load_settings, resolve_organization_id
-from ._transport import refuse_pickling
-from ._transport_core import TransportCore
+from ._http._transport import refuse_pickling
+from ._http._transport_core import TransportCore
 
 _Client = TypeVar("_Client", bound="ClientBase")
 

@@ -15,12 +15,12 @@ from typing import IO, Any
 
 import requests
 
-from ._bodies import encode_json
+from ._api._bodies import encode_json
+from ._api._response import service_list_content, validated_object
+from ._api._routes import Routes
 from ._config import load_settings
-from ._response import service_list_content, validated_object
-from ._routes import Routes
-from ._transport import Transport, refuse_pickling
-from ._types import Sleep
+from ._http._transport import Transport, refuse_pickling
+from ._http._types import Sleep
 from .models import (
     ActionResult,
     CreateServiceRequest,

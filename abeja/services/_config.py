@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from . import _constants as C
+from ._api._validation import check_organization_id, check_timeout
+from ._http._tls import tls_context
 from ._profiles import Profile, choose_profile
-from ._tls import tls_context
-from ._validation import check_organization_id, check_timeout
 
 CREDENTIAL_KEYS = (
     "auth_token",

@@ -18,13 +18,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from pydantic import model_validator as _model_validator
 from typing_extensions import Self
 
-from ._bound import BoundEndpoint, BoundService
-from ._response import HTTPResponse, PredictResponse, kept_by_model
-from ._status import ServiceStatus
+from ._api._response import HTTPResponse, PredictResponse, kept_by_model
+from ._api._status import ServiceStatus
+from ._managers._bound import BoundEndpoint, BoundService
 
 if TYPE_CHECKING:
-    from ._endpoint_resources import Endpoints
-    from ._resources import Services
+    from ._managers._endpoint_resources import Endpoints
+    from ._managers._resources import Services
 
 __all__ = [
     "ActionResult",

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from abeja.services.testing._convert import convert
+from abeja.services.testing._runtime._convert import convert
 
 from .abejaruntime import runtime_python
 

@@ -11,7 +11,7 @@ import requests
 from abeja.exceptions import HttpError, ResponseTooLargeError
 from abeja.services import Service, ServiceClient
 from abeja.services.testing import Fault, ServiceEmulator
-from abeja.services.testing._faults import Faults
+from abeja.services.testing._api._faults import Faults
 
 
 def test_faults_are_taken_in_order_and_counted_down() -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from abeja.services import ServiceClient
-from abeja.services.testing._multipart import (
+from abeja.services.testing._runtime._multipart import (
     MalformedMultipart,
     boundary_of,
     split_multipart,
@@ -70,7 +70,7 @@ def test_the_parts_are_the_ones_the_email_parser_finds(name: str) -> None:
 def test_a_boundary_split_across_reads_is_found(
     chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import abeja.services.testing._multipart as multipart
+    import abeja.services.testing._runtime._multipart as multipart
 
     monkeypatch.setattr(multipart, "CHUNK", chunk)
     body = BODIES["two parts"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from abeja.services.testing._records import ApiError
-from abeja.services.testing._state import DEFAULT_VERSION_ID, EmulatorState, Seed
+from abeja.services.testing._api._records import ApiError
+from abeja.services.testing._api._state import DEFAULT_VERSION_ID, EmulatorState, Seed
 
 
 class Clock:
@@ -142,8 +142,8 @@ def test_log_pages_end_on_the_token_they_were_given(state: EmulatorState) -> Non
 
 def test_a_version_given_again_keeps_its_number_and_takes_the_new_handler() -> None:
     """The emulator command's --handler re-adds the seeded version: it stays 0.0.1."""
-    from abeja.services.testing._handlers import HandlerSpec
-    from abeja.services.testing._state import DEFAULT_DEPLOYMENT_ID, DEFAULT_ORGANIZATION_ID
+    from abeja.services.testing._api._state import DEFAULT_DEPLOYMENT_ID, DEFAULT_ORGANIZATION_ID
+    from abeja.services.testing._runtime._handlers import HandlerSpec
 
     def mine(request: object, context: object) -> dict[str, object]:
         return {}

@@ -21,7 +21,7 @@ from .. import _constants as C
 from ._style import paint
 
 if TYPE_CHECKING:
-    from .._policy import RetryNote
+    from .._http._policy import RetryNote
 
 
 def retry_line(note: RetryNote) -> str:

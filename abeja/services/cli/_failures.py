@@ -88,7 +88,7 @@ def _request(error: errors.HttpError) -> str:
 
 
 def _http(error: errors.HttpError, *, has_credential: bool) -> Failure:
-    from .._transport_core import NO_CREDENTIAL  # the SDK's hint, in Python terms
+    from .._http._transport_core import NO_CREDENTIAL  # the SDK's hint, in Python terms
 
     description = error.error_description.replace(f" ({NO_CREDENTIAL})", "")
     text = f"{description or error.error} {_request(error)}"
@@ -114,7 +114,7 @@ def explain(error: BaseException, *, has_credential: bool = True) -> Failure:
     """The message and exit status for an error a command raised."""
     import pydantic  # here, not at start-up: only a failing command needs them
 
-    from .._resources import NoOrganization
+    from .._managers._resources import NoOrganization
 
     if isinstance(error, NoOrganization):
         return Failure("no organization: pass --organization-id or set ABEJA_ORGANIZATION_ID",

@@ -22,20 +22,20 @@ if not getattr(_services, "_ABEJA_SERVICES", False):  # abeja-sdk's __init__.py 
     )
 
 if TYPE_CHECKING:
+    from ._api._faults import Fault
+    from ._api._recorder import ServedRequest
     from ._clock import FakeClock
     from ._demo import handler as demo_handler
     from ._emulator import ServiceEmulator
-    from ._faults import Fault
-    from ._handler_request import Content, HttpHeaders, PredictRequest
-    from ._recorder import ServedRequest
+    from ._runtime._handler_request import Content, HttpHeaders, PredictRequest
 
 _MODULES = {
-    "Content": ("._handler_request", "Content"),
+    "Content": ("._runtime._handler_request", "Content"),
     "FakeClock": ("._clock", "FakeClock"),
-    "Fault": ("._faults", "Fault"),
-    "HttpHeaders": ("._handler_request", "HttpHeaders"),
-    "PredictRequest": ("._handler_request", "PredictRequest"),
-    "ServedRequest": ("._recorder", "ServedRequest"),
+    "Fault": ("._api._faults", "Fault"),
+    "HttpHeaders": ("._runtime._handler_request", "HttpHeaders"),
+    "PredictRequest": ("._runtime._handler_request", "PredictRequest"),
+    "ServedRequest": ("._api._recorder", "ServedRequest"),
     "ServiceEmulator": ("._emulator", "ServiceEmulator"),
     "demo_handler": ("._demo", "handler"),
 }

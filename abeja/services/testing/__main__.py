@@ -10,8 +10,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._validation import check_path_id
-from ._control import SECRET_HEADER
+from .._api._validation import check_path_id
+from ._api._control import SECRET_HEADER
 
 if TYPE_CHECKING:
     from ._emulator import ServiceEmulator

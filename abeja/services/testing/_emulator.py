@@ -11,16 +11,16 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._client import ServiceClient
-from ._app import App
-from ._control import SECRET_HEADER
+from ._api._app import App
+from ._api._control import SECRET_HEADER
+from ._api._faults import Fault
+from ._api._recorder import ServedRequest
+from ._api._records import ApiError, ServiceRecord
+from ._api._server import ServerThread
+from ._api._state import EmulatorState, EpochClock, Seed
 from ._environments import ClientEnvironments
-from ._faults import Fault
-from ._handlers import Handler, HandlerSpec
-from ._recorder import ServedRequest
-from ._records import ApiError, ServiceRecord
-from ._runtime_process import runtime_processes
-from ._server import ServerThread
-from ._state import EmulatorState, EpochClock, Seed
+from ._runtime._handlers import Handler, HandlerSpec
+from ._runtime._runtime_process import runtime_processes
 
 if TYPE_CHECKING:
     from .._async_client import AsyncServiceClient
@@ -194,7 +194,7 @@ class ServiceEmulator(ClientEnvironments):
         keyword arguments override the defaults.
         """
         from .._async_client import AsyncServiceClient
-        from .._async_transport import unpooled_http_client
+        from .._http._async._async_transport import unpooled_http_client
 
         options: dict[str, Any] = {
             "organization_id": self.organization_id,

@@ -1,0 +1,1 @@
+"""The Service API's wire: routes, request bodies, argument checks, answers decoded."""

@@ -1,0 +1,1 @@
+"""The managers and bound models (services, endpoints, versions, batches), their waiters."""

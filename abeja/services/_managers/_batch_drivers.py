@@ -1,0 +1,239 @@
+"""Batch prediction's two drivers: threads for the sync client, tasks for the async one.
+
+Both keep at most the current concurrency in flight and read the input only when a slot is
+free (a generator of ten million rows is never held), record every outcome as it comes
+(in completion order), and on Ctrl-C (or a cancel) stop sending, wait for what is in
+flight and record it, then raise: a second Ctrl-C abandons what is still in flight. The
+decisions are ``_batch``'s; only the waiting differs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from typing import Any
+
+from ..errors import Error
+from ._batch import (
+    Aimd,
+    BatchResult,
+    Indexes,
+    Tally,
+    Throttled,
+    answered,
+    check_request,
+    failed,
+    outcome_of,
+    refused,
+    slows_down,
+)
+
+
+class Queue:
+    """What is left to send: requests sent back by a 429 (due at a time), then the input
+    (skipping the indexes done already)."""
+
+    def __init__(self, done: Indexes | set[int], tally: Tally, clock: Callable[[], float]) -> None:
+        self._done = done
+        self._tally = tally
+        self._clock = clock
+        self.retry: deque[tuple[float, int, dict[str, Any]]] = deque()
+        self.exhausted = False
+
+    def due(self) -> tuple[int, dict[str, Any]] | None:
+        """A throttled request whose wait is over, if any."""
+        if self.retry and self.retry[0][0] <= self._clock():
+            _, index, request = self.retry.popleft()
+            return index, request
+        return None
+
+    def wait(self) -> float | None:
+        """Seconds until the next throttled request is due (None: none waits)."""
+        return max(0.0, self.retry[0][0] - self._clock()) if self.retry else None
+
+    def skip(self, index: int) -> bool:
+        """Whether ``index`` is done already (counted as skipped)."""
+        if index in self._done:
+            self._tally.report.skipped += 1
+            return True
+        return False
+
+    def again(self, index: int, request: dict[str, Any], after: float) -> None:
+        """Send ``request`` again after ``after`` seconds (a 429)."""
+        self._tally.report.throttled += 1
+        self.retry.append((self._clock() + after, index, request))
+
+
+def settle(
+    index: int,
+    request: dict[str, Any],
+    outcome: BatchResult | Throttled,
+    queue: Queue,
+    aimd: Aimd,
+    tally: Tally,
+) -> BatchResult | None:
+    """Record one outcome; None when the request goes again."""
+    if isinstance(outcome, Throttled):
+        aimd.throttled()
+        queue.again(index, request, outcome.after)
+        return None
+    if slows_down(outcome):
+        aimd.throttled()
+    elif outcome.ok:
+        aimd.succeeded()
+    tally.add(outcome)
+    return outcome
+
+
+def run_threads(
+    requests: Iterator[Any],
+    predict: Callable[..., Any],
+    aimd: Aimd,
+    done: Indexes | set[int],
+    tally: Tally,
+    sleep: Callable[[float], object],
+) -> Generator[BatchResult, None, None]:
+    """The sync driver: ``predict(**request)`` on ``aimd.ceiling`` threads at most."""
+    clock = tally.clock
+    queue = Queue(done, tally, clock)
+    source = enumerate(requests)
+    pending: dict[concurrent.futures.Future[Any], tuple[int, dict[str, Any]]] = {}
+    pool = concurrent.futures.ThreadPoolExecutor(aimd.ceiling, thread_name_prefix="abeja-batch")
+    try:
+        try:
+            while True:
+                while len(pending) < aimd.limit:
+                    item = queue.due()
+                    if item is None and not queue.exhausted:
+                        pulled = _pulled(source, queue)
+                        if isinstance(pulled, BatchResult):
+                            tally.add(pulled)
+                            yield pulled
+                            continue
+                        item = pulled
+                    if item is None:
+                        break
+                    index, request = item
+                    call = functools.partial(predict, **request)
+                    pending[pool.submit(outcome_of, index, call, clock)] = item
+                if not pending:
+                    wait = queue.wait()
+                    if wait is None:
+                        break
+                    sleep(wait)
+                    continue
+                finished, _ = concurrent.futures.wait(
+                    pending, timeout=queue.wait(), return_when=concurrent.futures.FIRST_COMPLETED
+                )
+                for future in finished:
+                    index, request = pending.pop(future)
+                    settled = settle(index, request, future.result(), queue, aimd, tally)
+                    if settled is not None:
+                        yield settled
+        except KeyboardInterrupt:
+            tally.report.interrupted = True
+            for future in concurrent.futures.as_completed(list(pending)):  # a 2nd Ctrl-C: go
+                index, request = pending.pop(future)
+                settled = settle(index, request, future.result(), queue, aimd, tally)
+                if settled is not None:
+                    yield settled
+            raise
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=not pending, cancel_futures=True)
+
+
+def _pulled(
+    source: Iterator[tuple[int, Any]], queue: Queue
+) -> tuple[int, dict[str, Any]] | BatchResult | None:
+    """The next input to send; a bad one as a failed result (nothing sent); None at the end."""
+    for index, request in source:
+        if queue.skip(index):
+            continue
+        try:
+            return index, check_request(index, request)
+        except (ValueError, TypeError) as error:
+            return failed(index, error, 0.0)
+    queue.exhausted = True
+    return None
+
+
+async def run_tasks(
+    requests: AsyncIterator[Any],
+    predict: Callable[..., Any],
+    aimd: Aimd,
+    done: Indexes | set[int],
+    tally: Tally,
+    sleep: Callable[[float], Any],
+    on_result: Callable[[BatchResult], object],
+) -> None:
+    """The async driver: ``await predict(**request)`` as ``aimd.ceiling`` tasks at most."""
+    clock = tally.clock
+    queue = Queue(done, tally, clock)
+    counter = 0
+    pending: dict[asyncio.Task[Any], tuple[int, dict[str, Any]]] = {}
+
+    async def attempt(index: int, call: Callable[[], Any]) -> BatchResult | Throttled:
+        started = clock()
+        try:
+            response = await call()
+        except (Error, ValueError, TypeError, OSError) as error:  # as `outcome_of` does
+            return refused(index, error, clock() - started)
+        return answered(index, response, clock() - started)
+
+    try:
+        while True:
+            while len(pending) < aimd.limit:
+                item = queue.due()
+                if item is None and not queue.exhausted:
+                    try:
+                        request = await anext(requests)
+                    except StopAsyncIteration:
+                        queue.exhausted = True
+                        continue
+                    index, counter = counter, counter + 1
+                    if queue.skip(index):
+                        continue
+                    try:
+                        item = index, check_request(index, request)
+                    except (ValueError, TypeError) as error:
+                        result = failed(index, error, 0.0)
+                        tally.add(result)
+                        on_result(result)
+                        continue
+                if item is None:
+                    break
+                call = functools.partial(predict, **item[1])
+                pending[asyncio.ensure_future(attempt(item[0], call))] = item
+            if not pending:
+                wait = queue.wait()
+                if wait is None:
+                    break
+                await sleep(wait)
+                continue
+            finished, _ = await asyncio.wait(
+                pending, timeout=queue.wait(), return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in finished:
+                index, request = pending.pop(task)
+                settled = settle(index, request, task.result(), queue, aimd, tally)
+                if settled is not None:
+                    on_result(settled)
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        tally.report.interrupted = True
+        if pending:
+            finished, _ = await asyncio.wait(pending)  # what is in flight is recorded
+            for task in finished:
+                index, request = pending.pop(task)
+                if not task.cancelled() and task.exception() is None:
+                    settled = settle(index, request, task.result(), queue, aimd, tally)
+                    if settled is not None:
+                        on_result(settled)
+        raise
+    finally:
+        for task in pending:
+            task.cancel()
