@@ -13,7 +13,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -223,16 +223,12 @@ def test_the_emulators_unpooled_client_works_on_every_loop(
 
 
 @contextlib.contextmanager
-def _answers_early(linger: bool) -> Iterator[str]:
-    """A server that reads a request's head, answers 413 at once and closes: at once (the
-    kernel resets the connection under the rest of the body) or, as nginx does, after
-    reading and discarding what still comes (``linger``)."""
+def _raw_server(handle: Callable[[socket.socket], None]) -> Iterator[str]:
+    """A socket server on 127.0.0.1: each connection handled by ``handle`` (any OSError
+    ends that connection, not the server), until the block ends."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(8)
-    body = b'{"error": "payload_too_large", "error_description": "the body is too large"}'
-    head = (f"HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
-            f"Connection: close\r\nContent-Length: {len(body)}\r\n\r\n").encode()  # fmt: skip
 
     def serve() -> None:
         while True:
@@ -240,30 +236,49 @@ def _answers_early(linger: bool) -> Iterator[str]:
                 conn, _ = server.accept()
             except OSError:
                 return
-            # The client may be gone at any point (it stops on the early answer): that
-            # ends this connection, not the server.
             with conn, contextlib.suppress(OSError):
-                received = b""
-                while b"\r\n\r\n" not in received and (chunk := conn.recv(65536)):
-                    received += chunk
-                conn.sendall(head + body)
-                if not linger:
-                    # The reset follows the answer while the body is still coming, as a
-                    # server that closes at once does; a moment between them, so that the
-                    # client's check for an early answer (every 256 KiB sent) can see it
-                    # before the kernel drops it with the connection (a race under load).
-                    time.sleep(0.3)
-                if linger:
-                    conn.shutdown(socket.SHUT_WR)
-                    conn.settimeout(5)
-                    while conn.recv(1 << 16):
-                        pass
+                handle(conn)
 
     threading.Thread(target=serve, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.getsockname()[1]}"
     finally:
         server.close()
+
+
+def _read_head(conn: socket.socket) -> None:
+    received = b""
+    while b"\r\n\r\n" not in received and (chunk := conn.recv(65536)):
+        received += chunk
+
+
+@contextlib.contextmanager
+def _answers_early(linger: bool) -> Iterator[str]:
+    """A server that reads a request's head, answers 413 at once and closes: at once (the
+    kernel resets the connection under the rest of the body) or, as nginx does, after
+    reading and discarding what still comes (``linger``)."""
+    body = b'{"error": "payload_too_large", "error_description": "the body is too large"}'
+    head = (f"HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
+            f"Connection: close\r\nContent-Length: {len(body)}\r\n\r\n").encode()  # fmt: skip
+
+    def handle(conn: socket.socket) -> None:
+        # The client may be gone at any point (it stops on the early answer).
+        _read_head(conn)
+        conn.sendall(head + body)
+        if not linger:
+            # The reset follows the answer while the body is still coming, as a server
+            # that closes at once does; a moment between them, so that the client's check
+            # for an early answer (every 256 KiB sent) can see it before the kernel drops
+            # it with the connection (a race under load).
+            time.sleep(0.3)
+            return
+        conn.shutdown(socket.SHUT_WR)
+        conn.settimeout(5)
+        while conn.recv(1 << 16):
+            pass
+
+    with _raw_server(handle) as url:
+        yield url
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -311,32 +326,18 @@ def _interrupt(number: int, frame: Any) -> None:
 def _trickles_its_answer() -> Iterator[str]:
     """A server whose 200 promises 1 MB and sends 10 bytes every 20 ms: any interrupt
     lands while the answer is read."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
     head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
             b"Content-Length: 1000000\r\n\r\n")  # fmt: skip
 
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            with conn, contextlib.suppress(OSError):
-                received = b""
-                while b"\r\n\r\n" not in received and (chunk := conn.recv(65536)):
-                    received += chunk
-                conn.sendall(head)
-                for _ in range(500):
-                    conn.sendall(b"x" * 10)
-                    time.sleep(0.02)
+    def handle(conn: socket.socket) -> None:
+        _read_head(conn)
+        conn.sendall(head)
+        for _ in range(500):
+            conn.sendall(b"x" * 10)
+            time.sleep(0.02)
 
-    threading.Thread(target=serve, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    finally:
-        server.close()
+    with _raw_server(handle) as url:
+        yield url
 
 
 @pytest.mark.parametrize("own_session", [False, True], ids=["sdk-session", "user-session"])

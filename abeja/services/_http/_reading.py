@@ -38,48 +38,56 @@ def read_answer(
     watched: requests.Response | None = None,
 ) -> HTTPResponse:
     """Read the answer whole (``watched``: the Session.request response; ``prepare``
-    gives the request, for the ``requests.Response`` abeja-sdk callers get)."""
-    status = int(getattr(raw, "status", 0) or (watched.status_code if watched is not None else 0))
-    if status < 200:
-        discard(raw)
-        raise AttemptFailed(
-            "informational",
-            f"the server answered {status} (informational) as if it were the answer",
-            sent=True,
+    gives the request, for the ``requests.Response`` abeja-sdk callers get). Whatever cuts
+    it short, a Ctrl-C too, closes the connection and gives it back."""
+    try:
+        status = int(
+            getattr(raw, "status", 0) or (watched.status_code if watched is not None else 0)
         )
-    cap = limits.max_bytes if status < 300 else C.MAX_ERROR_BODY_BYTES
-    content, complete = _read_body(raw, limits, cap)
-    if not complete and status < 300:
-        raise exc.ResponseTooLargeError(
-            f"{method} {url}: the answer is larger than {cap} bytes (the cap)",
-            status_code=status,
+        if status < 200:
+            discard(raw)
+            raise AttemptFailed(
+                "informational",
+                f"the server answered {status} (informational) as if it were the answer",
+                sent=True,
+            )
+        cap = limits.max_bytes if status < 300 else C.MAX_ERROR_BODY_BYTES
+        content, complete = _read_body(raw, limits, cap)
+        if not complete and status < 300:
+            raise exc.ResponseTooLargeError(
+                f"{method} {url}: the answer is larger than {cap} bytes (the cap)",
+                status_code=status,
+                url=url,
+                limit=cap,
+            )
+        headers = watched.headers if watched is not None else raw.headers
+        reason = (watched.reason if watched is not None else raw.reason) or ""
+        # What abeja-sdk's APIClient returned, made on demand from plain values: nothing here
+        # may keep the urllib3 response (and its socket) alive for as long as a model lives.
+        to_requests: Callable[[], requests.Response]
+        if watched is not None:
+            watched.raw = None
+            watched._content = content
+            watched._content_consumed = True  # type: ignore[attr-defined]
+            to_requests = functools.partial(lambda response: response, watched)
+        else:
+            to_requests = functools.partial(
+                _requests_response, prepare, status, reason, headers, content
+            )
+        return HTTPResponse(
+            method=method,
             url=url,
-            limit=cap,
+            status_code=status,
+            reason=reason,
+            headers=headers,
+            content=content,
+            elapsed=0.0,
+            raw=to_requests,
         )
-    headers = watched.headers if watched is not None else raw.headers
-    reason = (watched.reason if watched is not None else raw.reason) or ""
-    # What abeja-sdk's APIClient returned, made on demand from plain values: nothing here
-    # may keep the urllib3 response (and its socket) alive for as long as a model lives.
-    to_requests: Callable[[], requests.Response]
-    if watched is not None:
-        watched.raw = None
-        watched._content = content
-        watched._content_consumed = True  # type: ignore[attr-defined]
-        to_requests = functools.partial(lambda response: response, watched)
-    else:
-        to_requests = functools.partial(
-            _requests_response, prepare, status, reason, headers, content
-        )
-    return HTTPResponse(
-        method=method,
-        url=url,
-        status_code=status,
-        reason=reason,
-        headers=headers,
-        content=content,
-        elapsed=0.0,
-        raw=to_requests,
-    )
+
+    except BaseException:
+        discard(raw)
+        raise
 
 
 def _requests_response(

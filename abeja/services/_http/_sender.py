@@ -46,7 +46,7 @@ from ._failures import (
     classify,
     past_deadline,
 )
-from ._reading import discard, read_answer
+from ._reading import read_answer
 from ._transport_core import Call
 
 # Bumped in a child after os.fork(): a sender made before it drops its pools then.
@@ -201,9 +201,9 @@ class Sender:
             headers, body, chunked = _wire_request(call, prepare)
             raw = pool.send(call.method, call.path, headers, body, chunked, limits, seconds)
             self.fast_sends += 1
-            return _read_or_discard(raw, url, call.method, limits, prepare)
+            return read_answer(raw, url, call.method, limits, prepare)
         response = self._send_watched(prepare(), proxies, seconds, limits)
-        return _read_or_discard(response.raw, url, call.method, limits, prepare, response)
+        return read_answer(response.raw, url, call.method, limits, prepare, response)
 
     def direct_in_use(self) -> int:
         """Connections of the fast path taken and not given back (0 between calls)."""
@@ -266,20 +266,3 @@ class Sender:
             )
         except NETWORK_ERRORS + LOCAL as error:  # instrumentation and mocks raise these too
             raise past_deadline(classify(error), limits) from None
-
-
-def _read_or_discard(
-    raw: Any,
-    url: str,
-    method: str,
-    limits: Limits,
-    prepare: Callable[[], requests.PreparedRequest],
-    watched: requests.Response | None = None,
-) -> HTTPResponse:
-    """``read_answer``; whatever cuts it short (a Ctrl-C before the body is reached
-    too) closes the connection and gives it back."""
-    try:
-        return read_answer(raw, url, method, limits, prepare, watched)
-    except BaseException:
-        discard(raw)
-        raise

@@ -112,7 +112,7 @@ class _Sink:
             self._total += len(chunk)
             if self._total > self._cap:
                 if self.status < 300:
-                    raise _too_large(self.call, self.status, self._cap)
+                    raise too_large(self.call, self.status, self._cap)
                 self._chunks.append(chunk[: self._cap - (self._total - len(chunk))])
                 return True
             self._chunks.append(chunk)
@@ -177,7 +177,8 @@ async def _read_chunked(reader: asyncio.StreamReader, sink: _Sink, phases: Phase
         phases.next()
 
 
-def _too_large(call: Call, status: int, cap: int) -> exc.ResponseTooLargeError:
+def too_large(call: Call, status: int, cap: int) -> exc.ResponseTooLargeError:
+    """The error for a 2xx answer over ``cap`` bytes (its URL without the query)."""
     url = call.url.split("?", 1)[0]
     return exc.ResponseTooLargeError(
         f"{call.method} {url}: the answer is larger than {cap} bytes (the cap)",

@@ -29,6 +29,7 @@ from .._failures import AttemptFailed, Limits, past_deadline
 from .._transport_core import Call
 from ._async_connection import RoutedTransport, answered_informational
 from ._async_direct import SUPPORTED, AsyncDirectPools, fast_body, httpx_unwatched, plain_call
+from ._async_reading import too_large
 
 _T = TypeVar("_T")
 
@@ -122,16 +123,6 @@ def _answer(call: Call, response: httpx.Response, status: int, chunks: list[byte
         headers=httpx.Headers(response.headers),
         content=b"".join(chunks),
         elapsed=0.0,
-    )
-
-
-def _too_large(call: Call, status: int, cap: int) -> exc.ResponseTooLargeError:
-    url = call.url.split("?", 1)[0]
-    return exc.ResponseTooLargeError(
-        f"{call.method} {url}: the answer is larger than {cap} bytes (the cap)",
-        status_code=status,
-        url=url,
-        limit=cap,
     )
 
 
@@ -315,7 +306,7 @@ class AsyncSender:
                     total += len(chunk)
                     if total > cap:
                         if status < 300:
-                            raise _too_large(call, status, cap)
+                            raise too_large(call, status, cap)
                         chunks.append(chunk[: cap - (total - len(chunk))])
                         return _answer(call, response, status, chunks)
                     chunks.append(chunk)
