@@ -4,6 +4,8 @@
   ``ServiceClient`` shared by 16 threads and abeja-sdk 2.3.6's ``APIClient`` on 16
   threads (in its own virtualenv and process, as ``make bench`` runs it; ``--no-sdk``
   leaves it out); wall time per batch.
+- Bursts on one client: a ``gather`` of 1, 10, 100 and 1,000 new predictions, and 100
+  tasks each making 10, beside aiohttp (the issue's anchor); calls/s.
 - Per call, one after the other: an async typed ``services.get`` against a bare
   ``httpx.AsyncClient`` + ``json.loads`` (and aiohttp's, when installed), client CPU.
 
@@ -108,6 +110,59 @@ def _bare_aiohttp(base: str) -> Callable[[], Awaitable[Callable[[], Awaitable[ob
     return make
 
 
+async def _burst(kind: str, base: str, size: int, loops: int = 1) -> float:
+    """Calls per second of ``size`` tasks on one new client, each making ``loops`` calls
+    (loops=1: a burst of ``size`` new calls, one ``gather``)."""
+    if kind == "aiohttp":
+        import aiohttp
+
+        url = base + f"/o/{ORG}/deployments/{DEP}/services/{SID}"
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+
+            async def post(i: int) -> object:
+                async with http.post(url, json={"i": i}) as response:
+                    return json.loads(await response.read())
+
+            return await _timed_tasks(post, size, loops)
+    async with AsyncServiceClient(ORG, **_settings(base)) as client:  # type: ignore[arg-type]
+
+        async def predict(i: int) -> object:
+            return await client.services.predict(DEP, SID, json={"i": i})
+
+        return await _timed_tasks(predict, size, loops)
+
+
+async def _timed_tasks(call: Callable[[int], Awaitable[object]], size: int, loops: int) -> float:
+    async def task(i: int) -> None:
+        for _ in range(loops):
+            await call(i)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(task(i) for i in range(size)))
+    return size * loops / (time.perf_counter() - started)
+
+
+def _bursts(base: str, rounds: int) -> None:
+    """Bursts of 1, 10, 100 and 1,000 new calls on one client, and 100 tasks looping 10
+    times, beside aiohttp; interleaved rounds, medians."""
+    if importlib.util.find_spec("aiohttp") is None:
+        print("\nbursts: aiohttp is not installed here (the anchor)")
+        return
+    shapes = [(1, 1), (10, 1), (100, 1), (1000, 1), (100, 10)]
+    rates: dict[tuple[str, int, int], list[float]] = {}
+    for _ in range(rounds):
+        for size, loops in shapes:
+            for kind in ("abeja-services", "aiohttp"):
+                rate = asyncio.run(_burst(kind, base, size, loops))
+                rates.setdefault((kind, size, loops), []).append(rate)
+    print("\n| async, one client | calls/s | aiohttp calls/s | × aiohttp |\n|---|---:|---:|---:|")
+    for size, loops in shapes:
+        ours = statistics.median(rates[("abeja-services", size, loops)])
+        theirs = statistics.median(rates[("aiohttp", size, loops)])
+        shape = f"gather of {size:,} new calls" if loops == 1 else f"{size} tasks x {loops} calls"
+        print(f"| {shape} | {ours:,.0f} | {theirs:,.0f} | {ours / theirs:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=7)
@@ -160,6 +215,15 @@ def main() -> None:
         print(f"| {name} | {median * 1e6:.0f} | {median / bare:.2f} |")
     if "bare aiohttp + json" not in cpu:
         print("\naiohttp: not installed here (pip install aiohttp to measure it beside httpx)")
+    server = subprocess.Popen([sys.executable, str(HERE / "server.py")], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert server.stdout is not None and server.stdin is not None
+    try:
+        _bursts(f"http://127.0.0.1:{json.loads(server.stdout.readline())['http']}", args.rounds)
+    finally:
+        server.stdin.close()
+        server.wait(10)
+        server.stdout.close()
 
 
 if __name__ == "__main__":
