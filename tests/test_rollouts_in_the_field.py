@@ -24,6 +24,7 @@ from abeja.services import RolloutEvent, RolloutInterrupted, RolloutReport, Serv
 from abeja.services.testing import FakeClock, ServiceEmulator
 
 from .clients import KINDS, emulated_client
+from .dispositions import at_default
 from .test_rollouts import FLAKY, GOOD, OTHER, SMOKE, Release
 
 MODEL, RETRAINED, CHANNEL, OTHER_CHANNEL = (
@@ -272,15 +273,35 @@ def test_sigterm_and_sighup_roll_back_like_ctrl_c(release: FieldRelease, number:
         assert signal.getsignal(number) is not signal.SIG_DFL, "the run did not take it over"
         os.kill(os.getpid(), number)
 
-    with pytest.raises(RolloutInterrupted) as raised:
-        release.run(on_event=_at("bake", "progress", send))
+    with at_default(number):
+        with pytest.raises(RolloutInterrupted) as raised:
+            release.run(on_event=_at("bake", "progress", send))
+        assert signal.getsignal(number) is signal.SIG_DFL  # given back
     assert raised.value.signal == number
     report = raised.value.report
     assert report.outcome == "rolled_back"
     assert signal.Signals(number).name in (report.reason or "")
     assert release.target() == release.old.service_id
     assert release.services() == {release.old.service_id: "READY"}
-    assert signal.getsignal(number) is signal.SIG_DFL  # given back
+
+
+def test_under_nohup_sighup_stays_ignored_and_the_run_completes(release: FieldRelease) -> None:
+    """SIGHUP ignored when the run starts (``nohup``): the run leaves it so, and a hangup
+    during the bake changes nothing."""
+    sent: list[int] = []
+
+    def send() -> None:
+        if not sent:
+            sent.append(signal.SIGHUP)
+            os.kill(os.getpid(), signal.SIGHUP)
+
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        report = release.run(on_event=_at("bake", "progress", send))
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    assert sent and report.outcome == "completed"
 
 
 # -- 8, 9: the journal, and rolling back from it ----------------------------------------------

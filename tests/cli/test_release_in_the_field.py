@@ -16,6 +16,7 @@ import pytest
 from abeja.services import Service, ServiceClient
 from abeja.services.testing import ServiceEmulator
 
+from ..dispositions import at_default
 from .test_commands import run
 from .test_release import _read_until, _rollout, _start, _target
 
@@ -28,7 +29,8 @@ def _services(client: ServiceClient, emulator: ServiceEmulator) -> dict[str, str
 def test_sigterm_and_sighup_roll_back_and_exit_128_plus_the_signal(
     emulator: ServiceEmulator, client: ServiceClient, old: Service, number: int, status: int
 ) -> None:
-    process = _start(emulator, *_rollout(emulator, "--bake", "60"))
+    with at_default(number):  # started under nohup, the child would inherit SIGHUP ignored
+        process = _start(emulator, *_rollout(emulator, "--bake", "60"))
     _read_until(process, "bake: 1 request(s)")
     process.send_signal(number)
     stdout, stderr = process.communicate(timeout=30)
