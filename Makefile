@@ -8,7 +8,7 @@ PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d.%d" % sys.version_info[:
 RUNTIME := $(VENV)/.runtime-$(PYVER)
 DEV := $(VENV)/.dev-$(PYVER)
 
-.PHONY: install lint typecheck pytest dist docs test test-long test-pythons demo bench bench-ir bench-async bench-threads bench-upload bench-batch house reliability clean
+.PHONY: install lint typecheck pytest dist docs test test-long test-pythons demo bench bench-ir bench-async bench-threads bench-upload bench-batch bench-answer house reliability clean
 
 $(RUNTIME): pyproject.toml
 	@if [ ! -x $(PY) ] || [ "$$($(PY) -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')" != "$(PYVER)" ]; then \
@@ -120,6 +120,10 @@ bench-ir: install
 # server of the same capacity), at concurrency 16, 64, 256; and RSS over a million rows.
 bench-batch: install
 	$(PY) benchmarks/batch_bench.py
+
+# The peak RSS of a 100 MiB answer, ours beside http.client's read() and a streamed read.
+bench-answer: install
+	$(PY) benchmarks/big_answer.py
 
 # The package's shape beside issue 34's targets: folders, long modules and functions,
 # import circles, modules that repeat each other (prints; does not fail).

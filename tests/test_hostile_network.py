@@ -269,8 +269,8 @@ def _answers_early(linger: bool) -> Iterator[str]:
             # The reset follows the answer while the body is still coming, as a server
             # that closes at once does; a moment between them, so that the client's check
             # for an early answer (every 256 KiB sent) can see it before the kernel drops
-            # it with the connection (a race under load).
-            time.sleep(0.3)
+            # it with the connection (a race under load: 0.3 s was missed once on two workers).
+            time.sleep(1.0)
             return
         conn.shutdown(socket.SHUT_WR)
         conn.settimeout(5)

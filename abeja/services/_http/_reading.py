@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import socket
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -117,7 +118,7 @@ def _read_body(raw: Any, limits: Limits, cap: int) -> tuple[bytes, bool]:
         body = raw.read() if hasattr(raw, "read") else b""
         return body[:cap], len(body) <= cap
     sock = _socket_of(raw)
-    chunks: list[bytes] = []
+    chunks = io.BytesIO()  # held once: its buffer becomes the body (no join)
     total = 0
     try:
         while True:
@@ -135,16 +136,16 @@ def _read_body(raw: Any, limits: Limits, cap: int) -> tuple[bytes, bool]:
             total += len(chunk)
             if total > cap:
                 discard(raw)
-                kept = b"".join(chunks) if cap <= C.MAX_ERROR_BODY_BYTES else b""
+                kept = chunks.getvalue() if cap <= C.MAX_ERROR_BODY_BYTES else b""
                 return kept + chunk[: cap - (total - len(chunk))], False
-            chunks.append(chunk)
+            chunks.write(chunk)
     except AttemptFailed:
         raise
     except Exception as error:  # noqa: BLE001 - every failure is classified, none escapes
         discard(raw)
         raise past_deadline(classify(error, reading=True), limits) from None
     _release(raw)
-    return b"".join(chunks), True
+    return chunks.getvalue(), True
 
 
 def discard(raw: Any) -> None:

@@ -4,6 +4,7 @@ within the phase's timer, the body sized or chunked, inflated and capped as it c
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -104,7 +105,7 @@ class _Sink:
         self._decode = decoder(headers.get("content-encoding", ""))
         self._cap = cap
         self._total = 0
-        self._chunks: list[bytes] = []
+        self._chunks = io.BytesIO()  # held once: its buffer becomes the body (no join)
 
     def full(self, piece: bytes) -> bool:
         """Take a raw piece; True once the cap is reached (a 2xx's raises instead)."""
@@ -113,9 +114,9 @@ class _Sink:
             if self._total > self._cap:
                 if self.status < 300:
                     raise too_large(self.call, self.status, self._cap)
-                self._chunks.append(chunk[: self._cap - (self._total - len(chunk))])
+                self._chunks.write(chunk[: self._cap - (self._total - len(chunk))])
                 return True
-            self._chunks.append(chunk)
+            self._chunks.write(chunk)
         return False
 
     def answer(self) -> HTTPResponse:
@@ -125,7 +126,7 @@ class _Sink:
             status_code=self.status,
             reason=self.reason,
             headers=self.headers,
-            content=b"".join(self._chunks),
+            content=self._chunks.getvalue(),
             elapsed=0.0,
         )
 

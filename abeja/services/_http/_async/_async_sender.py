@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import socket
 import ssl
 import sys
@@ -114,14 +115,14 @@ def classify(error: Exception, *, reading: bool) -> AttemptFailed:
     return AttemptFailed("dropped", f"the connection failed: {text}", sent=True)
 
 
-def _answer(call: Call, response: httpx.Response, status: int, chunks: list[bytes]) -> HTTPResponse:
+def _answer(call: Call, response: httpx.Response, status: int, chunks: io.BytesIO) -> HTTPResponse:
     return HTTPResponse(
         method=call.method,
         url=call.url.split("?", 1)[0],
         status_code=status,
         reason=response.reason_phrase,
         headers=httpx.Headers(response.headers),
-        content=b"".join(chunks),
+        content=chunks.getvalue(),
         elapsed=0.0,
     )
 
@@ -299,7 +300,7 @@ class AsyncSender:
                 )
             cap = limits.max_bytes if status < 300 else C.MAX_ERROR_BODY_BYTES
             decoder = _decoder(response.headers.get("Content-Encoding", ""))
-            chunks: list[bytes] = []
+            chunks = io.BytesIO()  # held once: its buffer becomes the body (no join)
             total = 0
             async for raw in response.aiter_raw(C.READ_CHUNK):
                 for chunk in decoder(raw):  # at most a chunk inflated at a time
@@ -307,9 +308,9 @@ class AsyncSender:
                     if total > cap:
                         if status < 300:
                             raise too_large(call, status, cap)
-                        chunks.append(chunk[: cap - (total - len(chunk))])
+                        chunks.write(chunk[: cap - (total - len(chunk))])
                         return _answer(call, response, status, chunks)
-                    chunks.append(chunk)
+                    chunks.write(chunk)
         finally:
             await response.aclose()  # unread bytes close the connection: never reused
         return _answer(call, response, status, chunks)
