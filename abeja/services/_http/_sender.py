@@ -61,7 +61,7 @@ def _forked() -> None:
 os.register_at_fork(after_in_child=_forked)
 
 
-def _is_original(function: object, module: types.ModuleType) -> bool:
+def is_original(function: object, module: types.ModuleType) -> bool:
     """True for a plain function defined in ``module``: not wrapped, patched or mocked."""
     return (
         type(function) is types.FunctionType
@@ -110,9 +110,9 @@ def requests_unpatched() -> bool:
         or seen[2] is not adapter_send
     ):
         original = (
-            _is_original(send, requests.sessions)
-            and _is_original(get_adapter, requests.sessions)
-            and _is_original(adapter_send, requests.adapters)
+            is_original(send, requests.sessions)
+            and is_original(get_adapter, requests.sessions)
+            and is_original(adapter_send, requests.adapters)
         )
         seen = _verdict = (send, get_adapter, adapter_send, original)
     return seen[3]

@@ -25,18 +25,21 @@ import select
 import socket
 import ssl
 import sys
-import types
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpcore
+import httpcore._async.connection_pool as pool_module
 import httpx
+import httpx._client as client_module
+import httpx._transports.default as transport_module
 
 from ... import _constants as C
 from ... import errors as exc
 from ..._api._response import HTTPResponse
 from .._failures import AttemptFailed, Limits, past_deadline
+from .._sender import is_original
 from .._transport_core import Call
 from ._async_reading import Phases, read_answer
 
@@ -48,15 +51,6 @@ SUPPORTED = sys.version_info >= (3, 11)
 _timeout: Any = getattr(asyncio, "timeout", None)  # 3.11+: rescheduled at every phase
 
 
-def _is_original(function: object, module: types.ModuleType) -> bool:
-    """A plain function defined in ``module``: not wrapped, patched or mocked."""
-    return (
-        type(function) is types.FunctionType
-        and not hasattr(function, "__wrapped__")
-        and function.__code__.co_filename == module.__file__
-    )
-
-
 _verdict: tuple[tuple[object, ...], bool] | None = None
 
 
@@ -65,10 +59,6 @@ def httpx_unwatched() -> bool:
     of them changes): OpenTelemetry wraps the transport's, pytest-httpx replaces it,
     respx replaces httpcore's pool's."""
     global _verdict
-    import httpcore._async.connection_pool as pool_module
-    import httpx._client as client_module
-    import httpx._transports.default as transport_module
-
     seen = (
         httpx.AsyncClient.send,
         httpx.AsyncHTTPTransport.handle_async_request,
@@ -76,9 +66,9 @@ def httpx_unwatched() -> bool:
     )
     if _verdict is None or any(a is not b for a, b in zip(_verdict[0], seen, strict=True)):
         original = (
-            _is_original(seen[0], client_module)
-            and _is_original(seen[1], transport_module)
-            and _is_original(seen[2], pool_module)
+            is_original(seen[0], client_module)
+            and is_original(seen[1], transport_module)
+            and is_original(seen[2], pool_module)
         )
         _verdict = (seen, original)
     return _verdict[1]
@@ -152,10 +142,6 @@ class AsyncDirectPools:
         self._idle.clear()
         for conn in list(self._busy):
             conn.close()
-
-    def forget(self) -> None:
-        """Drop the idle connections without touching them (another event loop's)."""
-        self._idle.clear()
 
     async def send(
         self,
