@@ -8,7 +8,7 @@ PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d.%d" % sys.version_info[:
 RUNTIME := $(VENV)/.runtime-$(PYVER)
 DEV := $(VENV)/.dev-$(PYVER)
 
-.PHONY: install lint typecheck pytest dist docs test test-long test-pythons demo bench bench-ir bench-async bench-threads bench-upload bench-batch bench-answer house reliability clean
+.PHONY: install lint generate typecheck pytest dist docs test test-long test-pythons demo bench bench-ir bench-async bench-threads bench-upload bench-batch bench-answer house reliability clean
 
 $(RUNTIME): pyproject.toml
 	@if [ ! -x $(PY) ] || [ "$$($(PY) -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')" != "$(PYVER)" ]; then \
@@ -25,6 +25,12 @@ install: $(DEV)
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) .ci/unasync.py --check
+
+# The sync managers are written from the async ones (.ci/unasync.py); after changing an
+# async manager, regenerate its sync twin (lint fails while one is stale).
+generate: install
+	$(PY) .ci/unasync.py
 
 typecheck: install
 	$(VENV)/bin/mypy --strict abeja tests/typing

@@ -336,7 +336,6 @@ _SYNC_TERMS = {
     "AsyncEndpoint": "Endpoint",
     "AsyncEndpointList": "EndpointList",
     "AsyncIterator[LogEvent]": "Iterator[LogEvent]",
-    "StopSignal | None": "threading.Event | None",
     # predict_batch: the async one also takes an async iterable, and gives a coroutine of
     # the report (with output) or an async iterator of the results (without).
     "Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]]": "Iterable[Mapping[str, Any]]",

@@ -250,7 +250,7 @@ def test_bad_arguments_send_nothing(client: ServiceClient, emulator: ServiceEmul
 
 def test_a_batch_of_millions_holds_a_fixed_amount_for_its_figures() -> None:
     """The indexes done are bits, the latencies a sample of at most SAMPLE."""
-    from abeja.services._managers._batch import SAMPLE, BatchResult, Indexes, Tally
+    from abeja.services._batch._results import SAMPLE, BatchResult, Indexes, Tally
 
     done = Indexes()
     for index in (0, 7, 8, 1_000_000, 7):

@@ -12,8 +12,8 @@ import pytest
 
 from abeja.services import APIClient, Service
 from abeja.services import _constants as C
-from abeja.services._managers._endpoint_resources import Endpoints
-from abeja.services._managers._resources import Services
+from abeja.services._managers._endpoints import Endpoints
+from abeja.services._managers._services import Services
 from abeja.services._release._rollouts import Rollouts
 from abeja.services.models import CreateServiceRequest
 

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     )
     from ._api._response import HTTPResponse
     from ._async_client import AsyncServiceClient
+    from ._batch._api import AsyncBatchRun, BatchInterrupted, SyncBatchRun
+    from ._batch._results import BatchReport, BatchResult
     from ._client import ServiceClient
     from ._compat import APIClient
     from ._managers._async_bound import (
@@ -37,11 +39,9 @@ if TYPE_CHECKING:
         AsyncServiceList,
     )
     from ._managers._async_endpoints import AsyncEndpoints
-    from ._managers._async_resources import AsyncServices
-    from ._managers._batch import BatchReport, BatchResult
-    from ._managers._batch_api import AsyncBatchRun, BatchInterrupted, SyncBatchRun
-    from ._managers._endpoint_resources import Endpoints
-    from ._managers._resources import Services
+    from ._managers._async_services import AsyncServices
+    from ._managers._endpoints import Endpoints
+    from ._managers._services import Services
     from ._managers._versions import AsyncVersions, Versions
     from ._release._async_rollouts import AsyncRollouts
     from ._release._rollouts import Rollouts
@@ -65,11 +65,11 @@ if TYPE_CHECKING:
 # Where each public name is defined.
 _MODULES = {
     "APIClient": "._compat",
-    "AsyncBatchRun": "._managers._batch_api",
-    "BatchInterrupted": "._managers._batch_api",
-    "BatchReport": "._managers._batch",
-    "BatchResult": "._managers._batch",
-    "SyncBatchRun": "._managers._batch_api",
+    "AsyncBatchRun": "._batch._api",
+    "BatchInterrupted": "._batch._api",
+    "BatchReport": "._batch._results",
+    "BatchResult": "._batch._results",
+    "SyncBatchRun": "._batch._api",
     "AsyncEndpoint": "._managers._async_bound",
     "AsyncEndpointList": "._managers._async_bound",
     "AsyncEndpoints": "._managers._async_endpoints",
@@ -79,7 +79,7 @@ _MODULES = {
     "AsyncService": "._managers._async_bound",
     "AsyncServiceClient": "._async_client",
     "AsyncServiceList": "._managers._async_bound",
-    "AsyncServices": "._managers._async_resources",
+    "AsyncServices": "._managers._async_services",
     "AsyncVersions": "._managers._versions",
     "ActionResult": ".models",
     "CreateServiceRequest": ".models",
@@ -87,7 +87,7 @@ _MODULES = {
     "DeploymentVersionList": ".models",
     "Endpoint": ".models",
     "EndpointList": ".models",
-    "Endpoints": "._managers._endpoint_resources",
+    "Endpoints": "._managers._endpoints",
     "HTTPResponse": "._api._response",
     "LogEvent": ".models",
     "LogPage": ".models",
@@ -104,7 +104,7 @@ _MODULES = {
     "ServiceClient": "._client",
     "ServiceList": ".models",
     "ServiceStatus": ".models",
-    "Services": "._managers._resources",
+    "Services": "._managers._services",
     "UpdateServicePayload": ".models",
     "Versions": "._managers._versions",
 }

@@ -17,7 +17,7 @@ from ._client_base import ClientBase
 from ._http._async._async_transport import AsyncTransport
 from ._http._types import AsyncSleep, Clock
 from ._managers._async_endpoints import AsyncEndpoints
-from ._managers._async_resources import AsyncServices
+from ._managers._async_services import AsyncServices
 from ._managers._versions import AsyncVersions
 from ._release._async_rollouts import AsyncRollouts
 

@@ -14,8 +14,8 @@ from ._api._version_routes import VersionRoutes
 from ._client_base import ClientBase
 from ._http._transport import Transport
 from ._http._types import Clock, Sleep
-from ._managers._endpoint_resources import Endpoints
-from ._managers._resources import Services
+from ._managers._endpoints import Endpoints
+from ._managers._services import Services
 from ._managers._versions import Versions
 from ._release._rollouts import Rollouts
 

@@ -23,8 +23,8 @@ from ._api._status import ServiceStatus
 from ._managers._bound import BoundEndpoint, BoundService
 
 if TYPE_CHECKING:
-    from ._managers._endpoint_resources import Endpoints
-    from ._managers._resources import Services
+    from ._managers._endpoints import Endpoints
+    from ._managers._services import Services
 
 __all__ = [
     "ActionResult",

@@ -11,9 +11,9 @@ from ._response import HTTPResponse, HTTPView, PredictResponse, whole_answers
 
 if TYPE_CHECKING:
     from .._managers._async_endpoints import AsyncEndpoints
-    from .._managers._async_resources import AsyncServices
-    from .._managers._endpoint_resources import Endpoints
-    from .._managers._resources import Services
+    from .._managers._async_services import AsyncServices
+    from .._managers._endpoints import Endpoints
+    from .._managers._services import Services
 
 _T = TypeVar("_T")
 _P = ParamSpec("_P")

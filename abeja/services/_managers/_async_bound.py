@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .._api._response import PredictResponse
     from ..models import ActionResult, LogEvent, LogPage, UpdateServicePayload
     from ._async_endpoints import AsyncEndpoints
-    from ._async_resources import AsyncServices
+    from ._async_services import AsyncServices
     from ._waiters import StopSignal
 
 

@@ -1,8 +1,7 @@
-"""``AsyncServiceClient(...).endpoints``: a deployment's aliases, each call a coroutine.
+"""The typed endpoints manager: ``client.endpoints``, a deployment's aliases, each
+pointing at one service (on the async client, each call a coroutine)."""
 
-The same routes, the same read-back check after a switch (``check_switched``) and the
-same parsing as ``Endpoints``; only the awaiting is its own.
-"""
+# The async manager; _endpoints.py (the sync one) is generated from it.  # async only
 
 from __future__ import annotations
 
@@ -18,21 +17,28 @@ from .._api._raw import AsyncRawEndpoints
 from .._api._response import HTTPResponse, PredictResponse, decode_model
 from .._api._routes import Routes
 from .._api._validation import check_path_id
+from .._batch._api import AsyncBatchRun, async_predict, check_batch, start_async
+from .._batch._results import BatchReport, BatchResult
 from ..models import ActionResult
 from ._async_bound import AsyncEndpoint, AsyncEndpointList
-from ._batch import BatchReport, BatchResult
-from ._batch_api import AsyncBatchRun, async_predict, check_batch, start_async
-from ._docs import ENDPOINT_METHODS, derive_each, derive_endpoint_docs
-from ._endpoint_resources import Endpoints, check_switched, service_id_of
+
+# sync: from ._bound import BoundEndpoint
+from ._common import check_switched, service_id_of
+from ._docs import derive_endpoint_docs
 
 if TYPE_CHECKING:
     from ..models import Service
 
 
 class AsyncEndpoints:
-    """Create, inspect, switch, delete and predict through a deployment's endpoints, each
-    call a coroutine (as [`Endpoints`][abeja.services.Endpoints]). Reached as
-    ``AsyncServiceClient(...).endpoints``."""
+    """Create, inspect, switch, delete and predict through a deployment's endpoints.
+
+    Reached as ``AsyncServiceClient(...).endpoints``. An endpoint is a named alias
+    (``custom_alias``, ``"default"`` unless given) that points at one service of the
+    deployment; predictions sent to it reach that service. Every method sends one request
+    (plus the retries the policy allows: ``update`` is a PATCH and idempotent, ``create``
+    and ``predict`` are POSTs, sent again only when they provably did not arrive).
+    """
 
     def __init__(
         self,
@@ -64,19 +70,38 @@ class AsyncEndpoints:
         service_id: str | Service,
         custom_alias: str = "default",
     ) -> AsyncEndpoint:
-        """Create an endpoint named ``custom_alias`` pointing at ``service_id``."""
+        """Create an endpoint named ``custom_alias`` pointing at ``service_id``.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service it points at (an id, or a ``Service``).
+            custom_alias: its name, unique in the deployment (``default``: the
+                deployment's own route).
+
+        Raises:
+            BadRequest: the alias exists already, or the service is not in the deployment.
+        """
         response = await self._routes.create_endpoint(
             self._organization(), deployment_id, service_id_of(service_id), custom_alias
         )
         return self._one(response, deployment_id)
 
     async def get(self, deployment_id: str, endpoint: str) -> AsyncEndpoint:
-        """Fetch one endpoint by its id (``pnt-...``) or its alias."""
+        """Fetch one endpoint by its id (``pnt-...``) or its alias.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            endpoint: its id (``pnt-...``) or its alias.
+        """
         response = await self._routes.get_endpoint(self._organization(), deployment_id, endpoint)
         return self._one(response, deployment_id)
 
     async def list(self, deployment_id: str) -> AsyncEndpointList:
-        """List the endpoints of a deployment."""
+        """List the endpoints of a deployment.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+        """
         response = await self._routes.list_endpoints(self._organization(), deployment_id)
         endpoints = decode_model(AsyncEndpointList, response)._from(response)
         for endpoint in endpoints.entries:
@@ -86,7 +111,13 @@ class AsyncEndpoints:
     async def update(
         self, deployment_id: str, endpoint: str, *, service_id: str | Service
     ) -> ActionResult:
-        """Point ``endpoint`` (id or alias) at ``service_id``; the switch is all at once."""
+        """Point ``endpoint`` (id or alias) at ``service_id``; the switch is all at once.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            endpoint: its id or its alias.
+            service_id: the service to point it at.
+        """
         response = await self._routes.update_endpoint(
             self._organization(), deployment_id, endpoint, service_id_of(service_id)
         )
@@ -95,8 +126,17 @@ class AsyncEndpoints:
     async def switch(
         self, deployment_id: str, endpoint: str, service: str | Service
     ) -> AsyncEndpoint:
-        """Point ``endpoint`` at ``service``, then read it back (``InvalidResponseError``
-        when the read-back points elsewhere); returns the endpoint as read."""
+        """Point ``endpoint`` at ``service``, then read it back; returns the endpoint as read.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            endpoint: its id or its alias.
+            service: the service to point it at (an id, or a ``Service``).
+
+        Raises:
+            InvalidResponseError: the read-back does not point at ``service`` (the switch
+                did not take).
+        """
         target = service_id_of(service)
         await self.update(deployment_id, endpoint, service_id=target)
         response = await self._routes.get_endpoint(self._organization(), deployment_id, endpoint)
@@ -105,7 +145,12 @@ class AsyncEndpoints:
         return current
 
     async def delete(self, deployment_id: str, endpoint: str) -> ActionResult:
-        """Delete an endpoint (the service it points at stays)."""
+        """Delete an endpoint (the service it points at stays).
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            endpoint: its id or its alias.
+        """
         organization = self._organization()
         response = await self._routes.delete_endpoint(organization, deployment_id, endpoint)
         return decode_model(ActionResult, response)._from(response)
@@ -120,7 +165,21 @@ class AsyncEndpoints:
         content_type: str | None = None,
         timeout: float | None = None,
     ) -> PredictResponse:
-        """Send a prediction through an endpoint (None: the deployment's default route)."""
+        """Send a prediction through an endpoint, as the deployment's users do.
+
+        ``endpoint=None`` uses the deployment's own route
+        (``POST https://<o>.api.abeja.io/deployments/<d>``, the ``default`` endpoint); an
+        alias goes to ``.../deployments/<d>/<alias>`` (a route inferred from a public
+        sample, see the docs). Bodies as in ``services.predict``.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            endpoint: None for the deployment's default route, or an alias.
+            json: a JSON value to send as ``application/json``.
+            data: bytes, str, a binary file or a ``Path`` (streamed).
+            content_type: the body's content type (default: JSON, or guessed from the path).
+            timeout: seconds this prediction may take, beyond the client's deadline.
+        """
         response = await self._routes.request_endpoint(
             self._organization(),
             deployment_id,
@@ -169,17 +228,33 @@ class AsyncEndpoints:
         progress: bool | None = None,
         on_result: Callable[[BatchResult], object] | None = None,
     ) -> Coroutine[Any, Any, BatchReport] | AsyncBatchRun:
-        """As ``Endpoints.predict_batch``, as tasks on this loop (see
-        ``AsyncServices.predict_batch`` for what it returns)."""
+        """As ``services.predict_batch``, through an endpoint (None: the deployment's
+        default route, or an alias), as the deployment's users reach it.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            requests: an iterable of ``predict()`` keyword dicts, read lazily.
+            endpoint: None for the deployment's default route, or an alias.
+            concurrency: requests in flight at most (1 to 1024).
+            output: a ``.jsonl`` results file (resumable).
+            progress: a bar of requests done; None: in a notebook only.
+            on_result: called with each result as it completes.
+        """
         path = check_batch(requests, concurrency, output, progress)
         if endpoint is not None:
             check_path_id("endpoint", endpoint)
         predict = async_predict(self._routes, self._organization(), deployment_id, endpoint, True)
-        return start_async(predict, requests, concurrency=concurrency, output=path,
-                           progress=progress, clock=self._clock, sleep=self._sleep,
-                        on_result=on_result)  # fmt: skip
+        return start_async(
+            predict,
+            requests,
+            concurrency=concurrency,
+            output=path,
+            progress=progress,
+            clock=self._clock,
+            sleep=self._sleep,
+            on_result=on_result,
+        )
 
 
-# AsyncEndpoints and AsyncEndpoint: the sync Endpoints' docs (_docs).
-derive_each(AsyncEndpoints, Endpoints, ENDPOINT_METHODS, ())
-derive_endpoint_docs(AsyncEndpoint, Endpoints)
+# endpoint.predict(...), endpoint.switch_to(...): the manager's parameter docs (_docs).
+derive_endpoint_docs(AsyncEndpoint, AsyncEndpoints)

@@ -7,7 +7,6 @@ The signatures must equal the manager's minus the two ids; a test
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -28,8 +27,9 @@ if TYPE_CHECKING:
         Service,
         UpdateServicePayload,
     )
-    from ._endpoint_resources import Endpoints
-    from ._resources import Services
+    from ._endpoints import Endpoints
+    from ._services import Services
+    from ._waiters import StopSignal
 
 
 class BoundService:
@@ -173,7 +173,7 @@ class BoundService:
         follow: bool = False,
         poll_interval: float = 2.0,
         timeout: float | None = None,
-        stop_event: threading.Event | None = None,
+        stop_event: StopSignal | None = None,
     ) -> Iterator[LogEvent]:
         """Every log event of this service, lazily (see ``Services.iter_logs``)."""
         return self._bound().iter_logs(

@@ -6,21 +6,17 @@ Time comes from an injected ``clock`` and ``sleep``, so tests run without waitin
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .. import _constants as C
 from .. import errors as exc
 from .._api._validation import check_wait
-from .._http._types import Clock, Sleep
+from .._http._types import Clock
 from ..models import LogEvent, LogPage, Service
 
 logger = logging.getLogger(C.LOGGER_NAME)
-
-FetchPage = Callable[["FetchLogPage"], LogPage]
-FetchService = Callable[[float], Service]
-"""Fetches the service, taking at most the given seconds."""
 
 # A poll always gets this long, even at the deadline (so timeout=0 still looks once).
 _MIN_POLL_BUDGET = 0.5
@@ -60,76 +56,6 @@ class WaitPlan:
         interval = C.FIRST_POLL_INTERVAL if poll_interval is None else poll_interval
         interval = check_wait("poll_interval", interval, zero=False)
         return cls(timeout, interval, growth, clock)
-
-
-class StatusWaiter:
-    """Polls ``fetch`` with a growing interval until a goal, a failure or the deadline.
-
-    The interval grows by ``growth`` per poll up to ``MAX_POLL_INTERVAL`` (``growth=1``:
-    every ``poll_interval``, as the command line's ``wait --interval`` polls).
-
-    Transient errors are polled through, and so is a 404 within
-    ``NOT_FOUND_GRACE`` seconds of the start. It never sleeps past the deadline.
-    """
-
-    def __init__(
-        self,
-        fetch: FetchService,
-        *,
-        timeout: float,
-        poll_interval: float | None,
-        clock: Clock,
-        sleep: Sleep,
-        growth: float = C.POLL_GROWTH,
-    ) -> None:
-        self._fetch = fetch
-        self.plan = self._plan = WaitPlan.checked(timeout, poll_interval, clock, growth)
-        self._sleep = sleep
-
-    def until_status(
-        self,
-        goal: str,
-        on_status: Callable[[Service], object] | None,
-        failed_statuses: Collection[str],
-    ) -> Service:
-        """The service once its status is ``goal``; ``ServiceFailedError`` on a failed one."""
-        service = self._poll(goal, on_status, failed_statuses)
-        assert service is not None  # only a wait for deletion returns None
-        return service
-
-    def until_answered(self, probe: Probe, predict: Callable[[float], object]) -> None:
-        """Return once ``predict(seconds)`` is answered 2xx (see `Probe`)."""
-        while True:
-            try:
-                predict(probe.budget())
-                return
-            except exc.Error as error:
-                probe.failed(error)
-            self._sleep(probe.pause())
-
-    def until_deleted(self, on_status: Callable[[Service], object] | None) -> None:
-        """Return once the API answers 404 for the service."""
-        self._poll(None, on_status, ())
-
-    def _poll(
-        self,
-        goal: str | None,
-        on_status: Callable[[Service], object] | None,
-        failed_statuses: Collection[str],
-    ) -> Service | None:
-        poll = Poll(self._plan, goal, on_status, failed_statuses)
-        try:
-            while True:
-                try:
-                    current = self._fetch(poll.budget())
-                except exc.Error as error:
-                    poll.failed(error)
-                else:
-                    if poll.seen(current):
-                        return current
-                self._sleep(poll.pause())
-        except Poll.Gone:
-            return None
 
 
 class _Gone(Exception):
@@ -406,22 +332,3 @@ class LogWalk:
         self._backward = False
         # Raised at the next step, once this page's events are out.
         self._unfollowable = not self._forward
-
-
-def iter_logs(fetch: FetchPage, walk: LogWalk, sleep: Sleep) -> Iterator[LogEvent]:
-    """The events of ``walk``, fetching with ``fetch``; the first page at the first
-    ``next``. KeyboardInterrupt while waiting for new events ends a followed walk."""
-    while (step := walk.step()) is not None:
-        if not isinstance(step, FetchLogPage):
-            try:
-                sleep(step)
-            except KeyboardInterrupt:
-                return
-            continue
-        try:
-            page = fetch(step)
-        except exc.APITimeoutError:
-            if walk.cut_short():
-                return  # the walk's own timeout, not a failure
-            raise
-        yield from walk.received(page)

@@ -114,7 +114,7 @@ def explain(error: BaseException, *, has_credential: bool = True) -> Failure:
     """The message and exit status for an error a command raised."""
     import pydantic  # here, not at start-up: only a failing command needs them
 
-    from .._managers._resources import NoOrganization
+    from .._managers._common import NoOrganization
 
     if isinstance(error, NoOrganization):
         return Failure("no organization: pass --organization-id or set ABEJA_ORGANIZATION_ID",

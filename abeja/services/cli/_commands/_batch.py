@@ -22,7 +22,7 @@ from ._setup import complete_service_id
 
 def _lines(stream: IO[str]) -> Iterator[Any]:
     """Each non-blank line as ``{"json": value}`` (read as it is needed)."""
-    from ..._managers._batch import BadInput
+    from ..._batch._results import BadInput
 
     for number, line in enumerate(stream, 1):
         if not line.strip():
@@ -115,7 +115,7 @@ def predict_batch(
       abeja-services predict-batch 9999999999999 --endpoint default \\
           --input ./images --results scored.jsonl
     """
-    from ..._managers._batch_api import BatchInterrupted  # here: `--help` does not pay for the SDK
+    from ..._batch._api import BatchInterrupted  # here: `--help` does not pay for the SDK
 
     if source != "-" and not Path(source).exists():
         raise click.BadParameter(f"{source} does not exist", param_hint="--input")

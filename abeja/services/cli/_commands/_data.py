@@ -23,7 +23,7 @@ from .._params import Finite
 from ._setup import complete_service_id
 
 if TYPE_CHECKING:
-    from ..._managers._resources import Services
+    from ..._managers._services import Services
     from ...models import LogEvent
 
 _AGO = re.compile(r"(\d+)([smhd])")

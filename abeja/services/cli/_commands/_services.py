@@ -194,20 +194,21 @@ def _wait(
     """Wait for ``state``, polling every ``interval`` seconds, with a live line on a
     terminal (status and elapsed time) and a line per status when piped; the service as
     last seen (None once deleted)."""
-    waiter = options.client().services._waiter(
-        deployment_id, service_id, timeout, interval, growth=1.0
-    )
+    from ..._managers._waiters import Poll  # here: `--help` does not pay for the SDK
+
+    services = options.client().services
+    plan = services._plan(deployment_id, service_id, timeout, interval, growth=1.0)
     with LiveLine() as live:
 
         def show(service: Service) -> None:
             live.show(f"{service.service_id}: {service.status}")
 
         if state == "deleted":
-            waiter.until_deleted(show)
+            services._poll(deployment_id, service_id, Poll(plan, None, show, ()))
             live.finish(f"{service_id}: deleted ({live.elapsed():.0f} s)")
             return None
         goal = ServiceStatus.READY if state == "ready" else ServiceStatus.STOPPED
-        service = waiter.until_status(goal, show, FAILED_STATUSES)
+        service = services._until(deployment_id, service_id, plan, goal, show, FAILED_STATUSES)
         live.finish(f"{service_id}: {service.status} ({live.elapsed():.0f} s)")
         return service
 

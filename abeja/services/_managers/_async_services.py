@@ -1,9 +1,12 @@
-"""``AsyncServiceClient(...).services``: the Service API's calls as coroutines.
+"""The typed services manager: ``client.services`` (on the async client, each call a
+coroutine).
 
-The same routes (``Routes`` checks ids and builds URLs and bodies for both clients), the
-same request bodies (``create_request``, ``update_payload``), the same parsing and the
-same waiting rules (``_waiters.Poll``) as ``Services``; only the awaiting is its own.
+Every method sends one request (plus the retries the policy allows) through ``Routes``
+(ids checked, URLs and bodies built), parses the answer into a model bound to this
+manager (``_common``) and waits by ``_waiters``' rules (``Poll``, ``Probe``, ``LogWalk``).
 """
+
+# The async manager; _services.py (the sync one) is generated from it.  # async only
 
 from __future__ import annotations
 
@@ -21,39 +24,35 @@ from collections.abc import (
 )
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import Any, overload
 
+from .. import _constants as C
 from .._api._bodies import DataBody
 from .._api._raw import AsyncRawServices
 from .._api._response import HTTPResponse, PredictResponse
 from .._api._routes import Routes, log_query
 from .._api._status import FAILED_STATUSES, ServiceStatus
 from .._api._validation import check_path_id
+from .._batch._api import AsyncBatchRun, async_predict, check_batch, start_async
+from .._batch._results import BatchReport, BatchResult
 from .._http._types import AsyncSleep, Clock
 from ..errors import APITimeoutError, Error
 from ..models import ActionResult, LogEvent, LogPage, Service, UpdateServicePayload
 from . import _waiters
 from ._async_bound import AsyncService, AsyncServiceList
-from ._batch import BatchReport, BatchResult
-from ._batch_api import AsyncBatchRun, async_predict, check_batch, start_async
-from ._docs import MANAGER_METHODS, derive_each, derive_service_docs
-from ._progress import shown_while_waiting
-from ._resources import (
-    NoOrganization,
-    Services,
-    _parse,
-    create_request,
-    parse_list,
-    update_payload,
-)
 
-if TYPE_CHECKING:
-    from ._waiters import StopSignal
+# sync: from ._bound import BoundService
+from ._common import NoOrganization, create_request, parse, parse_list, update_payload
+from ._docs import derive_service_docs
+from ._progress import shown_while_waiting
+from ._waiters import StopSignal
 
 
 class AsyncServices:
-    """Create, inspect, scale, start, stop, delete, read logs of and predict with
-    services, each call a coroutine. Reached as ``AsyncServiceClient(...).services``.
+    """Create, inspect, scale, start, stop, delete, read logs of and predict with services.
+
+    Reached as ``AsyncServiceClient(...).services``; every method sends one request
+    (plus retries the policy allows) and returns a typed model.
     """
 
     def __init__(
@@ -84,7 +83,7 @@ class AsyncServices:
         return self._organization_id
 
     def _service(self, response: HTTPResponse) -> AsyncService:
-        service = _parse(AsyncService, response)
+        service = parse(AsyncService, response)
         object.__setattr__(service, "_services", self)
         return service
 
@@ -102,7 +101,24 @@ class AsyncServices:
         enable_autoscale: bool | None = None,
         record_channel_id: str | None = None,
     ) -> AsyncService:
-        """Create a service running ``version_id`` (as ``ServiceClient.services.create``)."""
+        """Create a service running ``version_id``; it starts ``IN_PROGRESS``.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            version_id: the deployment version to serve (``ver-...``).
+            model_id: the model, sent as ``models={"alias": model_id}`` (None: the version's).
+            environment: variables for the service's processes (names and values are strings).
+            instance_type: the instance size, such as ``cpu-0.25`` or ``gpu-1``.
+            instance_number: instances to start with (1 to 64).
+            min_instance_number: the fewest instances autoscaling keeps.
+            max_instance_number: the most instances autoscaling (or ``update``) may reach.
+            enable_autoscale: scale between the two by load (None: the platform's default).
+            record_channel_id: a DataLake channel that records the requests.
+
+        Raises:
+            pydantic.ValidationError: a wrong type, an instance number below 1, or
+                ``min_instance_number`` above ``max_instance_number`` (nothing is sent).
+        """
         body = create_request(
             version_id=version_id,
             model_id=model_id,
@@ -118,14 +134,23 @@ class AsyncServices:
         return self._service(await routes.create_service(self._organization(), deployment_id, body))
 
     async def get(self, deployment_id: str, service_id: str) -> AsyncService:
-        """Fetch one service."""
+        """Fetch one service.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+        """
         organization = self._organization()
         return self._service(
             await self._routes.get_service(organization, deployment_id, service_id)
         )
 
     async def list(self, deployment_id: str) -> AsyncServiceList:
-        """List the services of a deployment."""
+        """List the services of a deployment.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+        """
         response = await self._routes.list_services(self._organization(), deployment_id)
         return parse_list(self, response, AsyncServiceList)
 
@@ -141,7 +166,20 @@ class AsyncServices:
         environment: dict[str, str] | None = None,
         payload: UpdateServicePayload | None = None,
     ) -> AsyncService:
-        """Change scaling or environment: keyword arguments, or a ready ``payload``."""
+        """Change scaling or environment: keyword arguments, or a ready ``payload``.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+            instance_number: instances to run (at most ``max_instance_number``).
+            min_instance_number: the fewest instances autoscaling keeps.
+            max_instance_number: the most instances.
+            enable_autoscale: scale by load.
+            environment: the service's variables (replaces them).
+            payload: all of it as an
+                [`UpdateServicePayload`][abeja.services.UpdateServicePayload] instead of
+                keywords.
+        """
         body = update_payload(
             payload,
             instance_number=instance_number,
@@ -157,22 +195,37 @@ class AsyncServices:
         )
 
     async def delete(self, deployment_id: str, service_id: str) -> ActionResult:
-        """Delete a service."""
+        """Delete a service.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+        """
         organization = self._organization()
         response = await self._routes.delete_service(organization, deployment_id, service_id)
-        return _parse(ActionResult, response)
+        return parse(ActionResult, response)
 
     async def start(self, deployment_id: str, service_id: str) -> ActionResult:
-        """Start a stopped service."""
+        """Start a stopped service (``BadRequest`` if it is already running).
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+        """
         organization = self._organization()
         response = await self._routes.start_service(organization, deployment_id, service_id)
-        return _parse(ActionResult, response)
+        return parse(ActionResult, response)
 
     async def stop(self, deployment_id: str, service_id: str) -> ActionResult:
-        """Stop a running service."""
+        """Stop a running service (``BadRequest`` if it is not running).
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+        """
         organization = self._organization()
         response = await self._routes.stop_service(organization, deployment_id, service_id)
-        return _parse(ActionResult, response)
+        return parse(ActionResult, response)
 
     async def logs(
         self,
@@ -184,7 +237,16 @@ class AsyncServices:
         next_forward_token: str | None = None,
         next_backward_token: str | None = None,
     ) -> LogPage:
-        """One page of recent logs, newest first; times are sent in UTC."""
+        """One page of recent logs, newest first; times are sent in UTC.
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+            start_time: only events at or after this time (naive: UTC).
+            end_time: only events before this time (naive: UTC).
+            next_forward_token: a page's token for the events after it.
+            next_backward_token: a page's token for the events before it.
+        """
         response = await self._routes.recent_logs(
             self._organization(),
             deployment_id,
@@ -194,7 +256,7 @@ class AsyncServices:
             next_forward_token=next_forward_token,
             next_backward_token=next_backward_token,
         )
-        return _parse(LogPage, response)
+        return parse(LogPage, response)
 
     async def predict(
         self,
@@ -206,8 +268,19 @@ class AsyncServices:
         content_type: str | None = None,
         timeout: float | None = None,
     ) -> PredictResponse:
-        """Send a prediction request (as ``ServiceClient.services.predict``); a POST is
-        retried only when it cannot have reached the model, and never once cancelled."""
+        """Send a prediction request: ``json=`` a JSON value, or ``data=`` bytes, str, file or Path.
+
+        Files and paths are streamed; a path's content type is guessed from its name.
+        Retried only when the request cannot have reached the model (see the retry policy).
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+            json: a JSON value to send as ``application/json``.
+            data: bytes, str, a binary file or a ``Path`` (streamed).
+            content_type: the body's content type (default: JSON, or guessed from the path).
+            timeout: seconds this prediction may take, beyond the client's deadline.
+        """
         response = await self._routes.request_service(
             self._organization(),
             deployment_id,
@@ -256,18 +329,57 @@ class AsyncServices:
         progress: bool | None = None,
         on_result: Callable[[BatchResult], object] | None = None,
     ) -> Coroutine[Any, Any, BatchReport] | AsyncBatchRun:
-        """As ``Services.predict_batch``, as tasks on this loop: with ``output``, a
-        coroutine of the report; without, an async iterator of results (``async for``),
-        whose ``report`` is set once it is exhausted. The arguments are checked when it is
-        called."""
+        """Send every request of ``requests`` to the service, ``concurrency`` at a time.
+
+        ``requests`` is any iterable of ``predict()`` keyword dicts (``{"json": ...}``,
+        ``{"data": Path(...)}``, ``{"data": b"...", "content_type": ...}``), read lazily: at
+        most ``concurrency`` ahead, so a generator of millions of rows is never held. Each
+        request is sent once, by ``predict``'s rule: the gateway's 429 goes again after its
+        Retry-After and halves the concurrency, which grows back by one after as many
+        successes in a row (AIMD); a 503, a 5xx, a timeout or a bad request is recorded as
+        failed, never sent twice, and never stops the batch (a 503 halves it too).
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+            requests: the requests, an iterable (or, on the async client, an async
+                iterable) of ``predict()`` keyword dicts.
+            concurrency: requests in flight at most (1 to 1024).
+            output: a ``.jsonl`` file: one line per request as it completes (``index``,
+                ``ok``, ``status_code``, ``answer`` or ``answer_base64``, ``error``,
+                ``message``, ``seconds``); run again with the same file and only requests
+                with no line yet are sent (a torn last line is ignored).
+            progress: a bar of requests done (tqdm's, the ``notebook`` extra); None: in a
+                notebook only.
+            on_result: called with each [`BatchResult`][abeja.services.BatchResult] as it
+                completes (in the calling thread).
+
+        Returns:
+            With ``output``: the [`BatchReport`][abeja.services.BatchReport] (on the async
+            client, a coroutine of it). Without: an iterator (on the async client, an async
+            iterator, tasks on the running loop) of
+            [`BatchResult`][abeja.services.BatchResult] in completion order, whose
+            ``report`` is set once it is exhausted.
+
+        Raises:
+            ValueError, TypeError: a bad argument (nothing is read or sent).
+            BatchInterrupted: Ctrl-C, once what was in flight is recorded (with ``output``).
+        """
         path = check_batch(requests, concurrency, output, progress)
         check_path_id("service_id", service_id)
         predict = async_predict(
             self._routes, self._organization(), deployment_id, service_id, False
         )
-        return start_async(predict, requests, concurrency=concurrency, output=path,
-                           progress=progress, clock=self._clock, sleep=self._sleep,
-                        on_result=on_result)  # fmt: skip
+        return start_async(
+            predict,
+            requests,
+            concurrency=concurrency,
+            output=path,
+            progress=progress,
+            clock=self._clock,
+            sleep=self._sleep,
+            on_result=on_result,
+        )
 
     async def wait_until_ready(
         self,
@@ -281,8 +393,34 @@ class AsyncServices:
         probe: Mapping[str, Any] | None = None,
         progress: bool | None = None,
     ) -> AsyncService:
-        """Poll until the service is READY and return it (as the sync waiter; with
-        ``probe``, until that prediction is answered 2xx too)."""
+        """Poll until the service is READY and return it fresh.
+
+        Polls every ``poll_interval`` seconds (1 by default), growing by half each
+        time up to 10 s, never sleeping past ``timeout``. ``on_status(service)``
+        is called whenever the status changes (and on the first poll).
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+            timeout: seconds to wait in all.
+            poll_interval: seconds before the second poll (1 by default); it grows by
+                half up to 10 s.
+            on_status: called with the service whenever its status changes.
+            failed_statuses: statuses that end the wait with ``ServiceFailedError``.
+            probe: after READY, send this prediction (``predict()`` arguments, such as
+                ``{"json": {...}}``) until it is answered 2xx, within ``timeout``: the
+                platform's proxy answers 503 until the model has loaded, after the service
+                reports READY. Any other error ends the wait (raised as it is).
+            progress: show the status and the elapsed time while waiting (tqdm's display:
+                ``pip install 'abeja-services[notebook]'``); None (the default) shows it
+                in a Jupyter notebook only.
+
+        Raises:
+            ServiceFailedError: the status entered ``failed_statuses`` (unknown
+                statuses keep polling).
+            WaitTimeoutError: not READY (or, with ``probe``, not answering 2xx) by the
+                deadline; carries the last ``Service`` seen.
+        """
         plan = self._plan(deployment_id, service_id, timeout, poll_interval)
         probing = None if probe is None else _waiters.Probe(plan, probe)
         goal = ServiceStatus.READY
@@ -315,7 +453,16 @@ class AsyncServices:
         on_status: Callable[[Service], object] | None = None,
         failed_statuses: Collection[str] = FAILED_STATUSES,
     ) -> AsyncService:
-        """Poll until the service is STOPPED and return it."""
+        """Poll until the service is STOPPED and return it (as `wait_until_ready`).
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+            timeout: seconds to wait in all.
+            poll_interval: seconds before the second poll (growing, as for ``wait_until_ready``).
+            on_status: called with the service whenever its status changes.
+            failed_statuses: statuses that end the wait with ``ServiceFailedError``.
+        """
         plan = self._plan(deployment_id, service_id, timeout, poll_interval)
         goal = ServiceStatus.STOPPED
         return await self._until(deployment_id, service_id, plan, goal, on_status, failed_statuses)
@@ -329,16 +476,31 @@ class AsyncServices:
         poll_interval: float | None = None,
         on_status: Callable[[Service], object] | None = None,
     ) -> None:
-        """Poll until the API answers 404 for the service."""
+        """Poll until the service is gone (the API answers 404).
+
+        Args:
+            deployment_id: the deployment (13 digits).
+            service_id: the service (``ser-...``).
+            timeout: seconds to wait in all.
+            poll_interval: seconds before the second poll (growing, as for ``wait_until_ready``).
+            on_status: called with the service while it still exists.
+        """
         plan = self._plan(deployment_id, service_id, timeout, poll_interval)
         await self._poll(deployment_id, service_id, _waiters.Poll(plan, None, on_status, ()))
 
     def _plan(
-        self, deployment_id: str, service_id: str, timeout: float, poll_interval: float | None
+        self,
+        deployment_id: str,
+        service_id: str,
+        timeout: float,
+        poll_interval: float | None,
+        growth: float = C.POLL_GROWTH,
     ) -> _waiters.WaitPlan:
+        """The checked ids and the wait's clock (``growth=1``: every ``poll_interval``, as
+        the command line's ``wait --interval`` polls)."""
         check_path_id("deployment_id", deployment_id)
         check_path_id("service_id", service_id)
-        return _waiters.WaitPlan.checked(timeout, poll_interval, self._clock)
+        return _waiters.WaitPlan.checked(timeout, poll_interval, self._clock, growth)
 
     async def _until(
         self,
@@ -385,12 +547,17 @@ class AsyncServices:
         timeout: float | None = None,
         stop_event: StopSignal | None = None,
     ) -> AsyncIterator[LogEvent]:
-        """Every log event, newest to oldest, one page per request (lazily), as
-        ``ServiceClient.services.iter_logs``: ``async for event in ...``.
+        """Every log event, newest to oldest, one page per request (lazily).
 
-        With ``follow=True`` it then awaits new events, oldest to newest, until
-        ``timeout``, ``stop_event`` (an ``asyncio.Event``) is set, or the task is
-        cancelled. The arguments are checked at the call, before any request.
+        With ``follow=True`` (like ``tail -f``), after the existing events it keeps
+        yielding new ones, oldest to newest, polling every ``poll_interval``
+        seconds along ``next_forward_token`` until ``timeout`` seconds have
+        passed, ``stop_event`` (a ``threading.Event``, or an ``asyncio.Event`` on the async
+        client) is set, or Ctrl-C arrives while waiting (on the async client: the task is
+        cancelled). ``limit`` caps the number of events and ``max_pages`` the requests;
+        ``timeout`` bounds the whole walk, back and forward. The walk back ends where the
+        server hands back the token it was sent (see the docs on log paging). The
+        arguments are checked at the call, before any request.
         """
         check_path_id("deployment_id", deployment_id)
         check_path_id("service_id", service_id)
@@ -416,7 +583,10 @@ class AsyncServices:
     ) -> AsyncIterator[LogEvent]:
         while (step := walk.step()) is not None:
             if not isinstance(step, _waiters.FetchLogPage):
-                await self._sleep(step)
+                try:
+                    await self._sleep(step)
+                except KeyboardInterrupt:  # Ctrl-C while following ends the walk
+                    return
                 continue
             left = step.within
             try:
@@ -437,6 +607,5 @@ class AsyncServices:
                 yield event
 
 
-# Every coroutine of AsyncServices and of AsyncService: the sync Services' docs (_docs).
-derive_each(AsyncServices, Services, MANAGER_METHODS, ())
-derive_service_docs(AsyncService, Services)
+# service.predict(...) and the others: the manager's parameter docs, written once (_docs).
+derive_service_docs(AsyncService, AsyncServices)

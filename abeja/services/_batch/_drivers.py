@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import Any
 
 from ..errors import Error
-from ._batch import (
+from ._results import (
     Aimd,
     BatchResult,
     Indexes,

@@ -1,4 +1,6 @@
-"""The typed ``Endpoints`` manager: a deployment's aliases, each pointing at one service."""
+# Generated from _async_endpoints.py by .ci/unasync.py: do not edit (make generate).
+"""The typed endpoints manager: ``client.endpoints``, a deployment's aliases, each
+pointing at one service (on the async client, each call a coroutine)."""
 
 from __future__ import annotations
 
@@ -13,30 +15,15 @@ from .._api._raw import RawEndpoints
 from .._api._response import HTTPResponse, PredictResponse, decode_model
 from .._api._routes import Routes
 from .._api._validation import check_path_id
-from ..errors import InvalidResponseError
+from .._batch._api import SyncBatchRun, check_batch, run_sync, sync_predict
+from .._batch._results import BatchReport, BatchResult
 from ..models import ActionResult, Endpoint, EndpointList
-from ._batch import BatchReport, BatchResult
-from ._batch_api import SyncBatchRun, check_batch, run_sync, sync_predict
 from ._bound import BoundEndpoint
+from ._common import check_switched, service_id_of
 from ._docs import derive_endpoint_docs
 
 if TYPE_CHECKING:
     from ..models import Service
-
-
-def service_id_of(service: str | Service) -> str:
-    """The id of ``service``: an id as it is, or a ``Service``'s."""
-    return service if isinstance(service, str) else service.service_id
-
-
-def check_switched(current: Endpoint, endpoint: str, target: str, response: HTTPResponse) -> None:
-    """Raise unless the endpoint read back after a switch points at ``target``."""
-    if current.service_id != target:
-        raise InvalidResponseError(
-            f"endpoint {endpoint} points at {current.service_id} after being switched to {target}",
-            status_code=response.status_code,
-            url=response.url,
-        )
 
 
 class Endpoints:
@@ -68,7 +55,9 @@ class Endpoints:
         return RawEndpoints(self)
 
     def _one(self, response: HTTPResponse, deployment_id: str) -> Endpoint:
-        return decode_model(Endpoint, response)._from(response)._bind(self, deployment_id)
+        endpoint = decode_model(Endpoint, response)._from(response)
+        endpoint._bind(self, deployment_id)
+        return endpoint
 
     def create(
         self,
@@ -156,7 +145,8 @@ class Endpoints:
             deployment_id: the deployment (13 digits).
             endpoint: its id or its alias.
         """
-        response = self._routes.delete_endpoint(self._organization(), deployment_id, endpoint)
+        organization = self._organization()
+        response = self._routes.delete_endpoint(organization, deployment_id, endpoint)
         return decode_model(ActionResult, response)._from(response)
 
     def predict(
@@ -248,10 +238,17 @@ class Endpoints:
         if endpoint is not None:
             check_path_id("endpoint", endpoint)
         predict = sync_predict(self._routes, self._organization(), deployment_id, endpoint, True)
-        return run_sync(predict, requests, concurrency=concurrency, output=path,
-                        progress=progress, clock=self._clock, sleep=self._sleep,
-                        on_result=on_result)  # fmt: skip
+        return run_sync(
+            predict,
+            requests,
+            concurrency=concurrency,
+            output=path,
+            progress=progress,
+            clock=self._clock,
+            sleep=self._sleep,
+            on_result=on_result,
+        )
 
 
-# endpoint.predict(...), endpoint.switch_to(...): Endpoints' parameter docs (_docs).
+# endpoint.predict(...), endpoint.switch_to(...): the manager's parameter docs (_docs).
 derive_endpoint_docs(BoundEndpoint, Endpoints)

@@ -1,4 +1,4 @@
-"""Batch prediction's decisions, shared by both drivers (``_batch_drivers``): what one
+"""Batch prediction's decisions, shared by both drivers (``_drivers``): what one
 request's outcome is, how concurrency follows throttling (AIMD), the results file (one JSON
 line per request, resumable), and the report.
 

@@ -1,108 +1,45 @@
-"""The typed ``Services`` manager: endpoint calls parsed into bound models, and workflows."""
+# Generated from _async_services.py by .ci/unasync.py: do not edit (make generate).
+"""The typed services manager: ``client.services`` (on the async client, each call a
+coroutine).
+
+Every method sends one request (plus the retries the policy allows) through ``Routes``
+(ids checked, URLs and bodies built), parses the answer into a model bound to this
+manager (``_common``) and waits by ``_waiters``' rules (``Poll``, ``Probe``, ``LogWalk``).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import threading
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import (
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import Any, overload
 
 from .. import _constants as C
 from .._api._bodies import DataBody
 from .._api._raw import RawServices
-from .._api._response import HTTPResponse, PredictResponse, decode_model, service_list_content
+from .._api._response import HTTPResponse, PredictResponse
 from .._api._routes import Routes, log_query
 from .._api._status import FAILED_STATUSES, ServiceStatus
 from .._api._validation import check_path_id
+from .._batch._api import SyncBatchRun, check_batch, run_sync, sync_predict
+from .._batch._results import BatchReport, BatchResult
 from .._http._types import Clock, Sleep
-from ..models import (
-    ActionResult,
-    CreateServiceRequest,
-    LogEvent,
-    LogPage,
-    Service,
-    ServiceList,
-    UpdateServicePayload,
-    _Response,
-)
+from ..errors import APITimeoutError, Error
+from ..models import ActionResult, LogEvent, LogPage, Service, ServiceList, UpdateServicePayload
 from . import _waiters
-from ._batch import BatchReport, BatchResult
-from ._batch_api import SyncBatchRun, check_batch, run_sync, sync_predict
 from ._bound import BoundService
+from ._common import NoOrganization, create_request, parse, parse_list, update_payload
 from ._docs import derive_service_docs
 from ._progress import shown_while_waiting
-
-_T = TypeVar("_T")
-_Parsed = TypeVar("_Parsed", bound=_Response)
-
-
-def _parse(model: type[_Parsed], response: HTTPResponse, content: bytes | None = None) -> _Parsed:
-    """The model read from the answer, keeping the answer (``http_response``)."""
-    return decode_model(model, response, content)._from(response)
-
-
-def create_request(
-    *,
-    version_id: str,
-    model_id: str | None,
-    environment: dict[str, str] | None,
-    instance_type: str,
-    instance_number: int,
-    min_instance_number: int | None,
-    max_instance_number: int | None,
-    enable_autoscale: bool | None,
-    record_channel_id: str | None,
-) -> CreateServiceRequest:
-    """The create body, checked (both clients' ``create``)."""
-    return CreateServiceRequest(
-        version_id=version_id,
-        models=None if model_id is None else {"alias": model_id},
-        environment=environment,
-        instance_type=instance_type,
-        instance_number=instance_number,
-        min_instance_number=min_instance_number,
-        max_instance_number=max_instance_number,
-        enable_autoscale=enable_autoscale,
-        record_channel_id=record_channel_id,
-    )
-
-
-def update_payload(payload: UpdateServicePayload | None, **fields: object) -> UpdateServicePayload:
-    """The update body from keywords or a ready ``payload``, checked (both clients')."""
-    given = {k: v for k, v in fields.items() if v is not None}
-    if payload is not None:
-        if given:
-            raise ValueError("give payload= or keyword arguments, not both")
-        if not isinstance(payload, UpdateServicePayload):
-            raise TypeError("payload must be an UpdateServicePayload")
-    else:
-        payload = UpdateServicePayload.model_validate(given)
-    if not payload.to_json():
-        raise ValueError("nothing to update: give at least one field")
-    return payload
-
-
-_Listed = TypeVar("_Listed", bound=ServiceList)
-
-
-def parse_list(
-    services: object,
-    response: HTTPResponse,
-    model: type[_Listed] = ServiceList,  # type: ignore[assignment]
-) -> _Listed:
-    """The list of services from ``response`` (as ``model``), each bound to ``services``."""
-    listed = _parse(model, response, service_list_content(response))
-    bind = object.__setattr__  # Service._bind's work, without a call per service
-    for service in listed.entries:
-        bind(service, "_services", services)
-    return listed
-
-
-class NoOrganization(ValueError):
-    """A call needs the organization, and the client was made without one."""
+from ._waiters import StopSignal
 
 
 class Services:
@@ -137,6 +74,11 @@ class Services:
                 "no organization_id: pass it to ServiceClient(...) or set ABEJA_ORGANIZATION_ID"
             )
         return self._organization_id
+
+    def _service(self, response: HTTPResponse) -> Service:
+        service = parse(Service, response)
+        object.__setattr__(service, "_services", self)
+        return service
 
     def create(
         self,
@@ -181,8 +123,8 @@ class Services:
             enable_autoscale=enable_autoscale,
             record_channel_id=record_channel_id,
         )
-        response = self._routes.create_service(self._organization(), deployment_id, body)
-        return _parse(Service, response)._bind(self)
+        routes = self._routes
+        return self._service(routes.create_service(self._organization(), deployment_id, body))
 
     def get(self, deployment_id: str, service_id: str) -> Service:
         """Fetch one service.
@@ -191,8 +133,8 @@ class Services:
             deployment_id: the deployment (13 digits).
             service_id: the service (``ser-...``).
         """
-        response = self._routes.get_service(self._organization(), deployment_id, service_id)
-        return _parse(Service, response)._bind(self)
+        organization = self._organization()
+        return self._service(self._routes.get_service(organization, deployment_id, service_id))
 
     def list(self, deployment_id: str) -> ServiceList:
         """List the services of a deployment.
@@ -201,7 +143,7 @@ class Services:
             deployment_id: the deployment (13 digits).
         """
         response = self._routes.list_services(self._organization(), deployment_id)
-        return parse_list(self, response)
+        return parse_list(self, response, ServiceList)
 
     def update(
         self,
@@ -229,7 +171,7 @@ class Services:
                 [`UpdateServicePayload`][abeja.services.UpdateServicePayload] instead of
                 keywords.
         """
-        payload = update_payload(
+        body = update_payload(
             payload,
             instance_number=instance_number,
             min_instance_number=min_instance_number,
@@ -237,10 +179,9 @@ class Services:
             enable_autoscale=enable_autoscale,
             environment=environment,
         )
-        response = self._routes.update_service(
-            self._organization(), deployment_id, service_id, payload
-        )
-        return _parse(Service, response)._bind(self)
+        organization = self._organization()
+        routes = self._routes
+        return self._service(routes.update_service(organization, deployment_id, service_id, body))
 
     def delete(self, deployment_id: str, service_id: str) -> ActionResult:
         """Delete a service.
@@ -249,8 +190,9 @@ class Services:
             deployment_id: the deployment (13 digits).
             service_id: the service (``ser-...``).
         """
-        response = self._routes.delete_service(self._organization(), deployment_id, service_id)
-        return _parse(ActionResult, response)
+        organization = self._organization()
+        response = self._routes.delete_service(organization, deployment_id, service_id)
+        return parse(ActionResult, response)
 
     def start(self, deployment_id: str, service_id: str) -> ActionResult:
         """Start a stopped service (``BadRequest`` if it is already running).
@@ -259,8 +201,9 @@ class Services:
             deployment_id: the deployment (13 digits).
             service_id: the service (``ser-...``).
         """
-        response = self._routes.start_service(self._organization(), deployment_id, service_id)
-        return _parse(ActionResult, response)
+        organization = self._organization()
+        response = self._routes.start_service(organization, deployment_id, service_id)
+        return parse(ActionResult, response)
 
     def stop(self, deployment_id: str, service_id: str) -> ActionResult:
         """Stop a running service (``BadRequest`` if it is not running).
@@ -269,8 +212,9 @@ class Services:
             deployment_id: the deployment (13 digits).
             service_id: the service (``ser-...``).
         """
-        response = self._routes.stop_service(self._organization(), deployment_id, service_id)
-        return _parse(ActionResult, response)
+        organization = self._organization()
+        response = self._routes.stop_service(organization, deployment_id, service_id)
+        return parse(ActionResult, response)
 
     def logs(
         self,
@@ -301,7 +245,7 @@ class Services:
             next_forward_token=next_forward_token,
             next_backward_token=next_backward_token,
         )
-        return _parse(LogPage, response)
+        return parse(LogPage, response)
 
     def predict(
         self,
@@ -400,9 +344,11 @@ class Services:
                 completes (in the calling thread).
 
         Returns:
-            With ``output``: the [`BatchReport`][abeja.services.BatchReport]. Without: an
-            iterator of [`BatchResult`][abeja.services.BatchResult] in completion order,
-            whose ``report`` is set once it is exhausted.
+            With ``output``: the [`BatchReport`][abeja.services.BatchReport] (on the async
+            client, a coroutine of it). Without: an iterator (on the async client, an async
+            iterator, tasks on the running loop) of
+            [`BatchResult`][abeja.services.BatchResult] in completion order, whose
+            ``report`` is set once it is exhausted.
 
         Raises:
             ValueError, TypeError: a bad argument (nothing is read or sent).
@@ -411,9 +357,16 @@ class Services:
         path = check_batch(requests, concurrency, output, progress)
         check_path_id("service_id", service_id)
         predict = sync_predict(self._routes, self._organization(), deployment_id, service_id, False)
-        return run_sync(predict, requests, concurrency=concurrency, output=path,
-                        progress=progress, clock=self._clock, sleep=self._sleep,
-                        on_result=on_result)  # fmt: skip
+        return run_sync(
+            predict,
+            requests,
+            concurrency=concurrency,
+            output=path,
+            progress=progress,
+            clock=self._clock,
+            sleep=self._sleep,
+            on_result=on_result,
+        )
 
     def wait_until_ready(
         self,
@@ -455,19 +408,25 @@ class Services:
             WaitTimeoutError: not READY (or, with ``probe``, not answering 2xx) by the
                 deadline; carries the last ``Service`` seen.
         """
-        waiter = self._waiter(deployment_id, service_id, timeout, poll_interval)
-        probing = None if probe is None else _waiters.Probe(waiter.plan, probe)
+        plan = self._plan(deployment_id, service_id, timeout, poll_interval)
+        probing = None if probe is None else _waiters.Probe(plan, probe)
+        goal = ServiceStatus.READY
         with shown_while_waiting(progress, service_id, on_status) as on_status:
-            service = waiter.until_status(ServiceStatus.READY, on_status, failed_statuses)
+            service = self._until(deployment_id, service_id, plan, goal, on_status, failed_statuses)
         if probing is not None:
             probing.service = service
-
-            def predict(seconds: float) -> object:
-                with self._routes.within(seconds):
-                    return self.predict(deployment_id, service_id, **probing.request)
-
-            waiter.until_answered(probing, predict)
+            self._answered(deployment_id, service_id, probing)
         return service
+
+    def _answered(self, deployment_id: str, service_id: str, probe: _waiters.Probe) -> None:
+        while True:
+            try:
+                with self._routes.within(probe.budget()):
+                    self.predict(deployment_id, service_id, **probe.request)
+                return
+            except Error as error:
+                probe.failed(error)
+            self._sleep(probe.pause())
 
     def wait_until_stopped(
         self,
@@ -489,9 +448,9 @@ class Services:
             on_status: called with the service whenever its status changes.
             failed_statuses: statuses that end the wait with ``ServiceFailedError``.
         """
-        return self._waiter(deployment_id, service_id, timeout, poll_interval).until_status(
-            ServiceStatus.STOPPED, on_status, failed_statuses
-        )
+        plan = self._plan(deployment_id, service_id, timeout, poll_interval)
+        goal = ServiceStatus.STOPPED
+        return self._until(deployment_id, service_id, plan, goal, on_status, failed_statuses)
 
     def wait_until_deleted(
         self,
@@ -511,31 +470,51 @@ class Services:
             poll_interval: seconds before the second poll (growing, as for ``wait_until_ready``).
             on_status: called with the service while it still exists.
         """
-        self._waiter(deployment_id, service_id, timeout, poll_interval).until_deleted(on_status)
+        plan = self._plan(deployment_id, service_id, timeout, poll_interval)
+        self._poll(deployment_id, service_id, _waiters.Poll(plan, None, on_status, ()))
 
-    def _waiter(
+    def _plan(
         self,
         deployment_id: str,
         service_id: str,
         timeout: float,
         poll_interval: float | None,
         growth: float = C.POLL_GROWTH,
-    ) -> _waiters.StatusWaiter:
+    ) -> _waiters.WaitPlan:
+        """The checked ids and the wait's clock (``growth=1``: every ``poll_interval``, as
+        the command line's ``wait --interval`` polls)."""
         check_path_id("deployment_id", deployment_id)
         check_path_id("service_id", service_id)
+        return _waiters.WaitPlan.checked(timeout, poll_interval, self._clock, growth)
 
-        def fetch(seconds: float) -> Service:
-            with self._routes.within(seconds):
-                return self.get(deployment_id, service_id)
+    def _until(
+        self,
+        deployment_id: str,
+        service_id: str,
+        plan: _waiters.WaitPlan,
+        goal: str,
+        on_status: Callable[[Service], object] | None,
+        failed_statuses: Collection[str],
+    ) -> Service:
+        poll = _waiters.Poll(plan, goal, on_status, failed_statuses)
+        service = self._poll(deployment_id, service_id, poll)
+        assert service is not None  # only a wait for deletion ends without one
+        return service
 
-        return _waiters.StatusWaiter(
-            fetch,
-            timeout=timeout,
-            poll_interval=poll_interval,
-            clock=self._clock,
-            sleep=self._sleep,
-            growth=growth,
-        )
+    def _poll(self, deployment_id: str, service_id: str, poll: _waiters.Poll) -> Service | None:
+        try:
+            while True:
+                try:
+                    with self._routes.within(poll.budget()):
+                        current = self.get(deployment_id, service_id)
+                except Error as error:
+                    poll.failed(error)
+                else:
+                    if poll.seen(current):
+                        return current
+                self._sleep(poll.pause())
+        except _waiters.Poll.Gone:
+            return None
 
     def iter_logs(
         self,
@@ -549,22 +528,23 @@ class Services:
         follow: bool = False,
         poll_interval: float = 2.0,
         timeout: float | None = None,
-        stop_event: threading.Event | None = None,
+        stop_event: StopSignal | None = None,
     ) -> Iterator[LogEvent]:
         """Every log event, newest to oldest, one page per request (lazily).
 
         With ``follow=True`` (like ``tail -f``), after the existing events it keeps
         yielding new ones, oldest to newest, polling every ``poll_interval``
         seconds along ``next_forward_token`` until ``timeout`` seconds have
-        passed, ``stop_event`` is set, or KeyboardInterrupt arrives while waiting.
-        ``limit`` caps the number of events and ``max_pages`` the requests; ``timeout``
-        bounds the whole walk, back and forward. The walk back ends where the server
-        hands back the token it was sent (see the docs on log paging).
+        passed, ``stop_event`` (a ``threading.Event``, or an ``asyncio.Event`` on the async
+        client) is set, or Ctrl-C arrives while waiting (on the async client: the task is
+        cancelled). ``limit`` caps the number of events and ``max_pages`` the requests;
+        ``timeout`` bounds the whole walk, back and forward. The walk back ends where the
+        server hands back the token it was sent (see the docs on log paging). The
+        arguments are checked at the call, before any request.
         """
         check_path_id("deployment_id", deployment_id)
         check_path_id("service_id", service_id)
-        log_query(None, None, start_time, end_time)  # raise now, not at the first next()
-
+        log_query(None, None, start_time, end_time)  # raise now, not at the first page
         walk = _waiters.LogWalk(
             limit=limit,
             max_pages=max_pages,
@@ -574,32 +554,41 @@ class Services:
             stop_event=stop_event,
             clock=self._clock,
         )
-        fetch = self._log_pages(deployment_id, service_id, start_time, end_time)
-        return _waiters.iter_logs(fetch, walk, self._sleep)
+        return self._walk(deployment_id, service_id, start_time, end_time, walk)
 
-    def _log_pages(
+    def _walk(
         self,
         deployment_id: str,
         service_id: str,
         start_time: datetime | None,
         end_time: datetime | None,
-    ) -> _waiters.FetchPage:
-        """Fetches one page of a walk, within what is left of the walk's timeout."""
+        walk: _waiters.LogWalk,
+    ) -> Iterator[LogEvent]:
+        while (step := walk.step()) is not None:
+            if not isinstance(step, _waiters.FetchLogPage):
+                try:
+                    self._sleep(step)
+                except KeyboardInterrupt:  # Ctrl-C while following ends the walk
+                    return
+                continue
+            left = step.within
+            try:
+                with contextlib.nullcontext() if left is None else self._routes.within(left):
+                    page = self.logs(
+                        deployment_id,
+                        service_id,
+                        start_time=start_time,
+                        end_time=end_time,
+                        next_forward_token=step.forward,
+                        next_backward_token=step.backward,
+                    )
+            except APITimeoutError:
+                if walk.cut_short():
+                    return  # the walk's own timeout, not a failure
+                raise
+            for event in walk.received(page):
+                yield event
 
-        def fetch(page: _waiters.FetchLogPage) -> LogPage:
-            left = page.within
-            with contextlib.nullcontext() if left is None else self._routes.within(left):
-                return self.logs(
-                    deployment_id,
-                    service_id,
-                    start_time=start_time,
-                    end_time=end_time,
-                    next_forward_token=page.forward,
-                    next_backward_token=page.backward,
-                )
 
-        return fetch
-
-
-# service.predict(...) and the others: Services' parameter docs, written once (_docs).
+# service.predict(...) and the others: the manager's parameter docs, written once (_docs).
 derive_service_docs(BoundService, Services)

@@ -28,9 +28,9 @@ from typing import Any, Generic, TypeVar
 
 from .._api._response import PredictResponse
 from .._api._routes import Routes
-from ._batch import Aimd, BatchReport, BatchResult, Indexes, ResultsFile, Tally
-from ._batch_drivers import run_tasks, run_threads
-from ._progress import _tqdm, check_progress
+from .._managers._progress import _tqdm, check_progress
+from ._drivers import run_tasks, run_threads
+from ._results import Aimd, BatchReport, BatchResult, Indexes, ResultsFile, Tally
 
 _T = TypeVar("_T")
 MAX_CONCURRENCY = 1024

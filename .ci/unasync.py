@@ -1,0 +1,125 @@
+"""Write the sync managers from their async sources (as httpcore writes ``_sync/`` from
+``_async/``): ``python .ci/unasync.py`` rewrites them, ``--check`` fails if one is stale.
+
+Each async module is the source; its sync twin is the same text with the awaiting taken
+out and the async names put back (``AsyncServices`` -> ``Services``), by the ordered
+substitutions below, then formatted by ruff as the rest of the tree is. The generated file
+says so in its first line. ``make generate`` runs it; ``make lint`` and the test suite
+check that the committed files are current.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "abeja" / "services"
+
+# (async source, sync file it writes), relative to abeja/services.
+PAIRS = [
+    ("_managers/_async_services.py", "_managers/_services.py"),
+    ("_managers/_async_endpoints.py", "_managers/_endpoints.py"),
+]
+
+# Whole lines first (imports and the lines that differ in shape), then names and keywords.
+SUBSTITUTIONS: list[tuple[str, str]] = [
+    (r"^import asyncio\n", ""),
+    (r"^from \._async_bound import (.*)\n", "from ..models import \\1\n"),
+    (
+        r"^derive_service_docs\(AsyncService, AsyncServices\)",
+        "derive_service_docs(BoundService, Services)",
+    ),
+    (
+        r"^derive_endpoint_docs\(AsyncEndpoint, AsyncEndpoints\)",
+        "derive_endpoint_docs(BoundEndpoint, Endpoints)",
+    ),
+    (r"^# sync: (.*)\n", "\\1\n"),
+    (r"^.*# async only\n", ""),
+    (
+        r"Iterable\[Mapping\[str, Any\]\] \| AsyncIterable\[Mapping\[str, Any\]\]",
+        "Iterable[Mapping[str, Any]]",
+    ),
+    (r"Coroutine\[Any, Any, BatchReport\]", "BatchReport"),
+    (r"Callable\[\[float\], Awaitable\[object\]\]", "Callable[[float], object]"),
+    (r"Awaitable\[HTTPResponse\]", "HTTPResponse"),
+    (r"  # type: ignore\[(arg-type|override)\]", ""),
+    (r"\basync def\b", "def"),
+    (r"\basync for\b", "for"),
+    (r"\basync with\b", "with"),
+    (r"\bawait ", ""),
+    (r"\basyncio\.sleep\b", "time.sleep"),
+    (r"\bAsyncServiceClient\b", "ServiceClient"),
+    (r"\bAsyncServices\b", "Services"),
+    (r"\bAsyncServiceList\b", "ServiceList"),
+    (r"\bAsyncService\b", "Service"),
+    (r"\bAsyncEndpoints\b", "Endpoints"),
+    (r"\bAsyncEndpointList\b", "EndpointList"),
+    (r"\bAsyncEndpoint\b", "Endpoint"),
+    (r"\bAsyncRawServices\b", "RawServices"),
+    (r"\bAsyncRawEndpoints\b", "RawEndpoints"),
+    (r"\bAsyncIterator\b", "Iterator"),
+    (r"\bAsyncSleep\b", "Sleep"),
+    (r"\bAsyncBatchRun\b", "SyncBatchRun"),
+    (r"\basync_predict\b", "sync_predict"),
+    (r"\bstart_async\b", "run_sync"),
+    (r"\b_async_services\b", "_services"),
+    (r"\b_async_endpoints\b", "_endpoints"),
+]  # fmt: skip
+COMPILED = [
+    (re.compile(pattern, re.MULTILINE), replacement) for pattern, replacement in SUBSTITUTIONS
+]
+
+
+def unasync(source: str, name: str) -> str:
+    """The sync text of an async module's ``source`` (unformatted)."""
+    for pattern, replacement in COMPILED:
+        source = pattern.sub(replacement, source)
+    header = f"# Generated from {name} by .ci/unasync.py: do not edit (make generate).\n"
+    return header + source
+
+
+def formatted(text: str, path: Path) -> str:
+    """``text`` as ruff (the tree's settings) sorts its imports and formats it."""
+    ruff = [sys.executable, "-m", "ruff"]
+    name = ["--stdin-filename", str(path)]
+    fixed = subprocess.run(
+        [*ruff, "check", "--quiet", "--fix-only", "--select", "I,F401", *name, "-"],
+        input=text, capture_output=True, text=True, check=True, cwd=ROOT,
+    ).stdout  # fmt: skip
+    return subprocess.run(
+        [*ruff, "format", "--quiet", *name, "-"],
+        input=fixed, capture_output=True, text=True, check=True, cwd=ROOT,
+    ).stdout  # fmt: skip
+
+
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    stale = []
+    for source_name, target_name in PAIRS:
+        source, target = PACKAGE / source_name, PACKAGE / target_name
+        text = formatted(unasync(source.read_text(), source.name), target)
+        current = target.read_text() if target.exists() else ""
+        if text == current:
+            continue
+        if check:
+            stale.append(target_name)
+            diff = difflib.unified_diff(
+                current.splitlines(keepends=True), text.splitlines(keepends=True),
+                f"{target_name} (committed)", f"{target_name} (from {source_name})", n=1,
+            )  # fmt: skip
+            sys.stdout.writelines(list(diff)[:40])
+        else:
+            target.write_text(text)
+            print(f"wrote {target.relative_to(ROOT)}")
+    if stale:
+        print(f"stale: {', '.join(stale)}: run `make generate`", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
