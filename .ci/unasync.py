@@ -66,6 +66,7 @@ SUBSTITUTIONS: list[tuple[str, str]] = [
     (r"\bAsyncBatchRun\b", "SyncBatchRun"),
     (r"\basync_predict\b", "sync_predict"),
     (r"\bstart_async\b", "run_sync"),
+    (r"\basync_raw_call\b", "raw_call"),
     (r"\b_async_services\b", "_services"),
     (r"\b_async_endpoints\b", "_endpoints"),
 ]  # fmt: skip

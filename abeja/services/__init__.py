@@ -19,13 +19,6 @@ _ABEJA_SERVICES = True
 """Marks this file as abeja-services' (abeja-sdk ships an ``abeja/services/__init__.py``)."""
 
 if TYPE_CHECKING:
-    from ._api._raw import (
-        AsyncRawEndpoints,
-        AsyncRawServices,
-        RawEndpoints,
-        RawResponse,
-        RawServices,
-    )
     from ._api._response import HTTPResponse
     from ._async_client import AsyncServiceClient
     from ._batch._api import AsyncBatchRun, BatchInterrupted, SyncBatchRun
@@ -38,10 +31,11 @@ if TYPE_CHECKING:
         AsyncService,
         AsyncServiceList,
     )
-    from ._managers._async_endpoints import AsyncEndpoints
-    from ._managers._async_services import AsyncServices
-    from ._managers._endpoints import Endpoints
-    from ._managers._services import Services
+    from ._managers._async_endpoints import AsyncEndpoints, AsyncRawEndpoints
+    from ._managers._async_services import AsyncRawServices, AsyncServices
+    from ._managers._endpoints import Endpoints, RawEndpoints
+    from ._managers._raw import RawResponse
+    from ._managers._services import RawServices, Services
     from ._managers._versions import AsyncVersions, Versions
     from ._release._async_rollouts import AsyncRollouts
     from ._release._rollouts import Rollouts
@@ -74,8 +68,8 @@ _MODULES = {
     "AsyncEndpointList": "._managers._async_bound",
     "AsyncEndpoints": "._managers._async_endpoints",
     "AsyncRollouts": "._release._async_rollouts",
-    "AsyncRawEndpoints": "._api._raw",
-    "AsyncRawServices": "._api._raw",
+    "AsyncRawEndpoints": "._managers._async_endpoints",
+    "AsyncRawServices": "._managers._async_services",
     "AsyncService": "._managers._async_bound",
     "AsyncServiceClient": "._async_client",
     "AsyncServiceList": "._managers._async_bound",
@@ -92,9 +86,9 @@ _MODULES = {
     "LogEvent": ".models",
     "LogPage": ".models",
     "PredictResponse": ".models",
-    "RawEndpoints": "._api._raw",
-    "RawResponse": "._api._raw",
-    "RawServices": "._api._raw",
+    "RawEndpoints": "._managers._endpoints",
+    "RawResponse": "._managers._raw",
+    "RawServices": "._managers._services",
     "RolloutEvent": ".rollout_report",
     "RolloutInterrupted": ".rollout_report",
     "RolloutReport": ".rollout_report",

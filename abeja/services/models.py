@@ -23,8 +23,7 @@ from ._api._status import ServiceStatus
 from ._managers._bound import BoundEndpoint, BoundService
 
 if TYPE_CHECKING:
-    from ._managers._endpoints import Endpoints
-    from ._managers._services import Services
+    from ._managers._bound import EndpointCalls, ServiceCalls
 
 __all__ = [
     "ActionResult",
@@ -129,7 +128,7 @@ class Service(_Response, BoundService):
     # nothing per validated instance, and stays out of equality, copies and pickles.
     __slots__ = ("_services",)
 
-    def _bind(self, services: Services) -> Service:
+    def _bind(self, services: ServiceCalls) -> Service:
         object.__setattr__(self, "_services", services)
         return self
 
@@ -222,7 +221,7 @@ class Endpoint(_Response, BoundEndpoint):
     # which deployment); slots, as for Service.
     __slots__ = ("_endpoints", "_deployment_id")
 
-    def _bind(self, endpoints: Endpoints, deployment_id: str) -> Endpoint:
+    def _bind(self, endpoints: EndpointCalls, deployment_id: str) -> Endpoint:
         object.__setattr__(self, "_endpoints", endpoints)
         object.__setattr__(self, "_deployment_id", deployment_id)
         return self

@@ -2,7 +2,7 @@
 client, whose own calls are coroutines.
 
 It is a ``Service`` (same fields, validation and ``isinstance``); the calls it makes on
-itself forward to the ``AsyncServices`` method of the same name with its ids, and a test
+itself forward to the ``AsyncServiceCalls`` method of the same name with its ids, and a test
 (``tests/test_bound.py``) keeps their signatures equal to the manager's minus the ids.
 Because those calls are awaited, a function typed for a sync ``Service`` must not call
 them on an ``AsyncService``; reading its fields is the same.
@@ -13,21 +13,138 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import Field
 
 from .._api._status import FAILED_STATUSES
 from ..errors import ServiceNotBoundError
 from ..models import Endpoint, EndpointList, Service, ServiceList
+from ._bound import StopSignal
 
 if TYPE_CHECKING:
     from .._api._bodies import DataBody
     from .._api._response import PredictResponse
     from ..models import ActionResult, LogEvent, LogPage, UpdateServicePayload
-    from ._async_endpoints import AsyncEndpoints
-    from ._async_services import AsyncServices
-    from ._waiters import StopSignal
+
+
+class AsyncServiceCalls(Protocol):
+    """What an ``AsyncService`` calls: the async client's ``services`` manager."""
+
+    async def get(self, deployment_id: str, service_id: str) -> AsyncService: ...
+
+    async def start(self, deployment_id: str, service_id: str) -> ActionResult: ...
+
+    async def stop(self, deployment_id: str, service_id: str) -> ActionResult: ...
+
+    async def delete(self, deployment_id: str, service_id: str) -> ActionResult: ...
+
+    async def update(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        instance_number: int | None = None,
+        min_instance_number: int | None = None,
+        max_instance_number: int | None = None,
+        enable_autoscale: bool | None = None,
+        environment: dict[str, str] | None = None,
+        payload: UpdateServicePayload | None = None,
+    ) -> AsyncService: ...
+
+    async def logs(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        next_forward_token: str | None = None,
+        next_backward_token: str | None = None,
+    ) -> LogPage: ...
+
+    async def wait_until_ready(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        timeout: float = 600.0,
+        poll_interval: float | None = None,
+        on_status: Callable[[Service], object] | None = None,
+        failed_statuses: Collection[str] = FAILED_STATUSES,
+        probe: Mapping[str, Any] | None = None,
+        progress: bool | None = None,
+    ) -> AsyncService: ...
+
+    async def wait_until_stopped(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        timeout: float = 600.0,
+        poll_interval: float | None = None,
+        on_status: Callable[[Service], object] | None = None,
+        failed_statuses: Collection[str] = FAILED_STATUSES,
+    ) -> AsyncService: ...
+
+    async def wait_until_deleted(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        timeout: float = 600.0,
+        poll_interval: float | None = None,
+        on_status: Callable[[Service], object] | None = None,
+    ) -> None: ...
+
+    def iter_logs(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        limit: int | None = None,
+        max_pages: int = 10000,
+        follow: bool = False,
+        poll_interval: float = 2.0,
+        timeout: float | None = None,
+        stop_event: StopSignal | None = None,
+    ) -> AsyncIterator[LogEvent]: ...
+
+    async def predict(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        json: object = None,
+        data: DataBody | Path | None = None,
+        content_type: str | None = None,
+        timeout: float | None = None,
+    ) -> PredictResponse: ...
+
+
+class AsyncEndpointCalls(Protocol):
+    """What an ``AsyncEndpoint`` calls: the async client's ``endpoints`` manager."""
+
+    async def get(self, deployment_id: str, endpoint: str) -> AsyncEndpoint: ...
+
+    async def switch(
+        self, deployment_id: str, endpoint: str, service: str | Service
+    ) -> AsyncEndpoint: ...
+
+    async def delete(self, deployment_id: str, endpoint: str) -> ActionResult: ...
+
+    async def predict(
+        self,
+        deployment_id: str,
+        *,
+        endpoint: str | None = None,
+        json: object = None,
+        data: DataBody | Path | None = None,
+        content_type: str | None = None,
+        timeout: float | None = None,
+    ) -> PredictResponse: ...
 
 
 class AsyncService(Service):
@@ -38,8 +155,8 @@ class AsyncService(Service):
 
     __slots__ = ()
 
-    def _services_async(self) -> AsyncServices:
-        services: AsyncServices | None = getattr(self, "_services", None)
+    def _services_async(self) -> AsyncServiceCalls:
+        services: AsyncServiceCalls | None = getattr(self, "_services", None)
         if services is None:
             raise ServiceNotBoundError(
                 f"Service {self.service_id!r} was built by hand and has no client; "
@@ -225,8 +342,8 @@ class AsyncEndpoint(Endpoint):
 
     __slots__ = ()
 
-    def _endpoints_async(self) -> tuple[AsyncEndpoints, str]:
-        endpoints: AsyncEndpoints | None = getattr(self, "_endpoints", None)
+    def _endpoints_async(self) -> tuple[AsyncEndpointCalls, str]:
+        endpoints: AsyncEndpointCalls | None = getattr(self, "_endpoints", None)
         if endpoints is None:
             raise ServiceNotBoundError(
                 f"Endpoint {self.endpoint_id!r} was built by hand and has no client; "

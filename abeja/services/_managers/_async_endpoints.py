@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from .._api._bodies import DataBody
-from .._api._raw import AsyncRawEndpoints
 from .._api._response import HTTPResponse, PredictResponse, decode_model
 from .._api._routes import Routes
 from .._api._validation import check_path_id
@@ -25,6 +24,7 @@ from ._async_bound import AsyncEndpoint, AsyncEndpointList
 # sync: from ._bound import BoundEndpoint
 from ._common import check_switched, service_id_of
 from ._docs import derive_endpoint_docs
+from ._raw import async_raw_call
 
 if TYPE_CHECKING:
     from ..models import Service
@@ -254,6 +254,22 @@ class AsyncEndpoints:
             sleep=self._sleep,
             on_result=on_result,
         )
+
+
+class AsyncRawEndpoints:
+    """``endpoints.with_raw_response``: each call returns a
+    [`RawResponse`][abeja.services.RawResponse] (on the async client, a coroutine of it).
+
+    The calls that send one request are here (not ``switch``: it sends two).
+    """
+
+    def __init__(self, endpoints: AsyncEndpoints) -> None:
+        self.create = async_raw_call(endpoints.create)
+        self.get = async_raw_call(endpoints.get)
+        self.list = async_raw_call(endpoints.list)
+        self.update = async_raw_call(endpoints.update)
+        self.delete = async_raw_call(endpoints.delete)
+        self.predict = async_raw_call(endpoints.predict)
 
 
 # endpoint.predict(...), endpoint.switch_to(...): the manager's parameter docs (_docs).

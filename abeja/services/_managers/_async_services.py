@@ -28,7 +28,6 @@ from typing import Any, overload
 
 from .. import _constants as C
 from .._api._bodies import DataBody
-from .._api._raw import AsyncRawServices
 from .._api._response import HTTPResponse, PredictResponse
 from .._api._routes import Routes, log_query
 from .._api._status import FAILED_STATUSES, ServiceStatus
@@ -40,12 +39,13 @@ from ..errors import APITimeoutError, Error
 from ..models import ActionResult, LogEvent, LogPage, Service, UpdateServicePayload
 from . import _waiters
 from ._async_bound import AsyncService, AsyncServiceList
+from ._bound import StopSignal
 
 # sync: from ._bound import BoundService
 from ._common import NoOrganization, create_request, parse, parse_list, update_payload
 from ._docs import derive_service_docs
 from ._progress import shown_while_waiting
-from ._waiters import StopSignal
+from ._raw import async_raw_call
 
 
 class AsyncServices:
@@ -605,6 +605,30 @@ class AsyncServices:
                 raise
             for event in walk.received(page):
                 yield event
+
+
+class AsyncRawServices:
+    """``services.with_raw_response``: each call returns a
+    [`RawResponse`][abeja.services.RawResponse] (on the async client, a coroutine of it).
+
+    .. code-block:: python
+
+        raw = client.services.with_raw_response.get(deployment_id, service_id)
+        raw.status_code, raw.request_id, raw.elapsed, raw.parsed.status
+
+    The calls that send one request are here (not the waiters, nor ``iter_logs``).
+    """
+
+    def __init__(self, services: AsyncServices) -> None:
+        self.create = async_raw_call(services.create)
+        self.get = async_raw_call(services.get)
+        self.list = async_raw_call(services.list)
+        self.update = async_raw_call(services.update)
+        self.delete = async_raw_call(services.delete)
+        self.start = async_raw_call(services.start)
+        self.stop = async_raw_call(services.stop)
+        self.logs = async_raw_call(services.logs)
+        self.predict = async_raw_call(services.predict)
 
 
 # service.predict(...) and the others: the manager's parameter docs, written once (_docs).

@@ -1,5 +1,7 @@
 """The API calls a ``Service`` makes on itself: each forwards to the ``Services`` method
-of the same name with the service's ids.
+of the same name with the service's ids, reached through ``ServiceCalls``, a protocol
+defined here (the managers are never imported: ``tests/typing/check_bound_protocols.py``
+holds both clients' managers to the protocols).
 
 The signatures must equal the manager's minus the two ids; a test
 (``tests/test_bound.py``) compares them, so they cannot drift.
@@ -10,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._api._status import FAILED_STATUSES
 from .._constants import DEFAULT_ALIAS
@@ -27,9 +29,109 @@ if TYPE_CHECKING:
         Service,
         UpdateServicePayload,
     )
-    from ._endpoints import Endpoints
-    from ._services import Services
-    from ._waiters import StopSignal
+
+
+class StopSignal(Protocol):
+    """What ends a followed log walk once set: a ``threading.Event`` or an ``asyncio.Event``."""
+
+    def is_set(self) -> bool: ...
+
+
+class ServiceCalls(Protocol):
+    """What a bound [`Service`][abeja.services.Service] calls: the ``services`` manager of
+    the client it came from (``Services``; a test checks that it is one)."""
+
+    def get(self, deployment_id: str, service_id: str) -> Service: ...
+
+    def start(self, deployment_id: str, service_id: str) -> ActionResult: ...
+
+    def stop(self, deployment_id: str, service_id: str) -> ActionResult: ...
+
+    def delete(self, deployment_id: str, service_id: str) -> ActionResult: ...
+
+    def update(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        instance_number: int | None = None,
+        min_instance_number: int | None = None,
+        max_instance_number: int | None = None,
+        enable_autoscale: bool | None = None,
+        environment: dict[str, str] | None = None,
+        payload: UpdateServicePayload | None = None,
+    ) -> Service: ...
+
+    def logs(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        next_forward_token: str | None = None,
+        next_backward_token: str | None = None,
+    ) -> LogPage: ...
+
+    def wait_until_ready(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        timeout: float = 600.0,
+        poll_interval: float | None = None,
+        on_status: Callable[[Service], object] | None = None,
+        failed_statuses: Collection[str] = FAILED_STATUSES,
+        probe: Mapping[str, Any] | None = None,
+        progress: bool | None = None,
+    ) -> Service: ...
+
+    def wait_until_stopped(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        timeout: float = 600.0,
+        poll_interval: float | None = None,
+        on_status: Callable[[Service], object] | None = None,
+        failed_statuses: Collection[str] = FAILED_STATUSES,
+    ) -> Service: ...
+
+    def wait_until_deleted(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        timeout: float = 600.0,
+        poll_interval: float | None = None,
+        on_status: Callable[[Service], object] | None = None,
+    ) -> None: ...
+
+    def iter_logs(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        limit: int | None = None,
+        max_pages: int = 10000,
+        follow: bool = False,
+        poll_interval: float = 2.0,
+        timeout: float | None = None,
+        stop_event: StopSignal | None = None,
+    ) -> Iterator[LogEvent]: ...
+
+    def predict(
+        self,
+        deployment_id: str,
+        service_id: str,
+        *,
+        json: object = None,
+        data: DataBody | Path | None = None,
+        content_type: str | None = None,
+        timeout: float | None = None,
+    ) -> PredictResponse: ...
 
 
 class BoundService:
@@ -42,8 +144,8 @@ class BoundService:
         service_id: str
         deployment_id: str
 
-    def _bound(self) -> Services:
-        services: Services | None = getattr(self, "_services", None)
+    def _bound(self) -> ServiceCalls:
+        services: ServiceCalls | None = getattr(self, "_services", None)
         if services is None:
             raise ServiceNotBoundError(
                 f"Service {self.service_id!r} was built by hand and has no client; "
@@ -208,6 +310,28 @@ class BoundService:
         )
 
 
+class EndpointCalls(Protocol):
+    """What a bound [`Endpoint`][abeja.services.Endpoint] calls: the ``endpoints`` manager
+    of the client it came from (``Endpoints``; a test checks that it is one)."""
+
+    def get(self, deployment_id: str, endpoint: str) -> Endpoint: ...
+
+    def switch(self, deployment_id: str, endpoint: str, service: str | Service) -> Endpoint: ...
+
+    def delete(self, deployment_id: str, endpoint: str) -> ActionResult: ...
+
+    def predict(
+        self,
+        deployment_id: str,
+        *,
+        endpoint: str | None = None,
+        json: object = None,
+        data: DataBody | Path | None = None,
+        content_type: str | None = None,
+        timeout: float | None = None,
+    ) -> PredictResponse: ...
+
+
 class BoundEndpoint:
     """Mixin of [`Endpoint`][abeja.services.Endpoint]: the calls an endpoint fetched through
     a client can make.
@@ -221,8 +345,8 @@ class BoundEndpoint:
     if TYPE_CHECKING:
         endpoint_id: str
 
-    def _bound(self) -> tuple[Endpoints, str]:
-        endpoints: Endpoints | None = getattr(self, "_endpoints", None)
+    def _bound(self) -> tuple[EndpointCalls, str]:
+        endpoints: EndpointCalls | None = getattr(self, "_endpoints", None)
         if endpoints is None:
             raise ServiceNotBoundError(
                 f"Endpoint {self.endpoint_id!r} was built by hand and has no client; "

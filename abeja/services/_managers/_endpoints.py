@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from .._api._bodies import DataBody
-from .._api._raw import RawEndpoints
 from .._api._response import HTTPResponse, PredictResponse, decode_model
 from .._api._routes import Routes
 from .._api._validation import check_path_id
@@ -21,6 +20,7 @@ from ..models import ActionResult, Endpoint, EndpointList
 from ._bound import BoundEndpoint
 from ._common import check_switched, service_id_of
 from ._docs import derive_endpoint_docs
+from ._raw import raw_call
 
 if TYPE_CHECKING:
     from ..models import Service
@@ -248,6 +248,22 @@ class Endpoints:
             sleep=self._sleep,
             on_result=on_result,
         )
+
+
+class RawEndpoints:
+    """``endpoints.with_raw_response``: each call returns a
+    [`RawResponse`][abeja.services.RawResponse] (on the async client, a coroutine of it).
+
+    The calls that send one request are here (not ``switch``: it sends two).
+    """
+
+    def __init__(self, endpoints: Endpoints) -> None:
+        self.create = raw_call(endpoints.create)
+        self.get = raw_call(endpoints.get)
+        self.list = raw_call(endpoints.list)
+        self.update = raw_call(endpoints.update)
+        self.delete = raw_call(endpoints.delete)
+        self.predict = raw_call(endpoints.predict)
 
 
 # endpoint.predict(...), endpoint.switch_to(...): the manager's parameter docs (_docs).

@@ -24,7 +24,6 @@ from typing import Any, overload
 
 from .. import _constants as C
 from .._api._bodies import DataBody
-from .._api._raw import RawServices
 from .._api._response import HTTPResponse, PredictResponse
 from .._api._routes import Routes, log_query
 from .._api._status import FAILED_STATUSES, ServiceStatus
@@ -35,11 +34,11 @@ from .._http._types import Clock, Sleep
 from ..errors import APITimeoutError, Error
 from ..models import ActionResult, LogEvent, LogPage, Service, ServiceList, UpdateServicePayload
 from . import _waiters
-from ._bound import BoundService
+from ._bound import BoundService, StopSignal
 from ._common import NoOrganization, create_request, parse, parse_list, update_payload
 from ._docs import derive_service_docs
 from ._progress import shown_while_waiting
-from ._waiters import StopSignal
+from ._raw import raw_call
 
 
 class Services:
@@ -588,6 +587,30 @@ class Services:
                 raise
             for event in walk.received(page):
                 yield event
+
+
+class RawServices:
+    """``services.with_raw_response``: each call returns a
+    [`RawResponse`][abeja.services.RawResponse] (on the async client, a coroutine of it).
+
+    .. code-block:: python
+
+        raw = client.services.with_raw_response.get(deployment_id, service_id)
+        raw.status_code, raw.request_id, raw.elapsed, raw.parsed.status
+
+    The calls that send one request are here (not the waiters, nor ``iter_logs``).
+    """
+
+    def __init__(self, services: Services) -> None:
+        self.create = raw_call(services.create)
+        self.get = raw_call(services.get)
+        self.list = raw_call(services.list)
+        self.update = raw_call(services.update)
+        self.delete = raw_call(services.delete)
+        self.start = raw_call(services.start)
+        self.stop = raw_call(services.stop)
+        self.logs = raw_call(services.logs)
+        self.predict = raw_call(services.predict)
 
 
 # service.predict(...) and the others: the manager's parameter docs, written once (_docs).

@@ -8,13 +8,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from .. import _constants as C
 from .. import errors as exc
 from .._api._validation import check_wait
 from .._http._types import Clock
 from ..models import LogEvent, LogPage, Service
+from ._bound import StopSignal
 
 logger = logging.getLogger(C.LOGGER_NAME)
 
@@ -184,12 +185,6 @@ class Probe:
         pause = min(self._interval, remaining)
         self._interval = min(self._interval * self._plan.growth, C.MAX_POLL_INTERVAL)
         return pause
-
-
-class StopSignal(Protocol):
-    """What stops a followed walk: a ``threading.Event`` (sync) or ``asyncio.Event``."""
-
-    def is_set(self) -> bool: ...
 
 
 @dataclass(frozen=True)
