@@ -100,10 +100,10 @@ test-pythons:
 
 # The reliability suite alone, printing its figures (docs: README "Reliability").
 reliability: install
-	$(PY) -m pytest -q -s tests/test_soak.py tests/test_hygiene.py tests/test_hostile.py \
-		tests/test_fuzz.py tests/test_secrets.py tests/test_validation.py tests/test_retries.py \
-		tests/test_connection.py tests/test_refusals.py tests/testing/test_control.py \
-		tests/testing/test_multipart.py tests/test_networks.py tests/test_hostile_network.py
+	$(PY) -m pytest -q -s tests/test_soak.py tests/test_hygiene.py tests/http/test_hostile.py \
+		tests/test_fuzz.py tests/test_secrets.py tests/api/test_validation.py tests/http/test_retries.py \
+		tests/http/test_connection.py tests/api/test_refusals.py tests/testing/test_control.py \
+		tests/testing/test_multipart.py tests/http/test_networks.py tests/http/test_hostile_network.py
 
 demo: $(RUNTIME)
 	$(PY) docs/quickstart.py
@@ -121,6 +121,7 @@ bench-ir: install
 	$(PY) benchmarks/ir.py
 	$(PY) benchmarks/ir.py --tls --kinds floor,typed,compat
 	$(PY) benchmarks/ir.py --lists
+	$(PY) benchmarks/ir.py --predict
 
 # Batch prediction against 16 instances of a 20 ms handler (the emulator, and a lean
 # server of the same capacity), at concurrency 16, 64, 256; and RSS over a million rows.

@@ -23,12 +23,12 @@ PACKAGE = ROOT / "abeja" / "services"
 PAIRS = [
     ("_managers/_async_services.py", "_managers/_services.py"),
     ("_managers/_async_endpoints.py", "_managers/_endpoints.py"),
+    ("_managers/_async_service_waits.py", "_managers/_service_waits.py"),
 ]
 
 # Whole lines first (imports and the lines that differ in shape), then names and keywords.
 SUBSTITUTIONS: list[tuple[str, str]] = [
     (r"^import asyncio\n", ""),
-    (r"^from \._async_bound import (.*)\n", "from ..models import \\1\n"),
     (
         r"^derive_service_docs\(AsyncService, AsyncServices\)",
         "derive_service_docs(BoundService, Services)",
@@ -53,6 +53,10 @@ SUBSTITUTIONS: list[tuple[str, str]] = [
     (r"\bawait ", ""),
     (r"\basyncio\.sleep\b", "time.sleep"),
     (r"\bAsyncServiceClient\b", "ServiceClient"),
+    (r"\bAsyncServiceCalls\b", "ServiceCalls"),
+    (r"\bAsyncEndpointCalls\b", "EndpointCalls"),
+    (r"\bAsyncServiceWaits\b", "ServiceWaits"),
+    (r"\b_async_service_waits\b", "_service_waits"),
     (r"\bAsyncServices\b", "Services"),
     (r"\bAsyncServiceList\b", "ServiceList"),
     (r"\bAsyncService\b", "Service"),
@@ -75,8 +79,26 @@ COMPILED = [
 ]
 
 
+# The async bound models' names, and where their sync twins live.
+BOUND_HOMES = {
+    "AsyncService": "..models", "AsyncServiceList": "..models", "AsyncEndpoint": "..models",
+    "AsyncEndpointList": "..models", "AsyncServiceCalls": "._bound",
+    "AsyncEndpointCalls": "._bound",
+}  # fmt: skip
+_BOUND_IMPORT = re.compile(r"^from \._async_bound import (.*)\n", re.MULTILINE)
+
+
+def _bound_import(match: re.Match[str]) -> str:
+    """``from ._async_bound import ...`` as the sync imports of the same names."""
+    lines = []
+    for name in (part.strip() for part in match.group(1).split(",")):
+        lines.append(f"from {BOUND_HOMES[name]} import {name}\n")
+    return "".join(lines)
+
+
 def unasync(source: str, name: str) -> str:
     """The sync text of an async module's ``source`` (unformatted)."""
+    source = _BOUND_IMPORT.sub(_bound_import, source)
     for pattern, replacement in COMPILED:
         source = pattern.sub(replacement, source)
     header = f"# Generated from {name} by .ci/unasync.py: do not edit (make generate).\n"

@@ -23,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 KINDS = ("floor", "typed", "compat", "requests", "httpx", "abeja-sdk")
 LIST_KINDS = ("requests-list", "typed-list")  # a list of 1,000: ``--lists``
+PREDICT_KINDS = ("floor-predict", "typed-predict")  # a 1 MiB predict: ``--predict``
 
 
 def instructions(
@@ -68,8 +69,10 @@ def main() -> None:
     parser.add_argument("--kinds", default=",".join(KINDS), help="which rows (floor first)")
     parser.add_argument("--tls", action="store_true", help="over HTTPS (a certificate made now)")
     parser.add_argument("--lists", action="store_true", help="a list of 1,000: typed, requests")
+    parser.add_argument("--predict", action="store_true", help="a 1 MiB predict: typed, floor")
     args = parser.parse_args()
-    kinds = list(LIST_KINDS) if args.lists else [kind for kind in args.kinds.split(",") if kind]
+    kinds = [kind for kind in args.kinds.split(",") if kind]
+    kinds = list(LIST_KINDS) if args.lists else list(PREDICT_KINDS) if args.predict else kinds
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not on this machine (apt install valgrind)")
     low, high = (10, 70) if args.quick else (50, 350)
@@ -112,6 +115,15 @@ def main() -> None:
               f"| typed list | {per_call['typed-list'] / 1000:,.0f}k |\n\n"
               f"typed list ≤ 1.05× requests + json: {ratio:.2f} "
               f"({'met' if ratio <= 1.05 else 'not met'})")  # fmt: skip
+        return
+    if args.predict:
+        low_ir, typed_ir = per_call["floor-predict"], per_call["typed-predict"]
+        ratio = typed_ir / low_ir
+        met = "met" if ratio <= 1.20 else "not met"
+        print(f"\n| predict, 1 MiB body | Ir per call | × floor |\n|---|---:|---:|\n"
+              f"| http.client POST (the floor) | {low_ir / 1000:,.0f}k | 1.00 |\n"
+              f"| typed predict | {typed_ir / 1000:,.0f}k | {ratio:.2f} |\n\n"
+              f"typed predict ≤ 1.20× the floor: {ratio:.2f} ({met})")  # fmt: skip
         return
     floor = per_call["floor"]
     wire = "HTTPS" if args.tls else "HTTP"

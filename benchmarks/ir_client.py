@@ -94,6 +94,37 @@ def requests_list(base: str) -> Callable[[], object]:
     return lambda: session.get(base + LIST_PATH, headers=HEADERS, timeout=30).json()
 
 
+BODY = bytes(range(256)) * 4096  # 1 MiB, the body of the predict rows
+
+
+def floor_predict(base: str) -> Callable[[], object]:
+    import http.client
+
+    parts = urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port)
+    headers = {**HEADERS, "Content-Type": "application/octet-stream"}
+    path = f"/deployments/{DEP}/services/{SID}"
+
+    def call() -> object:
+        connection.request("POST", path, body=BODY, headers=headers)
+        return connection.getresponse().read()
+
+    return call
+
+
+def typed_predict(base: str) -> Callable[[], object]:
+    from abeja.services import ServiceClient
+
+    client = ServiceClient(
+        ORG, base_url=base, credential={"auth_token": TOKEN}, service_url_template=base
+    )
+    return lambda: (
+        client.services.predict(
+            DEP, SID, data=BODY, content_type="application/octet-stream"
+        ).content
+    )
+
+
 KINDS = {
     "floor": floor,
     "typed": typed,
@@ -103,6 +134,8 @@ KINDS = {
     "abeja-sdk": abeja_sdk,
     "typed-list": typed_list,  # a list of 1,000 services
     "requests-list": requests_list,
+    "floor-predict": floor_predict,  # POST of 1 MiB
+    "typed-predict": typed_predict,
 }
 
 

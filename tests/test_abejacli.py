@@ -144,7 +144,7 @@ def test_abejacli_create_deployment_version_from_a_folder_then_we_predict_throug
 ) -> None:
     """abejacli archives the folder it runs in (without .git) and PUTs it to the link the
     emulator answers; the version it made serves that folder's handler to our client."""
-    from .test_versions import model_folder
+    from .managers.test_versions import model_folder
 
     folder = model_folder(tmp_path / "code", "weights-from-abejacli")
     created = _json(run_abejacli(

@@ -274,7 +274,7 @@ def test_abeja_sdks_documented_version_flow_works_against_the_emulator(
 ) -> None:
     """abeja-sdk 2.3.6's create_deployment_version, then its docstring's make_archive and
     requests.put, as written; the version it made serves the folder's handler to us."""
-    from .test_versions import model_folder
+    from .managers.test_versions import model_folder
 
     folder = model_folder(tmp_path / "code", "weights-from-abeja-sdk")
     org, dep = emulator.organization_id, emulator.deployment_id

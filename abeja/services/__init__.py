@@ -19,7 +19,7 @@ _ABEJA_SERVICES = True
 """Marks this file as abeja-services' (abeja-sdk ships an ``abeja/services/__init__.py``)."""
 
 if TYPE_CHECKING:
-    from ._api._response import HTTPResponse
+    from ._api._answers import HTTPResponse
     from ._async_client import AsyncServiceClient
     from ._batch._api import AsyncBatchRun, BatchInterrupted, SyncBatchRun
     from ._batch._results import BatchReport, BatchResult
@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     )
     from ._managers._async_endpoints import AsyncEndpoints, AsyncRawEndpoints
     from ._managers._async_services import AsyncRawServices, AsyncServices
+    from ._managers._common import RawResponse
     from ._managers._endpoints import Endpoints, RawEndpoints
-    from ._managers._raw import RawResponse
     from ._managers._services import RawServices, Services
     from ._managers._versions import AsyncVersions, Versions
     from ._release._async_rollouts import AsyncRollouts
@@ -87,7 +87,7 @@ _MODULES = {
     "LogPage": ".models",
     "PredictResponse": ".models",
     "RawEndpoints": "._managers._endpoints",
-    "RawResponse": "._managers._raw",
+    "RawResponse": "._managers._common",
     "RawServices": "._managers._services",
     "RolloutEvent": ".rollout_report",
     "RolloutInterrupted": ".rollout_report",

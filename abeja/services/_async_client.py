@@ -10,7 +10,7 @@ from types import TracebackType
 
 import httpx
 
-from ._api._response import HTTPResponse
+from ._api._answers import HTTPResponse
 from ._api._routes import Routes
 from ._api._version_routes import VersionRoutes
 from ._client_base import ClientBase

@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from pydantic import model_validator as _model_validator
 from typing_extensions import Self
 
-from ._api._response import HTTPResponse, PredictResponse, kept_by_model
+from ._api._answers import HTTPResponse, PredictResponse, kept_by_model
 from ._api._status import ServiceStatus
 from ._managers._bound import BoundEndpoint, BoundService
 

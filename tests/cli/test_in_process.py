@@ -75,7 +75,7 @@ def test_demo_in_process(capsys: pytest.CaptureFixture[str]) -> None:
 def test_versions_and_deploy_in_process(
     env: ServiceEmulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from ..test_versions import model_folder
+    from ..managers.test_versions import model_folder
 
     d = env.deployment_id
     folder = model_folder(tmp_path / "code", "weights")

@@ -8,7 +8,7 @@ from pathlib import Path
 from abeja.services import ServiceClient
 from abeja.services.testing import ServiceEmulator
 
-from ..test_versions import model_folder
+from ..managers.test_versions import model_folder
 from .test_commands import run
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from abeja.services.testing import ServiceEmulator
 
-from ..test_versions import model_folder
+from ..managers.test_versions import model_folder
 from .abejaruntime import runtime_python
 
 

@@ -26,7 +26,7 @@ from collections.abc import (
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from .._api._response import PredictResponse
+from .._api._answers import PredictResponse
 from .._api._routes import Routes
 from .._managers._progress import _tqdm, check_progress
 from ._drivers import run_tasks, run_threads

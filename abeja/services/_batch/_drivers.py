@@ -162,6 +162,76 @@ def _pulled(
     return None
 
 
+class _Tasks:
+    """The async driver's state: the queue, the tasks in flight, the requests read."""
+
+    def __init__(
+        self,
+        requests: AsyncIterator[Any],
+        predict: Callable[..., Any],
+        aimd: Aimd,
+        done: Indexes | set[int],
+        tally: Tally,
+        on_result: Callable[[BatchResult], object],
+    ) -> None:
+        self.requests, self.predict, self.aimd, self.tally = requests, predict, aimd, tally
+        self.on_result = on_result
+        self.clock = tally.clock
+        self.queue = Queue(done, tally, self.clock)
+        self.counter = 0
+        self.pending: dict[asyncio.Task[Any], tuple[int, dict[str, Any]]] = {}
+
+    async def _attempt(self, index: int, call: Callable[[], Any]) -> BatchResult | Throttled:
+        started = self.clock()
+        try:
+            response = await call()
+        except (Error, ValueError, TypeError, OSError) as error:  # as `outcome_of` does
+            return refused(index, error, self.clock() - started)
+        return answered(index, response, self.clock() - started)
+
+    async def _read(self) -> tuple[int, dict[str, Any]] | None:
+        """The next request, read and checked; None to look again (none left, one already
+        done, or one refused and recorded)."""
+        try:
+            request = await anext(self.requests)
+        except StopAsyncIteration:
+            self.queue.exhausted = True
+            return None
+        index, self.counter = self.counter, self.counter + 1
+        if self.queue.skip(index):
+            return None
+        try:
+            return index, check_request(index, request)
+        except (ValueError, TypeError) as error:
+            result = failed(index, error, 0.0)
+            self.tally.add(result)
+            self.on_result(result)
+            return None
+
+    async def fill(self) -> None:
+        """Start tasks up to the AIMD limit: requests due again first, then new ones."""
+        while len(self.pending) < self.aimd.limit:
+            item = self.queue.due()
+            if item is None and not self.queue.exhausted:
+                item = await self._read()
+                if item is None:
+                    continue
+            if item is None:
+                break
+            call = functools.partial(self.predict, **item[1])
+            self.pending[asyncio.ensure_future(self._attempt(item[0], call))] = item
+
+    def settle(self, finished: set[asyncio.Task[Any]], *, interrupted: bool = False) -> None:
+        """Record the ``finished`` tasks (once interrupted, only those that answered)."""
+        for task in finished:
+            index, request = self.pending.pop(task)
+            if interrupted and (task.cancelled() or task.exception() is not None):
+                continue
+            settled = settle(index, request, task.result(), self.queue, self.aimd, self.tally)
+            if settled is not None:
+                self.on_result(settled)
+
+
 async def run_tasks(
     requests: AsyncIterator[Any],
     predict: Callable[..., Any],
@@ -172,68 +242,26 @@ async def run_tasks(
     on_result: Callable[[BatchResult], object],
 ) -> None:
     """The async driver: ``await predict(**request)`` as ``aimd.ceiling`` tasks at most."""
-    clock = tally.clock
-    queue = Queue(done, tally, clock)
-    counter = 0
-    pending: dict[asyncio.Task[Any], tuple[int, dict[str, Any]]] = {}
-
-    async def attempt(index: int, call: Callable[[], Any]) -> BatchResult | Throttled:
-        started = clock()
-        try:
-            response = await call()
-        except (Error, ValueError, TypeError, OSError) as error:  # as `outcome_of` does
-            return refused(index, error, clock() - started)
-        return answered(index, response, clock() - started)
-
+    run = _Tasks(requests, predict, aimd, done, tally, on_result)
     try:
         while True:
-            while len(pending) < aimd.limit:
-                item = queue.due()
-                if item is None and not queue.exhausted:
-                    try:
-                        request = await anext(requests)
-                    except StopAsyncIteration:
-                        queue.exhausted = True
-                        continue
-                    index, counter = counter, counter + 1
-                    if queue.skip(index):
-                        continue
-                    try:
-                        item = index, check_request(index, request)
-                    except (ValueError, TypeError) as error:
-                        result = failed(index, error, 0.0)
-                        tally.add(result)
-                        on_result(result)
-                        continue
-                if item is None:
-                    break
-                call = functools.partial(predict, **item[1])
-                pending[asyncio.ensure_future(attempt(item[0], call))] = item
-            if not pending:
-                wait = queue.wait()
+            await run.fill()
+            if not run.pending:
+                wait = run.queue.wait()
                 if wait is None:
                     break
                 await sleep(wait)
                 continue
             finished, _ = await asyncio.wait(
-                pending, timeout=queue.wait(), return_when=asyncio.FIRST_COMPLETED
+                run.pending, timeout=run.queue.wait(), return_when=asyncio.FIRST_COMPLETED
             )
-            for task in finished:
-                index, request = pending.pop(task)
-                settled = settle(index, request, task.result(), queue, aimd, tally)
-                if settled is not None:
-                    on_result(settled)
+            run.settle(finished)
     except (asyncio.CancelledError, KeyboardInterrupt):
         tally.report.interrupted = True
-        if pending:
-            finished, _ = await asyncio.wait(pending)  # what is in flight is recorded
-            for task in finished:
-                index, request = pending.pop(task)
-                if not task.cancelled() and task.exception() is None:
-                    settled = settle(index, request, task.result(), queue, aimd, tally)
-                    if settled is not None:
-                        on_result(settled)
+        if run.pending:
+            finished, _ = await asyncio.wait(run.pending)  # what is in flight is recorded
+            run.settle(finished, interrupted=True)
         raise
     finally:
-        for task in pending:
+        for task in run.pending:
             task.cancel()

@@ -28,11 +28,10 @@ import ssl
 import threading
 import urllib.parse
 import weakref
-import zlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .._api._response import Headers
+from .._api._answers import Headers
 from ._connection import (
     KERNEL_TIMEOUTS,
     RESOLVER,
@@ -49,6 +48,7 @@ from ._failures import (
     classify,
     past_deadline,
 )
+from ._inflate import decoder_for
 from ._tls import tls_context
 
 Origin = tuple[str, str, int]
@@ -244,43 +244,6 @@ def _text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _decoder(encoding: str) -> Any:
-    if encoding in ("gzip", "x-gzip"):
-        return zlib.decompressobj(16 + zlib.MAX_WBITS)
-    if encoding == "deflate":
-        return _Deflate()
-    return None
-
-
-class _Deflate:
-    """``deflate`` as servers send it: zlib-wrapped, or (as some do) raw."""
-
-    def __init__(self) -> None:
-        self._inner = zlib.decompressobj()
-        self._first = True
-
-    def decompress(self, data: bytes, max_length: int) -> bytes:
-        if self._first:
-            self._first = False
-            try:
-                return self._inner.decompress(data, max_length)
-            except zlib.error:
-                self._inner = zlib.decompressobj(-zlib.MAX_WBITS)
-        return self._inner.decompress(data, max_length)
-
-    @property
-    def unconsumed_tail(self) -> bytes:
-        return self._inner.unconsumed_tail
-
-    @property
-    def eof(self) -> bool:
-        return self._inner.eof
-
-    @property
-    def unused_data(self) -> bytes:
-        return self._inner.unused_data
-
-
 class DirectResponse:
     """An answer whose head is read: what ``_reading.read_answer`` reads, as it reads
     urllib3's (``status``, ``reason``, ``headers``, ``read1``, ``close``,
@@ -297,7 +260,7 @@ class DirectResponse:
         pairs = list(response.msg.raw_items())
         self.headers = Headers(pairs)
         encoding = next((v for k, v in pairs if k.lower() == "content-encoding"), None)
-        self._decoder = _decoder(encoding.strip().lower()) if encoding else None
+        self._decoder = decoder_for(encoding.strip().lower()) if encoding else None
         self._pending = b""  # compressed bytes not yet inflated
         self._ended = False
 
@@ -328,7 +291,7 @@ class DirectResponse:
                     return b""
                 if decoder.eof and decoder.unused_data:  # another gzip member
                     raw = decoder.unused_data + raw
-                    decoder = self._decoder = _decoder("gzip")
+                    decoder = self._decoder = decoder_for("gzip")
                 elif decoder.eof:
                     continue  # bytes after the end of the stream: ignored
                 out = decoder.decompress(raw, amount)

@@ -19,7 +19,8 @@ import tenacity
 
 from .. import _constants as C
 from .. import errors as exc
-from .._api._response import HTTPResponse, parse_retry_after
+from .._api._answers import HTTPResponse
+from .._api._response import parse_retry_after
 from ._failures import AttemptFailed, Limits
 from ._types import Sleep
 

@@ -20,7 +20,7 @@ from requests.structures import CaseInsensitiveDict
 
 from .. import _constants as C
 from .. import errors as exc
-from .._api._response import HTTPResponse
+from .._api._answers import HTTPResponse
 from ._failures import AttemptFailed, Limits, classify, past_deadline
 
 

@@ -33,7 +33,7 @@ import requests.sessions
 
 from .. import _constants as C
 from .. import errors as exc
-from .._api._response import HTTPResponse
+from .._api._answers import HTTPResponse
 from ._connection import Adapter, current_limits, forget_pools
 from ._direct import DirectPool, DirectPools
 from ._failures import (

@@ -23,8 +23,8 @@ from requests.structures import CaseInsensitiveDict
 
 from .. import _constants as C
 from .. import errors as exc
+from .._api._answers import HTTPResponse
 from .._api._bodies import DataBody, open_predict_body
-from .._api._response import HTTPResponse
 from .._config import Settings
 from ._connection import Adapter
 from ._failures import Limits

@@ -23,8 +23,9 @@ from urllib.parse import urlencode
 
 from .. import _constants as C
 from .. import errors as exc
+from .._api._answers import HTTPResponse
 from .._api._bodies import encode_json
-from .._api._response import HTTPResponse, error_for
+from .._api._response import error_for
 from .._api._validation import check_headers, check_timeout
 from .._config import Settings, resolve_max_retries
 from .._logging import configure_from_environment

@@ -3,7 +3,7 @@ client, whose own calls are coroutines.
 
 It is a ``Service`` (same fields, validation and ``isinstance``); the calls it makes on
 itself forward to the ``AsyncServiceCalls`` method of the same name with its ids, and a test
-(``tests/test_bound.py``) keeps their signatures equal to the manager's minus the ids.
+(``tests/managers/test_bound.py``) keeps their signatures equal to the manager's minus the ids.
 Because those calls are awaited, a function typed for a sync ``Service`` must not call
 them on an ``AsyncService``; reading its fields is the same.
 """
@@ -23,8 +23,8 @@ from ..models import Endpoint, EndpointList, Service, ServiceList
 from ._bound import StopSignal
 
 if TYPE_CHECKING:
+    from .._api._answers import PredictResponse
     from .._api._bodies import DataBody
-    from .._api._response import PredictResponse
     from ..models import ActionResult, LogEvent, LogPage, UpdateServicePayload
 
 

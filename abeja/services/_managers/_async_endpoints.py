@@ -12,8 +12,9 @@ from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Itera
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
+from .._api._answers import HTTPResponse, PredictResponse
 from .._api._bodies import DataBody
-from .._api._response import HTTPResponse, PredictResponse, decode_model
+from .._api._response import decode_model
 from .._api._routes import Routes
 from .._api._validation import check_path_id
 from .._batch._api import AsyncBatchRun, async_predict, check_batch, start_async
@@ -22,9 +23,8 @@ from ..models import ActionResult
 from ._async_bound import AsyncEndpoint, AsyncEndpointList
 
 # sync: from ._bound import BoundEndpoint
-from ._common import check_switched, service_id_of
+from ._common import async_raw_call, check_switched, service_id_of
 from ._docs import derive_endpoint_docs
-from ._raw import async_raw_call
 
 if TYPE_CHECKING:
     from ..models import Service

@@ -4,7 +4,7 @@ defined here (the managers are never imported: ``tests/typing/check_bound_protoc
 holds both clients' managers to the protocols).
 
 The signatures must equal the manager's minus the two ids; a test
-(``tests/test_bound.py``) compares them, so they cannot drift.
+(``tests/managers/test_bound.py``) compares them, so they cannot drift.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from .._constants import DEFAULT_ALIAS
 from ..errors import ServiceNotBoundError
 
 if TYPE_CHECKING:
+    from .._api._answers import PredictResponse
     from .._api._bodies import DataBody
-    from .._api._response import PredictResponse
     from ..models import (
         ActionResult,
         Endpoint,
@@ -337,7 +337,7 @@ class BoundEndpoint:
     a client can make.
 
     Each forwards to the ``Endpoints`` method of the same name with the endpoint's
-    deployment and id (``tests/test_bound.py`` keeps the signatures equal).
+    deployment and id (``tests/managers/test_bound.py`` keeps the signatures equal).
     """
 
     __slots__ = ()

@@ -10,17 +10,17 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
+from .._api._answers import HTTPResponse, PredictResponse
 from .._api._bodies import DataBody
-from .._api._response import HTTPResponse, PredictResponse, decode_model
+from .._api._response import decode_model
 from .._api._routes import Routes
 from .._api._validation import check_path_id
 from .._batch._api import SyncBatchRun, check_batch, run_sync, sync_predict
 from .._batch._results import BatchReport, BatchResult
 from ..models import ActionResult, Endpoint, EndpointList
 from ._bound import BoundEndpoint
-from ._common import check_switched, service_id_of
+from ._common import check_switched, raw_call, service_id_of
 from ._docs import derive_endpoint_docs
-from ._raw import raw_call
 
 if TYPE_CHECKING:
     from ..models import Service

@@ -20,7 +20,8 @@ from collections.abc import Callable, Coroutine, Generator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .._api._response import HTTPResponse, decode_model
+from .._api._answers import HTTPResponse
+from .._api._response import decode_model
 from .._api._validation import check_path_id
 from .._api._version_routes import VersionRoutes
 from .._release._rollout_io import Invoke, Managers, drive, drive_async

@@ -22,7 +22,7 @@ from ..models import Endpoint, LogPage, Service
 from ._rollout_io import Call, Invoke, Pause, Steps, endpoints, services
 
 if TYPE_CHECKING:
-    from .._api._response import PredictResponse
+    from .._api._answers import PredictResponse
     from ._rollout_steps import Run
 
 Guard = Callable[..., Any]

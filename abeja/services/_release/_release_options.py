@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from typing_extensions import TypedDict
 
-from .._api._response import PredictResponse
+from .._api._answers import PredictResponse
 from .._api._validation import check_path_id, check_wait
 from ..rollout_report import RolloutEvent
 from ._bake import BakeLimits, Guard, check_guards

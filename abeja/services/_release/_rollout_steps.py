@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .. import _constants as C
-from .._api._response import PredictResponse
+from .._api._answers import PredictResponse
 from ..errors import APIConnectionError, Error, HttpError, NotFound
 from ..models import Endpoint, Service
 from ._rollout_io import Pause, Steps, endpoints, services

@@ -258,40 +258,14 @@ class RolloutsBase(Generic[_Report]):
             cleanup: what becomes of the report's new service (keep, stop or delete).
             on_event: called with each [`RolloutEvent`][abeja.services.RolloutEvent].
         """
-        if (to_service_id is None) == (report is None):
-            raise ValueError("give to_service_id= or report=, one of them")
-        if report is not None:
-            if not isinstance(report, RolloutReport):
-                raise TypeError("report must be a RolloutReport")
-            if report.old_service_id is None:
-                raise ValueError("the report names no old service to go back to")
-            deployment_id, endpoint = report.deployment_id, report.endpoint
-            to_service_id = report.old_service_id
-        assert to_service_id is not None
-        check_path_id("deployment_id", deployment_id)
-        check_path_id("endpoint", endpoint)
-        check_path_id("to_service_id", to_service_id)
+        deployment_id, endpoint, target = _rollback_target(
+            deployment_id, endpoint, to_service_id, report
+        )
         choice("cleanup", cleanup, ("keep", "stop", "delete"))
         run = self._new_run(Run, deployment_id, endpoint, None, C.DEFAULT_WAIT_TIMEOUT, on_event)
-        target = to_service_id
         owned = report.new_service_id if report is not None else None
-
-        def body() -> Steps[None]:
-            current = yield from run.inspect()
-            old: Service = yield services("get", deployment_id, target)
-            if not old.is_ready:
-                raise Breach(f"{target} is {old.status}, not READY: not switching to it")
-            new_id = current.service_id if owned is None else owned
-            run.report.old_service_id = target
-            run.report.new_service_id = new_id
-            try:
-                yield from run.restore(target, owned=owned)
-                if new_id != target:
-                    yield from run.clean_up(new_id, cleanup)
-            except Conflict as conflict:
-                run.report.outcome, run.report.reason = "conflict", str(conflict)
-
-        return self._drive(run, run.execute(body(), rolling_back=True))
+        body = _rollback_body(run, deployment_id, target, owned, cleanup)
+        return self._drive(run, run.execute(body, rolling_back=True))
 
 
 class Rollouts(RolloutsBase[RolloutReport]):
@@ -303,3 +277,44 @@ class Rollouts(RolloutsBase[RolloutReport]):
     def _drive(self, run: Run, steps: Steps[RolloutReport]) -> RolloutReport:
         with raised_as_interrupts():
             return drive(steps, self._managers)
+
+
+def _rollback_target(
+    deployment_id: str, endpoint: str, to_service_id: str | None, report: RolloutReport | None
+) -> tuple[str, str, str]:
+    """The deployment, endpoint and service a rollback goes back to, checked: the
+    arguments, or the report's."""
+    if (to_service_id is None) == (report is None):
+        raise ValueError("give to_service_id= or report=, one of them")
+    if report is not None:
+        if not isinstance(report, RolloutReport):
+            raise TypeError("report must be a RolloutReport")
+        if report.old_service_id is None:
+            raise ValueError("the report names no old service to go back to")
+        deployment_id, endpoint = report.deployment_id, report.endpoint
+        to_service_id = report.old_service_id
+    assert to_service_id is not None
+    check_path_id("deployment_id", deployment_id)
+    check_path_id("endpoint", endpoint)
+    check_path_id("to_service_id", to_service_id)
+    return deployment_id, endpoint, to_service_id
+
+
+def _rollback_body(
+    run: Run, deployment_id: str, target: str, owned: str | None, cleanup: Retire
+) -> Steps[None]:
+    """A rollback's steps: the target READY, the endpoint back on it, then the service it
+    pointed at (or the report's new one) cleaned up; someone else's switch is a conflict."""
+    current = yield from run.inspect()
+    old: Service = yield services("get", deployment_id, target)
+    if not old.is_ready:
+        raise Breach(f"{target} is {old.status}, not READY: not switching to it")
+    new_id = current.service_id if owned is None else owned
+    run.report.old_service_id = target
+    run.report.new_service_id = new_id
+    try:
+        yield from run.restore(target, owned=owned)
+        if new_id != target:
+            yield from run.clean_up(new_id, cleanup)
+    except Conflict as conflict:
+        run.report.outcome, run.report.reason = "conflict", str(conflict)

@@ -64,6 +64,33 @@ _EXAMPLES = """examples:
 """
 
 
+def _add_memory_and_runtime(parser: argparse.ArgumentParser) -> None:
+    """The options of what the request log keeps and of how handlers run."""
+    parser.add_argument(
+        "--keep-requests",
+        type=_bounded(int, 0, 10_000_000),
+        default=10_000,
+        metavar="N",
+        help="the request log (GET /_emulator/requests) keeps the last N requests; the "
+        "counters count them all (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--keep-bytes",
+        type=_bounded(int, 0, 1 << 40),
+        default=64 << 20,
+        metavar="BYTES",
+        help="the request log keeps request and answer bodies up to this many bytes in all,"
+        " dropping the oldest first (default: %(default)s, 64 MiB): memory stays bounded",
+    )
+    parser.add_argument(
+        "--runtime",
+        choices=("in-process", "abejaruntime"),
+        default="in-process",
+        help="call handlers in this process (default), or run each service instance as"
+        " the platform's real runtime process (needs abejaruntime)",
+    )
+
+
 def build_parser(prog: str = "abeja-service-emulator") -> argparse.ArgumentParser:
     """The command line's options (``prog``: the command as it was typed)."""
     parser = argparse.ArgumentParser(
@@ -108,29 +135,7 @@ def build_parser(prog: str = "abeja-service-emulator") -> argparse.ArgumentParse
         help="the model handler for every seeded version, imported from the current"
         " directory (default: the demo handler)",
     )
-    parser.add_argument(
-        "--keep-requests",
-        type=_bounded(int, 0, 10_000_000),
-        default=10_000,
-        metavar="N",
-        help="the request log (GET /_emulator/requests) keeps the last N requests; the "
-        "counters count them all (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--keep-bytes",
-        type=_bounded(int, 0, 1 << 40),
-        default=64 << 20,
-        metavar="BYTES",
-        help="the request log keeps request and answer bodies up to this many bytes in all,"
-        " dropping the oldest first (default: %(default)s, 64 MiB): memory stays bounded",
-    )
-    parser.add_argument(
-        "--runtime",
-        choices=("in-process", "abejaruntime"),
-        default="in-process",
-        help="call handlers in this process (default), or run each service instance as"
-        " the platform's real runtime process (needs abejaruntime)",
-    )
+    _add_memory_and_runtime(parser)
     return parser
 
 

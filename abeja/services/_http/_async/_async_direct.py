@@ -37,7 +37,7 @@ import httpx._transports.default as transport_module
 
 from ... import _constants as C
 from ... import errors as exc
-from ..._api._response import HTTPResponse
+from ..._api._answers import HTTPResponse
 from .._failures import AttemptFailed, Limits, past_deadline
 from .._sender import is_original
 from .._transport_core import Call

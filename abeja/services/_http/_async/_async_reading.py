@@ -12,7 +12,7 @@ import httpx
 
 from ... import _constants as C
 from ... import errors as exc
-from ..._api._response import HTTPResponse
+from ..._api._answers import HTTPResponse
 from .._failures import AttemptFailed, Limits
 from .._transport_core import Call
 

@@ -24,8 +24,8 @@ import httpx
 
 from ... import _constants as C
 from ... import errors as exc
+from ..._api._answers import HTTPResponse
 from ..._api._bodies import BodyReadError
-from ..._api._response import HTTPResponse
 from .._failures import AttemptFailed, Limits, past_deadline
 from .._transport_core import Call
 from ._async_connection import RoutedTransport, answered_informational

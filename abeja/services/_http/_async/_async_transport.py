@@ -18,8 +18,8 @@ import httpx
 
 from ... import _constants as C
 from ... import errors as exc
+from ..._api._answers import HTTPResponse
 from ..._api._bodies import DataBody, open_predict_body
-from ..._api._response import HTTPResponse
 from ..._config import Settings
 from .._failures import Limits
 from .._policy import Outcome, async_retrying, worth_retrying

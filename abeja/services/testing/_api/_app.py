@@ -170,7 +170,13 @@ class App:
             "logs": self._logs,
             "predict": lambda r, a: serve_prediction(s, self.runtimes, r, *a),
         }
-        self.endpoints = e = EndpointState(state)
+        self._add_endpoint_routes()
+        self._add_version_routes()
+
+    def _add_endpoint_routes(self) -> None:
+        """The endpoints' routes, on their own state (``EndpointState``)."""
+        self.endpoints = e = EndpointState(self.state)
+        s = self.state
         self._routes.update({
             "create_endpoint": lambda r, a: json_response(
                 e.create(*a, **endpoint_create_arguments(_json_body(r)))
@@ -185,7 +191,10 @@ class App:
                 s, self.runtimes, r, a[0], a[1], e.target(*a)
             ),
         })  # fmt: skip
-        self.versions = v = VersionState(state)
+
+    def _add_version_routes(self) -> None:
+        """The deployment versions' routes, and their storage links (``VersionState``)."""
+        self.versions = v = VersionState(self.state)
         self._routes.update({
             "get_deployment": lambda r, a: json_response(self._deployment(*a)),
             "create_version": lambda r, a: json_response(

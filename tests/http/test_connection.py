@@ -26,8 +26,8 @@ from abeja.exceptions import APIConnectionError, APITimeoutError
 from abeja.services import ServiceClient
 from abeja.services.testing import ServiceEmulator
 
-from .hostile import HostileServer, Received, answer
-from .hostile import timed as _timed
+from ..hostile import HostileServer, Received, answer
+from ..hostile import timed as _timed
 
 ORG, DEP, SID = "1111111111111", "9999999999999", "ser-1"
 SERVICE = {"service_id": SID, "deployment_id": DEP, "status": "READY"}

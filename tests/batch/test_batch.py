@@ -16,7 +16,7 @@ import pytest
 from abeja.services import BatchReport, ServiceClient
 from abeja.services.testing import FakeClock, ServiceEmulator
 
-from .clients import KINDS, emulated_client
+from ..clients import KINDS, emulated_client
 
 SLOW = "ver-batch-slow"
 

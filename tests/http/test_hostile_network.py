@@ -23,7 +23,7 @@ from abeja.exceptions import APIConnectionError, ClientClosedError, Error, HttpE
 from abeja.services import AsyncServiceClient, ServiceClient
 from abeja.services.testing import ServiceEmulator
 
-from .clients import KINDS, make_client
+from ..clients import KINDS, make_client
 
 SLOW = "ver-slow"
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / ".ci" / "unasync.py"
 
 
@@ -44,4 +44,4 @@ def test_a_changed_source_is_caught_as_stale() -> None:
     )
     assert written != (ROOT / "abeja" / "services" / target).read_text()
     assert "await " not in written and "async def" not in written
-    assert "class Services:" in written and "AsyncService" not in written
+    assert "class Services(" in written and "AsyncService" not in written

@@ -23,8 +23,8 @@ from abeja.exceptions import InternalServerError, ServiceUnavailable, WaitTimeou
 from abeja.services import RolloutEvent, RolloutInterrupted, RolloutReport, ServiceClient
 from abeja.services.testing import FakeClock, ServiceEmulator
 
-from .clients import KINDS, emulated_client
-from .dispositions import at_default
+from ..clients import KINDS, emulated_client
+from ..dispositions import at_default
 from .test_rollouts import FLAKY, GOOD, OTHER, SMOKE, Release
 
 MODEL, RETRAINED, CHANNEL, OTHER_CHANNEL = (

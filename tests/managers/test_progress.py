@@ -14,7 +14,7 @@ import pytest
 
 from abeja.services.testing import FakeClock, ServiceEmulator
 
-from .clients import KINDS, emulated_client
+from ..clients import KINDS, emulated_client
 
 
 @pytest.fixture(params=KINDS)

@@ -14,7 +14,7 @@ from abeja.exceptions import TooManyRequests
 from abeja.services import ServiceClient
 from abeja.services.testing import ServiceEmulator
 
-from .clients import KINDS, emulated_client
+from ..clients import KINDS, emulated_client
 
 CALLS: list[int] = []
 

@@ -19,7 +19,7 @@ from abeja.exceptions import NotFound
 from abeja.services import AsyncServiceClient
 from abeja.services.testing import ServiceEmulator
 
-from . import reference_examples as ref
+from .. import reference_examples as ref
 
 SID = str(ref.GET["service_id"])
 

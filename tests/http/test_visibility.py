@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from abeja.services import Service, ServiceClient
 from abeja.services.testing import ServiceEmulator
 
-from . import reference_examples as ref
+from .. import reference_examples as ref
 
 
 def _fast_sends(client: ServiceClient) -> int:

@@ -14,7 +14,7 @@ from abeja.exceptions import Error, HttpError, InvalidResponseError
 from abeja.services import APIClient, Service, ServiceClient
 from abeja.services.testing import ServiceEmulator
 
-from . import reference_examples as ref
+from .. import reference_examples as ref
 
 # Deeper than json and pydantic recurse on every Python (3.13 parses 5,000 levels).
 DEEP = b"[" * 100_000 + b"]" * 100_000

@@ -11,8 +11,8 @@ import pytest
 from abeja.services import ServiceClient, ServiceStatus
 from abeja.services.testing import ServiceEmulator
 
-from .clients import KINDS, emulated_client
-from .test_versions import model_folder
+from ..clients import KINDS, emulated_client
+from ..managers.test_versions import model_folder
 
 SMOKE = [{"json": {}}]
 

@@ -12,11 +12,11 @@ import pytest
 
 from abeja.exceptions import APIConnectionError
 from abeja.services import PredictResponse, ServiceClient
-from abeja.services._api._response import HTTPResponse
+from abeja.services._api._answers import HTTPResponse
 from abeja.services.testing import ServiceEmulator
 
-from .cli.test_commands import run
-from .hostile import HostileServer, answer
+from ..cli.test_commands import run
+from ..hostile import HostileServer, answer
 
 SECRET = "S3CR3T-do-not-show"
 

@@ -16,7 +16,7 @@ from abeja.exceptions import NotFound, ServiceFailedError, WaitTimeoutError
 from abeja.services import Service, ServiceClient, ServiceStatus
 from abeja.services.testing import ServiceEmulator
 
-from .clients import KINDS, emulated_client
+from ..clients import KINDS, emulated_client
 
 
 class FakeTime:

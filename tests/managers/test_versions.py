@@ -18,7 +18,7 @@ from abeja.services import ServiceClient
 from abeja.services.models import DeploymentVersion, DeploymentVersionList
 from abeja.services.testing import ServiceEmulator
 
-from .clients import KINDS, emulated_client
+from ..clients import KINDS, emulated_client
 
 HANDLER = """\
 import os

@@ -16,7 +16,7 @@ import pytest
 from abeja.exceptions import APIConnectionError
 from abeja.services import ServiceClient
 
-from . import reference_examples as ref
+from .. import reference_examples as ref
 
 ORG, DEP, SID = "1111111111111", "9999999999999", str(ref.GET["service_id"])
 

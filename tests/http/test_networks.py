@@ -20,9 +20,9 @@ from abeja.exceptions import APIConnectionError
 from abeja.services import ServiceClient
 from abeja.services.testing import ServiceEmulator
 
-from . import reference_examples as ref
-from .clients import KINDS, emulated_client, make_client
-from .proxies import HTTPProxy, SOCKSProxy
+from .. import reference_examples as ref
+from ..clients import KINDS, emulated_client, make_client
+from ..proxies import HTTPProxy, SOCKSProxy
 
 ORG, DEP, SID = "1111111111111", "9999999999999", str(ref.GET["service_id"])
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
@@ -155,7 +155,7 @@ def test_a_socks_proxy_without_its_library_says_which_extra_to_install(
     script = f"""
 import sys
 sys.modules[{module!r}] = None  # as if it were not installed
-sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
+sys.path.insert(0, {str(Path(__file__).parents[2])!r})
 from abeja.exceptions import APIConnectionError
 from tests.clients import make_client
 with make_client({kind!r}, {emulator.organization_id!r}, base_url={emulator.url!r},

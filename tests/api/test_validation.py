@@ -20,8 +20,8 @@ from abeja.services import APIClient, Service, ServiceClient
 from abeja.services._api._validation import check_path_id, format_log_time
 from abeja.services.testing import ServiceEmulator
 
-from . import reference_examples as ref
-from .clients import make_client
+from .. import reference_examples as ref
+from ..clients import make_client
 
 
 class Sneaky(str):

@@ -20,8 +20,8 @@ from abeja.services import AsyncServiceClient
 from abeja.services._http._async._async_direct import SUPPORTED
 from abeja.services._http._async._async_transport import unpooled_http_client
 
-from . import reference_examples as ref
-from .hostile import CLOSE, Action, HostileServer, Received, answer
+from .. import reference_examples as ref
+from ..hostile import CLOSE, Action, HostileServer, Received, answer
 
 pytestmark = pytest.mark.skipif(not SUPPORTED, reason="the fast path needs Python 3.11+")
 

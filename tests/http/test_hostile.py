@@ -25,9 +25,9 @@ from abeja.exceptions import (
     WaitTimeoutError,
 )
 
-from .clients import KINDS, make_client
-from .hostile import CLOSE, Action, HostileServer, Received, answer, gzip_bomb
-from .hostile import timed as _timed
+from ..clients import KINDS, make_client
+from ..hostile import CLOSE, Action, HostileServer, Received, answer, gzip_bomb
+from ..hostile import timed as _timed
 
 ORG, DEP, SID = "1111111111111", "9999999999999", "ser-1"
 SERVICE = {"service_id": SID, "deployment_id": DEP, "status": "READY"}

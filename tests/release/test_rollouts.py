@@ -19,7 +19,7 @@ from abeja.services import (
 )
 from abeja.services.testing import FakeClock, ServiceEmulator
 
-from .clients import KINDS, emulated_client
+from ..clients import KINDS, emulated_client
 
 GOOD, BROKEN, FLAKY, NOISY, OTHER = "ver-good", "ver-broken", "ver-flaky", "ver-noisy", "ver-other"
 SMOKE = [{"json": {"text": "hello"}}]

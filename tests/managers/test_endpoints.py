@@ -17,7 +17,7 @@ from abeja.exceptions import (
 from abeja.services import Endpoint, EndpointList, Service, ServiceClient
 from abeja.services.testing import ServiceEmulator
 
-from .clients import KINDS, emulated_client
+from ..clients import KINDS, emulated_client
 
 HOSTILE = ["../x", "a/b", "", "a?b=1", "a#b", "..", "a b", "%2e%2e"]
 

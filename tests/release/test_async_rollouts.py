@@ -1,7 +1,7 @@
 """``AsyncServiceClient(...).rollouts`` where async differs: a task cancelled mid-run (or an
 ``asyncio.timeout`` expiring) rolls back before the cancellation goes on, and rollouts of
 two deployments run at once on one event loop. Every other branch of a rollout runs
-against both clients in ``tests/test_rollouts.py``."""
+against both clients in ``tests/release/test_rollouts.py``."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Batch prediction's tests (abeja/services/_batch/)."""

@@ -1,0 +1,2 @@
+"""The managers' tests (abeja/services/_managers/): services, endpoints, versions, bound
+models, waits."""

@@ -1,0 +1,1 @@
+"""The releases' tests (abeja/services/_release/): rollouts, rollbacks, deploy."""
