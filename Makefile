@@ -122,6 +122,7 @@ bench-ir: install
 	$(PY) benchmarks/ir.py --tls --kinds floor,typed,compat
 	$(PY) benchmarks/ir.py --lists
 	$(PY) benchmarks/ir.py --predict
+	$(PY) benchmarks/ir.py --compat-list
 
 # Batch prediction against 16 instances of a 20 ms handler (the emulator, and a lean
 # server of the same capacity), at concurrency 16, 64, 256; and RSS over a million rows.

@@ -24,6 +24,7 @@ RESULTS = HERE / "results"
 KINDS = ("floor", "typed", "compat", "requests", "httpx", "abeja-sdk")
 LIST_KINDS = ("requests-list", "typed-list")  # a list of 1,000: ``--lists``
 PREDICT_KINDS = ("floor-predict", "typed-predict")  # a 1 MiB predict: ``--predict``
+COMPAT_LIST_KINDS = ("abeja-sdk-list", "compat-list")  # 10,000 as dicts: ``--compat-list``
 
 
 def instructions(
@@ -49,7 +50,7 @@ def instructions(
 
 def interpreter(kind: str) -> str | None:
     """The python that runs ``kind`` (None: not available here, with why printed)."""
-    if kind == "abeja-sdk":
+    if kind in ("abeja-sdk", "abeja-sdk-list"):
         sdk = HERE / ".abeja-sdk-venv" / "bin" / "python"
         if not sdk.exists():
             sys.path.insert(0, str(HERE))
@@ -70,12 +71,18 @@ def main() -> None:
     parser.add_argument("--tls", action="store_true", help="over HTTPS (a certificate made now)")
     parser.add_argument("--lists", action="store_true", help="a list of 1,000: typed, requests")
     parser.add_argument("--predict", action="store_true", help="a 1 MiB predict: typed, floor")
+    parser.add_argument(
+        "--compat-list", action="store_true", help="get_services of 10,000: compat, abeja-sdk"
+    )
     args = parser.parse_args()
     kinds = [kind for kind in args.kinds.split(",") if kind]
     kinds = list(LIST_KINDS) if args.lists else list(PREDICT_KINDS) if args.predict else kinds
+    kinds = list(COMPAT_LIST_KINDS) if args.compat_list else kinds
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not on this machine (apt install valgrind)")
     low, high = (10, 70) if args.quick else (50, 350)
+    if args.compat_list:  # each call decodes 10,000 services: a few calls suffice
+        low, high = 1, 4
     folder = Path(tempfile.mkdtemp(prefix="abeja-ir-"))
     command = [sys.executable, str(HERE / "server.py")]
     ca = None
@@ -115,6 +122,14 @@ def main() -> None:
               f"| typed list | {per_call['typed-list'] / 1000:,.0f}k |\n\n"
               f"typed list ≤ 1.05× requests + json: {ratio:.2f} "
               f"({'met' if ratio <= 1.05 else 'not met'})")  # fmt: skip
+        return
+    if args.compat_list:
+        sdk_ir, ours = per_call["abeja-sdk-list"], per_call["compat-list"]
+        met = "met" if ours <= sdk_ir else "not met"
+        print(f"\n| get_services, 10,000 entries | Ir per call | × abeja-sdk |\n|---|---:|---:|\n"
+              f"| abeja-sdk 2.3.6 | {sdk_ir / 1e6:,.0f}M | 1.00 |\n"
+              f"| compat APIClient | {ours / 1e6:,.0f}M | {ours / sdk_ir:.2f} |\n\n"
+              f"compat ≤ 1.0× abeja-sdk: {ours / sdk_ir:.2f} ({met})")  # fmt: skip
         return
     if args.predict:
         low_ir, typed_ir = per_call["floor-predict"], per_call["typed-predict"]

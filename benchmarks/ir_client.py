@@ -94,6 +94,20 @@ def requests_list(base: str) -> Callable[[], object]:
     return lambda: session.get(base + LIST_PATH, headers=HEADERS, timeout=30).json()
 
 
+def compat_list(base: str) -> Callable[[], object]:
+    from abeja.services import APIClient
+
+    client = APIClient(credential={"auth_token": TOKEN})  # the URL from ABEJA_API_URL
+    return lambda: client.get_services(ORG, "list-10000")
+
+
+def abeja_sdk_list(base: str) -> Callable[[], object]:
+    from abeja.services import APIClient  # abeja-sdk 2.3.6's, in its own virtualenv
+
+    client = APIClient(credential={"auth_token": TOKEN})
+    return lambda: client.get_services(ORG, "list-10000")
+
+
 BODY = bytes(range(256)) * 4096  # 1 MiB, the body of the predict rows
 
 
@@ -134,6 +148,8 @@ KINDS = {
     "abeja-sdk": abeja_sdk,
     "typed-list": typed_list,  # a list of 1,000 services
     "requests-list": requests_list,
+    "compat-list": compat_list,  # a list of 10,000 services, as dicts
+    "abeja-sdk-list": abeja_sdk_list,
     "floor-predict": floor_predict,  # POST of 1 MiB
     "typed-predict": typed_predict,
 }

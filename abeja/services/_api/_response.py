@@ -13,16 +13,14 @@ import json
 import math
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from .. import _constants as C
 from .. import errors as exc
 from ._answers import HTTPResponse, _invalid, decode_json
-
-if TYPE_CHECKING:
-    pass
+from ._dict_check import dict_checker
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -91,8 +89,15 @@ def validated_object(
     the same ``InvalidResponseError`` in both layers.
     """
     data = decode_object(response, content)
+    checker = dict_checker(model)
     with _validating(response, model, response.content if content is None else content):
-        model.model_validate(data)
+        if checker is None:
+            model.model_validate(data)
+        else:
+            try:
+                checker.validate_python(data)  # no model built: the dicts are what is kept
+            except ValidationError:
+                model.model_validate(data)  # the model's own words, as the typed layer's
     return data
 
 

@@ -92,7 +92,7 @@ class DeadlineSocket:
         """As ``socket.sendall``: the whole of ``data`` within the deadline (a slow reader)."""
         view = memoryview(data).cast("B")
         while view:
-            view = view[self.send(view[: 1 << 16], flags) :]
+            view = view[self.send(view[: 1 << 20], flags) :]
 
     def makefile(self, mode: str = "r", buffering: int | None = None, **_: Any) -> Any:
         """A buffered reader (or writer) over this socket, as http.client asks for."""
