@@ -66,12 +66,13 @@ def test_an_interrupt_in_the_driver_between_steps_is_handed_to_the_steps() -> No
     seen: list[str] = []
     managers = Managers(services=None, endpoints=None, sleep=lambda seconds: None)
     steps = _steps(seen)
+    previous = sys.gettrace()  # coverage's tracer, when the suite is measured
     sys.settrace(_interrupt_in_the_driver_after(1))
     try:
         with pytest.raises(KeyboardInterrupt):
             drive(steps, managers)
     finally:
-        sys.settrace(None)
+        sys.settrace(previous)  # not None: that would stop coverage for every later test
     assert seen == ["unwound on KeyboardInterrupt"]
 
 
