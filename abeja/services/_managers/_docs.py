@@ -1,6 +1,7 @@
-"""Docstrings written once: a bound model's methods (``service.predict``) and the async
-client's take their parameter docs from the sync manager's method they call
-(``Services.predict``), so ``help()`` shows the same text everywhere and it never drifts.
+"""Docstrings written once: a bound model's methods (``service.predict``) take their
+parameter docs from the manager's method they call (``Services.predict``), so ``help()``
+shows the same text everywhere and it never drifts (the managers themselves share theirs
+by generation: the sync ones are written from the async ones).
 
 Each keeps its own first line (what it is called on); the rest is the manager method's
 text after its first line, without the parameters the bound method fills in itself
@@ -54,7 +55,6 @@ SERVICE_METHODS = ("start", "stop", "delete", "update", "logs", "wait_until_read
 MANAGER_METHODS = ("create", "get", "list", "update", "delete", "start", "stop", "logs",
                     "predict", "wait_until_ready", "wait_until_stopped", "wait_until_deleted",
                     "iter_logs")  # fmt: skip
-ENDPOINT_METHODS = ("create", "get", "list", "update", "switch", "delete", "predict")
 
 
 def derive_each(target: type, source: type, names: Collection[str], fills: Collection[str]) -> None:
