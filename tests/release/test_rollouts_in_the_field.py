@@ -421,6 +421,26 @@ def test_healthy_guards_are_asked_every_interval(release: FieldRelease) -> None:
     assert asked == ["a", "b"] * 7  # at 0, 5, ..., 30 s
 
 
+def test_a_switch_made_while_the_last_rounds_guards_run_is_a_conflict(
+    release: FieldRelease,
+) -> None:
+    """The endpoint is read after the guards: someone else's switch during the bake's last
+    round (here by the guard itself, at 30 s) stops the run instead of passing unseen."""
+    theirs = release.theirs()
+    asked: list[RolloutReport] = []
+
+    def switching_guard(report: RolloutReport) -> None:
+        asked.append(report)
+        if len(asked) == 7:  # the last round: at 0, 5, ..., 30 s
+            release.colleague.endpoints.switch(release.deployment, "default", theirs)
+
+    report = release.run(guards=[switching_guard])
+    assert len(asked) == 7
+    assert report.outcome == "conflict", report.reason
+    assert release.target() == theirs  # their switch stands
+    assert release.status(release.old.service_id) == "READY"  # not retired
+
+
 def test_guards_must_be_callables(release: FieldRelease) -> None:
     with pytest.raises(TypeError, match="guard 1 is not callable"):
         release.run(guards=["not callable"])

@@ -2,9 +2,10 @@
 
 Every ``interval`` seconds the smoke requests are replayed through the endpoint's own
 route (as the deployment's users reach it), the new service's status is read, its log is
-read forward from where the bake began (real users' failures show there), the endpoint is
-read again (a bake that no longer measures the run's own service is a conflict, not a
-success), and the guards are asked. A threshold crossed, or a guard that says so, is a
+read forward from where the bake began (real users' failures show there), and the guards
+are asked; then the endpoint is read again (a bake that no longer measures the run's own
+service is a conflict, not a success: read after the guards, so a switch made while they
+ran is seen before the bake ends). A threshold crossed, or a guard that says so, is a
 breach.
 """
 
@@ -169,6 +170,7 @@ class Bake:
                 if breach is not None:
                     step.detail = breach
                     raise RolloutError(breach)
+                yield from self._still_serving()
                 run.emit("bake", "progress", self.summary(), step.figures)
                 left = end - run.clock()
                 if left <= 0:
@@ -204,6 +206,17 @@ class Bake:
         with run.within():
             now: Service = yield services("get", run.deployment_id, self.new.service_id)
             page: LogPage = yield self._log_page(self._token)
+        if now.status != "READY":
+            self.first_error = f"{self.new.service_id} is {now.status}, not READY"
+            self.errors = max(self.errors, self.limits.max_errors + 1)
+        self._token = page.next_forward_token or self._token
+        self.log_errors += sum(1 for event in page.events if is_error_line(event.message))
+
+    def _still_serving(self) -> Steps[None]:
+        """The endpoint read at the end of each round, after the guards (a guard's own
+        switch, or one made while they ran, is seen before the bake ends)."""
+        run = self.run
+        with run.within():
             serving: Endpoint = yield endpoints("get", run.deployment_id, run.endpoint)
         if serving.service_id != self.new.service_id:
             raise RolloutConflict(
@@ -211,11 +224,6 @@ class Bake:
                 "(switched by someone else during the bake): the bake no longer measures "
                 "this run's service"
             )
-        if now.status != "READY":
-            self.first_error = f"{self.new.service_id} is {now.status}, not READY"
-            self.errors = max(self.errors, self.limits.max_errors + 1)
-        self._token = page.next_forward_token or self._token
-        self.log_errors += sum(1 for event in page.events if is_error_line(event.message))
 
     def _ask_guards(self) -> Steps[str | None]:
         """Each guard in turn; the first breach it reports (or raises), or None."""
