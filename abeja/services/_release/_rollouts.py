@@ -116,46 +116,10 @@ class RolloutsBase(Generic[_Report]):
     ) -> _Report:
         """Put ``version_id`` behind ``endpoint``, or leave the old service serving.
 
-        The run: reads the endpoint and the service it points at; creates one service for
-        the version, carrying over everything the current one carries (its trained model
-        ``model_id``, ``record_channel_id``, environment, instance type, scaling and
-        autoscale) unless given here (a retrained model on the same ``version_id`` is a
-        valid rollout), and waits until it is READY; sends each ``smoke`` request
-        (``predict()`` keyword arguments) to it (the first one waits, within the deadline,
-        while the platform's proxy answers 503 because the model is still loading) and
-        requires ``check(answer)`` (default: a 2xx); with ``shadow=True`` sends them to the
-        current service too and requires ``compare(new, old)`` (default: same status and
-        body); switches the endpoint and reads it back; for ``bake`` seconds replays the
-        smoke requests through the endpoint every ``bake_interval`` seconds and reads the
-        new service's logs, breaching on more than ``max_errors`` failed requests, an error
-        rate above ``max_error_rate``, a p95 latency above ``max_p95_latency`` seconds, more
-        than ``max_log_errors`` error lines (tracebacks, ``ERROR``: real users' failures
-        show there too), the service leaving READY, or a ``guards`` callable that says so;
-        then retires the old service (``retire``: keep, stop or delete). Each guard is
-        called every ``bake_interval`` with the report so far: ``None`` or ``True`` is
-        healthy; ``False``, a non-empty ``str`` (the reason) or an exception is a breach (an
-        async guard is awaited by the async client).
-
-        The run acts only on what it did itself, and only while it is as it left it: the
-        endpoint is read before every switch and at every bake round; if someone else moved
-        it, or the old service is no longer READY when going back to it, the run stops and
-        leaves it as found (outcome ``conflict``). No service that an endpoint of the
-        deployment points at is ever retired or cleaned up. With ``report_path`` the report
-        is written there after every step (a temporary file renamed over it), so a run that
-        is killed leaves a whole report for ``rollback(report=...)``. SIGTERM and SIGHUP
-        (on the main thread, if the program left them at their default) roll back as
-        Ctrl-C does. ``progress`` shows each step and the elapsed time as the run goes
-        (tqdm's display, ``pip install 'abeja-services[notebook]'``); None (the default)
-        shows it in a Jupyter notebook only.
-
-        On any breach, error, the ``deadline`` (seconds for the whole run) or Ctrl-C, the
-        endpoint is switched back to the old service and confirmed, and the new service is
-        cleaned up (``cleanup``: delete, stop or keep); the report says why. A run never
-        creates two services (a create that may have applied is resolved by listing), never
-        points the endpoint at a service that is not READY or failed its checks, and never
-        touches the old service before it has succeeded. ``plan=True`` reads, reports what
-        it would do, and changes nothing. ``on_event`` is called with each
-        [`RolloutEvent`][abeja.services.RolloutEvent].
+        A new service, its smoke checks, the switch, the bake, then the old service
+        retired; or, on any breach, error, the deadline or Ctrl-C, the endpoint back on the
+        old service and the new one cleaned up. The steps, each argument's part in them
+        and what every run guarantees: [`Rollouts`][abeja.services.Rollouts].
 
         Returns:
             The report: ``outcome`` is ``completed``, ``rolled_back``, ``rollback_failed``,
@@ -163,10 +127,8 @@ class RolloutsBase(Generic[_Report]):
 
         Raises:
             ValueError, TypeError: a bad argument (nothing is sent).
-            abeja.exceptions.Error: a failure before anything was changed (such as an
-                endpoint that does not exist).
-            RolloutInterrupted: Ctrl-C, SIGTERM or SIGHUP; raised once rolled back, with
-                the ``report`` and the ``signal``.
+            abeja.exceptions.Error: a failure before anything was changed.
+            RolloutInterrupted: Ctrl-C, SIGTERM or SIGHUP, once rolled back.
         """
         check_path_id("deployment_id", deployment_id)
         check_path_id("version_id", version_id)
@@ -272,6 +234,50 @@ class Rollouts(RolloutsBase[RolloutReport]):
     """Release a new version behind an endpoint, with checks and automatic rollback.
 
     Reached as ``ServiceClient(...).rollouts``.
+
+    ``run(deployment_id, version_id=...)``, step by step:
+
+    A new service for the version (carrying over the current one's ``model_id``,
+    ``record_channel_id``, environment, instance type and scaling unless given here)
+    is waited READY; each ``smoke`` request (``predict()`` keyword arguments) must pass
+    ``check(answer)`` (default: a 2xx), with ``shadow=True`` also ``compare(new, old)``
+    against the current service (default: same status and body); the endpoint is
+    switched; for ``bake`` seconds, every ``bake_interval``, the smoke requests are
+    replayed and the logs read, against ``max_errors``, ``max_error_rate``,
+    ``max_p95_latency`` (seconds), ``max_log_errors`` and the ``guards``; then the old
+    service is retired (``retire``), or, on any breach, error, the ``deadline`` or
+    Ctrl-C, the endpoint goes back and the new service is cleaned up (``cleanup``).
+    ``report_path`` keeps the report on disk after every step, ``plan=True`` changes
+    nothing, ``progress`` shows the steps, ``on_event`` gets each
+    [`RolloutEvent`][abeja.services.RolloutEvent].
+
+    What every run (``run``, ``deploy``, ``rollback``) guarantees:
+
+    - It acts only on what it did itself, and only while it is as it left it: the endpoint
+      is read before every switch and at every bake round; if someone else moved it, or
+      the old service is no longer READY when going back to it, the run stops and leaves
+      it as found (outcome ``conflict``). No service that an endpoint of the deployment
+      points at is ever retired or cleaned up.
+    - It never creates two services (a create that may have applied is resolved by
+      listing), never points the endpoint at a service that is not READY or failed its
+      checks, and never touches the old service before it has succeeded.
+    - The first smoke request waits, within the deadline, while the platform's proxy
+      answers 503 because the model is still loading. Error lines in the logs
+      (tracebacks, ``ERROR``) count during the bake: real users' failures show there too.
+      Each guard is called every ``bake_interval`` with the report so far: ``None`` or
+      ``True`` is healthy; ``False``, a non-empty ``str`` (the reason) or an exception is
+      a breach (an async guard is awaited by the async client).
+    - On any breach, error, the ``deadline`` (seconds for the whole run) or Ctrl-C, the
+      endpoint is switched back to the old service and confirmed, and the new service is
+      cleaned up; the report says why. SIGTERM and SIGHUP (on the main thread, if the
+      program left them at their default) roll back as Ctrl-C does, then raise
+      `RolloutInterrupted` with the ``report`` and the ``signal``.
+    - With ``report_path`` the report is written there after every step (a temporary file
+      renamed over it), so a run that is killed leaves a whole report for
+      ``rollback(report=...)``. ``plan=True`` reads, reports what it would do, and
+      changes nothing. ``progress`` shows each step and the elapsed time (tqdm's display,
+      ``pip install 'abeja-services[notebook]'``); None (the default) shows it in a
+      Jupyter notebook only.
     """
 
     def _drive(self, run: Run, steps: Steps[RolloutReport]) -> RolloutReport:
