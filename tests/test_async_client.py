@@ -188,6 +188,7 @@ def test_bad_input_is_refused_before_anything_is_sent() -> None:
         assert emulator.count() == 0
 
 
+@pytest.mark.long  # a soak figure: 1,000 calls in flight, about 7 s of a worker
 def test_a_thousand_concurrent_calls_on_one_client_all_get_their_own_answer() -> None:
     async def many(emulator: ServiceEmulator) -> list[object]:
         async with _emulated(emulator) as client:

@@ -26,6 +26,10 @@ from .abeja_sdk import CACHE, ROOT, SDK, old_python, sdk_wheel
 from .hostile import HostileServer, Received, answer
 from .locks import exclusive
 
+# A hygiene figure, run by `make test-long` (venvs with abeja-sdk installed beside us by
+# pip, in both orders: about 30 s of a worker), kept out of make test's five minutes.
+pytestmark = pytest.mark.long
+
 ORG = "1111111111111"
 
 # abeja-sdk's clients, building requests; prints what each call returned or raised.
@@ -258,6 +262,7 @@ SDK_VERSION_FLOW = """
 import json, shutil, sys
 import requests
 from abeja.deployments import APIClient
+
 org, dep, folder = sys.argv[1:4]
 response = APIClient().create_deployment_version(
     org, dep, "1.0.0", "predict:handler", "abeja-inc/all-cpu:19.10", {"GREETING": "sdk"}

@@ -14,6 +14,10 @@ import pytest
 from .abeja_sdk import ROOT
 from .locks import exclusive
 
+# A hygiene figure, run by `make test-long` (a wheel built and installed in a new venv,
+# then mypy and pyright on it: about 25 s of a worker), kept out of make test's five minutes.
+pytestmark = pytest.mark.long
+
 USER_SCRIPT = """
 from abeja.exceptions import HttpError, NotFound
 from abeja.services import Endpoint, Service, ServiceClient

@@ -116,6 +116,7 @@ def _peak_kib(pid: int) -> int:
     raise AssertionError("no VmHWM")
 
 
+@pytest.mark.long  # a memory figure: 200 MiB through the emulator, about 4 s of a worker
 def test_a_200_mib_multipart_upload_adds_under_32_mib_to_the_emulator(tmp_path: Path) -> None:
     (tmp_path / "sizes.py").write_text(HANDLER)
     upload = tmp_path / "upload.bin"
