@@ -108,6 +108,7 @@ test-pythons:
 		if [ -z "$$python" ] || ! "$$python" -c '' 2>/dev/null; then echo "test-pythons: no Python $$version here: skipped"; continue; fi; \
 		echo "test-pythons: Python $$version ($$python)"; \
 		$(MAKE) --no-print-directory install PYTHON=$$python VENV=.venv-$$version || exit 1; \
+		.venv-$$version/bin/python -m compileall -q abeja || exit 1; \
 		.venv-$$version/bin/python -m pytest -q -m "not long" || exit 1; \
 	done
 

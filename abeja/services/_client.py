@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import requests
 
@@ -16,8 +17,10 @@ from ._http._transport import Transport
 from ._http._types import Clock, Sleep
 from ._managers._endpoints import Endpoints
 from ._managers._services import Services
-from ._managers._versions import Versions
-from ._release._rollouts import Rollouts
+
+if TYPE_CHECKING:
+    from ._managers._versions import Versions
+    from ._release._rollouts import Rollouts
 
 
 class ServiceClient(ClientBase):
@@ -96,13 +99,30 @@ class ServiceClient(ClientBase):
         """Service operations: ``create``, ``get``, ``list``, ``update``, ``delete``, ..."""
         self.endpoints = Endpoints(routes, self.services._organization, clock=clock, sleep=sleep)
         """Endpoint operations: ``create``, ``get``, ``list``, ``update``, ``switch``, ..."""
-        self.versions = Versions(
-            VersionRoutes(routes._transport, self._settings), self.services._organization
-        )
+        self._version_routes = VersionRoutes(routes._transport, self._settings)
+        # Made at first use: the release modules (archives, the rollout engine, signal
+        # handling on asyncio) stay out of the import of a program that never releases.
+        self._versions: Versions | None = None
+        self._rollouts: Rollouts | None = None
+
+    @property
+    def versions(self) -> Versions:
         """Deployment versions (a folder of model code): ``create``, ``list``, ``get``, ..."""
-        self.rollouts = Rollouts(self.services, self.endpoints, self.versions)
+        if self._versions is None:
+            from ._managers._versions import Versions
+
+            self._versions = Versions(self._version_routes, self.services._organization)
+        return self._versions
+
+    @property
+    def rollouts(self) -> Rollouts:
         """Guarded releases of a new version behind an endpoint: ``run``, ``deploy``,
         ``rollback``."""
+        if self._rollouts is None:
+            from ._release._rollouts import Rollouts
+
+            self._rollouts = Rollouts(self.services, self.endpoints, self.versions)
+        return self._rollouts
 
     def with_options(
         self,

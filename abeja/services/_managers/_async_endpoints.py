@@ -17,14 +17,16 @@ from .._api._bodies import DataBody
 from .._api._response import decode_model
 from .._api._routes import Routes
 from .._api._validation import check_path_id
-from .._batch._api import AsyncBatchRun, async_predict, check_batch, start_async
-from .._batch._results import BatchReport, BatchResult
 from ..models import ActionResult
 from ._async_bound import AsyncEndpoint, AsyncEndpointList
 
 # sync: from ._bound import BoundEndpoint
 from ._common import async_raw_call, check_switched, service_id_of
 from ._docs import derive_endpoint_docs
+
+if TYPE_CHECKING:
+    from .._batch._api import AsyncBatchRun
+    from .._batch._results import BatchReport, BatchResult
 
 if TYPE_CHECKING:
     from ..models import Service
@@ -240,6 +242,9 @@ class AsyncEndpoints:
             progress: a bar of requests done; None: in a notebook only.
             on_result: called with each result as it completes.
         """
+        # The batch engine is imported by its first use: most programs never start one.
+        from .._batch._api import async_predict, check_batch, start_async
+
         path = check_batch(requests, concurrency, output, progress)
         if endpoint is not None:
             check_path_id("endpoint", endpoint)

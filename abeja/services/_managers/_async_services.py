@@ -14,14 +14,12 @@ import os
 from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from .._api._answers import HTTPResponse, PredictResponse
 from .._api._bodies import DataBody
 from .._api._routes import Routes
 from .._api._validation import check_path_id
-from .._batch._api import AsyncBatchRun, async_predict, check_batch, start_async
-from .._batch._results import BatchReport, BatchResult
 from .._http._types import AsyncSleep, Clock
 from ..models import ActionResult, LogPage, UpdateServicePayload
 from ._async_bound import AsyncService, AsyncServiceList
@@ -37,6 +35,10 @@ from ._common import (
     update_payload,
 )
 from ._docs import derive_service_docs
+
+if TYPE_CHECKING:
+    from .._batch._api import AsyncBatchRun
+    from .._batch._results import BatchReport, BatchResult
 
 
 class AsyncServices(AsyncServiceWaits):
@@ -355,6 +357,9 @@ class AsyncServices(AsyncServiceWaits):
             ValueError, TypeError: a bad argument (nothing is read or sent).
             BatchInterrupted: Ctrl-C, once what was in flight is recorded (with ``output``).
         """
+        # The batch engine is imported by its first use: most programs never start one.
+        from .._batch._api import async_predict, check_batch, start_async
+
         path = check_batch(requests, concurrency, output, progress)
         check_path_id("service_id", service_id)
         send = async_predict(self._routes, self._organization(), deployment_id, service_id, False)

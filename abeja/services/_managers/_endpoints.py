@@ -15,12 +15,14 @@ from .._api._bodies import DataBody
 from .._api._response import decode_model
 from .._api._routes import Routes
 from .._api._validation import check_path_id
-from .._batch._api import SyncBatchRun, check_batch, run_sync, sync_predict
-from .._batch._results import BatchReport, BatchResult
 from ..models import ActionResult, Endpoint, EndpointList
 from ._bound import BoundEndpoint
 from ._common import check_switched, raw_call, service_id_of
 from ._docs import derive_endpoint_docs
+
+if TYPE_CHECKING:
+    from .._batch._api import SyncBatchRun
+    from .._batch._results import BatchReport, BatchResult
 
 if TYPE_CHECKING:
     from ..models import Service
@@ -234,6 +236,9 @@ class Endpoints:
             progress: a bar of requests done; None: in a notebook only.
             on_result: called with each result as it completes.
         """
+        # The batch engine is imported by its first use: most programs never start one.
+        from .._batch._api import check_batch, run_sync, sync_predict
+
         path = check_batch(requests, concurrency, output, progress)
         if endpoint is not None:
             check_path_id("endpoint", endpoint)

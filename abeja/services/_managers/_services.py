@@ -13,14 +13,12 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from .._api._answers import HTTPResponse, PredictResponse
 from .._api._bodies import DataBody
 from .._api._routes import Routes
 from .._api._validation import check_path_id
-from .._batch._api import SyncBatchRun, check_batch, run_sync, sync_predict
-from .._batch._results import BatchReport, BatchResult
 from .._http._types import Clock, Sleep
 from ..models import ActionResult, LogPage, Service, ServiceList, UpdateServicePayload
 from ._bound import BoundService
@@ -34,6 +32,10 @@ from ._common import (
 )
 from ._docs import derive_service_docs
 from ._service_waits import ServiceWaits
+
+if TYPE_CHECKING:
+    from .._batch._api import SyncBatchRun
+    from .._batch._results import BatchReport, BatchResult
 
 
 class Services(ServiceWaits):
@@ -347,6 +349,9 @@ class Services(ServiceWaits):
             ValueError, TypeError: a bad argument (nothing is read or sent).
             BatchInterrupted: Ctrl-C, once what was in flight is recorded (with ``output``).
         """
+        # The batch engine is imported by its first use: most programs never start one.
+        from .._batch._api import check_batch, run_sync, sync_predict
+
         path = check_batch(requests, concurrency, output, progress)
         check_path_id("service_id", service_id)
         send = sync_predict(self._routes, self._organization(), deployment_id, service_id, False)
