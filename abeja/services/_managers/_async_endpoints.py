@@ -250,15 +250,9 @@ class AsyncEndpoints:
             check_path_id("endpoint", endpoint)
         predict = async_predict(self._routes, self._organization(), deployment_id, endpoint, True)
         return start_async(
-            predict,
-            requests,
-            concurrency=concurrency,
-            output=path,
-            progress=progress,
-            clock=self._clock,
-            sleep=self._sleep,
-            on_result=on_result,
-        )
+            predict, requests, concurrency=concurrency, output=path, progress=progress,
+            clock=self._clock, sleep=self._sleep, on_result=on_result,
+        )  # fmt: skip
 
 
 class AsyncRawEndpoints:

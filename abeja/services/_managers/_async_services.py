@@ -364,15 +364,9 @@ class AsyncServices(AsyncServiceWaits):
         check_path_id("service_id", service_id)
         send = async_predict(self._routes, self._organization(), deployment_id, service_id, False)
         return start_async(
-            send,
-            requests,
-            concurrency=concurrency,
-            output=path,
-            progress=progress,
-            clock=self._clock,
-            sleep=self._sleep,
-            on_result=on_result,
-        )
+            send, requests, concurrency=concurrency, output=path, progress=progress,
+            clock=self._clock, sleep=self._sleep, on_result=on_result,
+        )  # fmt: skip
 
 
 class AsyncRawServices:

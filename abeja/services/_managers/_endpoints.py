@@ -244,15 +244,9 @@ class Endpoints:
             check_path_id("endpoint", endpoint)
         predict = sync_predict(self._routes, self._organization(), deployment_id, endpoint, True)
         return run_sync(
-            predict,
-            requests,
-            concurrency=concurrency,
-            output=path,
-            progress=progress,
-            clock=self._clock,
-            sleep=self._sleep,
-            on_result=on_result,
-        )
+            predict, requests, concurrency=concurrency, output=path, progress=progress,
+            clock=self._clock, sleep=self._sleep, on_result=on_result,
+        )  # fmt: skip
 
 
 class RawEndpoints:

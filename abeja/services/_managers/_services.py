@@ -356,15 +356,9 @@ class Services(ServiceWaits):
         check_path_id("service_id", service_id)
         send = sync_predict(self._routes, self._organization(), deployment_id, service_id, False)
         return run_sync(
-            send,
-            requests,
-            concurrency=concurrency,
-            output=path,
-            progress=progress,
-            clock=self._clock,
-            sleep=self._sleep,
-            on_result=on_result,
-        )
+            send, requests, concurrency=concurrency, output=path, progress=progress,
+            clock=self._clock, sleep=self._sleep, on_result=on_result,
+        )  # fmt: skip
 
 
 class RawServices:
