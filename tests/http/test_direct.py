@@ -171,3 +171,47 @@ def test_an_idle_connection_the_server_closed_or_wrote_to_is_not_reused(
     finally:
         server.close()
     assert [number for number, _ in server.requests] == [1, 2], server.requests
+
+
+def _answers_once_with(head: bytes, body: bytes) -> tuple[str, threading.Thread, socket.socket]:
+    """A server on 127.0.0.1 that answers one request with ``head`` (its header lines) and
+    ``body``; its URL, its thread and its socket."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            received = b""
+            while b"\r\n\r\n" not in received:
+                received += conn.recv(65536)
+            length = f"Content-Length: {len(body)}\r\n".encode()
+            conn.sendall(b"HTTP/1.1 200 OK\r\n" + head + length + b"\r\n" + body)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}", thread, listener
+
+
+def test_the_head_is_read_field_by_field_folds_joined_repeats_kept_a_stray_line_skipped() -> None:
+    """The fast path reads an answer's head itself (not through the email package): a
+    folded value continues the one before it, a repeated field keeps both values, and a line
+    with no colon is skipped, the fields after it still read (Content-Length among them)."""
+    head = (b"Content-Type: application/json\r\n"
+            b"X-Twice: a\r\nx-twice: b\r\n"
+            b"X-Folded: one\r\n   two\r\n"
+            b"a stray line with no colon\r\n"
+            b"X-Request-Id: 1234-abcd\r\n")  # fmt: skip
+    body = json.dumps(ref.GET).encode()
+    url, thread, listener = _answers_once_with(head, body)
+    try:
+        with _client(url) as client:
+            raw = client.services.with_raw_response.get(DEP, SID)
+            assert client._transport._sender.fast_sends == 1  # noqa: SLF001 - the path tested
+    finally:
+        thread.join(5)
+        listener.close()
+    assert raw.parsed.service_id == SID
+    assert raw.headers["x-twice"] == "a, b"
+    assert raw.headers["X-Folded"] == "one two"
+    assert raw.request_id == "1234-abcd"
+    assert raw.headers["content-length"] == str(len(body))

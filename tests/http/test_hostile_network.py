@@ -281,8 +281,22 @@ def _answers_early(linger: bool) -> Iterator[str]:
         yield url
 
 
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("linger", [False, True], ids=["reset", "lingering-close"])
+# The async client sees an early answer only if it looks (every 256 KiB sent) before its
+# send buffer fills: once a write waits on a full buffer, the server's reset fails it and
+# asyncio's transport closes without reading the answer already received. Timing-bound,
+# so the reset case on the async client runs alone, in `make test-long` (it missed 1 run in
+# 6 on three workers; never alone).
+EARLY_413_CASES = [
+    pytest.param(
+        kind, linger, id=f"{'lingering-close' if linger else 'reset'}-{kind}",
+        marks=[pytest.mark.long] if (kind, linger) == ("async", False) else [],
+    )
+    for kind in KINDS
+    for linger in (False, True)
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "linger"), EARLY_413_CASES)
 def test_an_early_413_during_a_big_upload_is_the_answer(kind: str, linger: bool) -> None:
     with (
         _answers_early(linger) as url,

@@ -49,6 +49,7 @@ from ._failures import (
     past_deadline,
 )
 from ._inflate import decoder_for
+from ._reading import LeanResponse
 from ._tls import tls_context
 
 Origin = tuple[str, str, int]
@@ -57,7 +58,10 @@ Origin = tuple[str, str, int]
 
 class _Connection(http.client.HTTPConnection):
     """One keep-alive connection: connects within the attempt's limits, TLS if given a
-    context; its socket is a ``DeadlineSocket``."""
+    context; its socket is a ``DeadlineSocket``; its answers' heads are read without the
+    email package (`LeanResponse`)."""
+
+    response_class = LeanResponse
 
     def __init__(self, host: str, port: int, context: ssl.SSLContext | None) -> None:
         super().__init__(host, port)

@@ -1,4 +1,5 @@
-"""Reading an answer's body: in chunks, each ``recv`` clipped to the deadline, capped.
+"""Reading an answer: its head (on the fast path, without the email package), then its
+body in chunks, each ``recv`` clipped to the deadline, capped.
 
 ``read1`` returns after one ``recv`` (a trickled body cannot hold a read past the
 deadline) and decompresses at most a chunk at a time (a gzip bomb cannot inflate past
@@ -9,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import http.client
 import io
 import socket
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, cast
 
 import requests
 import requests.utils
@@ -22,6 +24,98 @@ from .. import _constants as C
 from .. import errors as exc
 from .._api._answers import HTTPResponse
 from ._failures import AttemptFailed, Limits, classify, past_deadline
+
+# http.client's reader of header lines (its limits: 64 KiB a line, 100 lines), private
+# since 3.10 and unchanged through 3.13.
+_read_header_lines: Callable[[Any], list[bytes]] = vars(http.client)["_read_headers"]
+
+
+class HeadLines:
+    """An answer's header fields as ``(name, value)`` pairs, in order: what http.client's
+    ``HTTPResponse`` asks of its ``msg`` (``get``, ``get_all``, ``items``), read without the
+    email package's parser (about 150k instructions an answer)."""
+
+    __slots__ = ("pairs",)
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = pairs
+
+    def get_all(self, name: str, failobj: Any = None) -> Any:
+        """Every value of ``name`` (any case), in order; ``failobj`` if there is none."""
+        key = name.lower()
+        found = [value for field, value in self.pairs if field.lower() == key]
+        return found or failobj
+
+    def get(self, name: str, failobj: Any = None) -> Any:
+        """The first value of ``name`` (any case), or ``failobj``."""
+        found = self.get_all(name)
+        return failobj if found is None else found[0]
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self.pairs)
+
+    def raw_items(self) -> Iterator[tuple[str, str]]:
+        return iter(self.pairs)
+
+
+def head_lines(lines: list[bytes]) -> HeadLines:
+    """The fields of header lines as read (ISO-8859-1, as http.client decodes them): the
+    value without the whitespace around it; a folded line (obs-fold) continues the value
+    before it, joined by a space; a line with no colon is left out."""
+    pairs: list[tuple[str, str]] = []
+    for line in lines:
+        text = line.decode("iso-8859-1").rstrip("\r\n")
+        if not text:
+            break
+        if text[0] in " \t":
+            if pairs:
+                name, value = pairs[-1]
+                more = text.strip(" \t")
+                pairs[-1] = (name, f"{value} {more}" if value else more)
+            continue
+        name, colon, value = text.partition(":")
+        if colon:
+            pairs.append((name, value.strip(" \t")))
+    return HeadLines(pairs)
+
+
+class LeanResponse(http.client.HTTPResponse):
+    """http.client's answer, its head read with `head_lines` instead of the email package
+    (the same limits: 64 KiB a line, 100 lines); framing and keep-alive as http.client
+    decides them."""
+
+    def begin(self) -> None:
+        """Read the status line (past any ``100 Continue``) and the head (called once, by
+        ``getresponse``)."""
+        private: Any = self  # http.client's own steps, private but there since 3.0
+        version, status, reason = private._read_status()
+        while status == http.client.CONTINUE:  # a 100's own head, skipped
+            _read_header_lines(self.fp)
+            version, status, reason = private._read_status()
+        self.code = self.status = status
+        self.reason = reason.strip()
+        if version in ("HTTP/1.0", "HTTP/0.9"):
+            self.version = 10
+        elif version.startswith("HTTP/1."):
+            self.version = 11
+        else:
+            raise http.client.UnknownProtocol(version)
+        head = head_lines(_read_header_lines(self.fp))
+        self.headers = self.msg = cast(Any, head)
+        coding = head.get("transfer-encoding")
+        self.chunked = bool(coding) and coding.lower() == "chunked"
+        self.chunk_left = None
+        self.will_close = private._check_close()
+        self.length = None
+        length = head.get("content-length")
+        if length and not self.chunked:
+            with contextlib.suppress(ValueError):
+                given = int(length)
+                self.length = given if given >= 0 else None
+        if status in (204, 304) or 100 <= status < 200 or private._method == "HEAD":
+            self.length = 0
+        if not self.will_close and not self.chunked and self.length is None:
+            self.will_close = True
 
 
 def _socket_of(raw: Any) -> socket.socket | None:
