@@ -181,9 +181,14 @@ class DirectPool:
         chunked: bool,
         limits: Limits,
         seconds: float,
-    ) -> DirectResponse:
+        held: list[DirectResponse],
+    ) -> None:
         """Send once, each ``recv``/``send`` waiting at most ``seconds`` (and never past the
-        deadline); the answer's head read, its body left to `DirectResponse`."""
+        deadline); the answer's head read, its body left to the `DirectResponse` put in
+        ``held``. From then on the caller closes it, whatever cuts the call short: a Ctrl-C
+        landing as this returns (or before the caller's ``try``, which Python 3.10 allows
+        between any two instructions) finds the answer in ``held``, not lost with its
+        connection checked out."""
         conn = self._take()
         try:
             if conn.sock is None:
@@ -204,10 +209,11 @@ class DirectPool:
                 response = _sent_and_answered(conn, body, chunked)
             except NETWORK_ERRORS + LOCAL_ERRORS as error:  # a signal handler's propagates
                 raise past_deadline(classify(error), limits) from None
+            held.append(DirectResponse(self, conn, response))
         except BaseException:
-            self.give_back(conn, reusable=False)
+            if not held:  # once held, the caller's to close
+                self.give_back(conn, reusable=False)
             raise
-        return DirectResponse(self, conn, response)
 
 
 def _sent_and_answered(conn: _Connection, body: Any, chunked: bool) -> http.client.HTTPResponse:

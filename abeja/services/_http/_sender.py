@@ -35,7 +35,7 @@ from .. import _constants as C
 from .. import errors as exc
 from .._api._answers import HTTPResponse
 from ._connection import Adapter, current_limits, forget_pools
-from ._direct import DirectPool, DirectPools
+from ._direct import DirectPool, DirectPools, DirectResponse
 from ._failures import (
     LOCAL_ERRORS as LOCAL,
 )
@@ -199,9 +199,15 @@ class Sender:
         pool = self._direct_pool(call.origin) if unwatched else None
         if pool is not None:
             headers, body, chunked = _wire_request(call, prepare)
-            raw = pool.send(call.method, call.path, headers, body, chunked, limits, seconds)
-            self.fast_sends += 1
-            return read_answer(raw, url, call.method, limits, prepare)
+            held: list[DirectResponse] = []
+            try:
+                pool.send(call.method, call.path, headers, body, chunked, limits, seconds, held)
+                self.fast_sends += 1
+                return read_answer(held[0], url, call.method, limits, prepare)
+            except BaseException:  # a Ctrl-C between the send and the read included
+                for answer in held:
+                    answer.close()  # once given back, a no-op
+                raise
         response = self._send_watched(prepare(), proxies, seconds, limits)
         return read_answer(response.raw, url, call.method, limits, prepare, response)
 
