@@ -285,3 +285,23 @@ def forget_pools(adapter: requests.adapters.HTTPAdapter) -> None:
         settings["_pool_connections"], settings["_pool_maxsize"], settings["_pool_block"]
     )
     adapter.proxy_manager = {}
+
+
+def connected(host: str, port: int, timeout: float | None) -> socket.socket:
+    """``socket.create_connection``, except that a Ctrl-C while connecting closes the socket
+    (it closes it on an ``OSError`` only, and the socket was left to the collector)."""
+    failure: OSError | None = None
+    for family, kind, proto, _, address in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM):
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+        except OSError as error:
+            sock.close()
+            failure = error
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    raise failure or OSError(f"no address for {host}")

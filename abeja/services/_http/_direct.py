@@ -37,6 +37,7 @@ from ._connection import (
     RESOLVER,
     DeadlineSocket,
     KernelTimedSocket,
+    connected,
     current_limits,
     is_address,
 )
@@ -75,7 +76,7 @@ class _Connection(http.client.HTTPConnection):
         address = host
         if limits is not None and host != "localhost" and not is_address(host):
             address = RESOLVER.resolve(host, self.port, limits)
-        sock = socket.create_connection((address, self.port), timeout)
+        sock = connected(address, self.port, timeout)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self._context is not None:
