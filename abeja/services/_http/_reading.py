@@ -48,8 +48,8 @@ class HeadLines:
 
     def get(self, name: str, failobj: Any = None) -> Any:
         """The first value of ``name`` (any case), or ``failobj``."""
-        found = self.get_all(name)
-        return failobj if found is None else found[0]
+        key = name.lower()
+        return next((value for field, value in self.pairs if field.lower() == key), failobj)
 
     def items(self) -> list[tuple[str, str]]:
         return list(self.pairs)
