@@ -49,4 +49,4 @@ def test_the_import_circle_and_the_repeated_code_do_not_grow() -> None:
     circles = HOUSE._cycles(graph)
     assert sum(len(circle) for circle in circles) <= 4, circles
     pairs = HOUSE._repeated_pairs([p for p in MODULES.values() if not HOUSE._generated(p)])
-    assert len(pairs) <= 25, len(pairs)
+    assert len(pairs) <= 12, len(pairs)

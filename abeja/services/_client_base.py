@@ -20,7 +20,7 @@ class ClientBase:
 
     _settings: Settings
     _organization_id: str | None
-    _transport: TransportCore
+    _transport: TransportCore[object]
 
     def _configure(
         self,

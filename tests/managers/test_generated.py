@@ -45,3 +45,32 @@ def test_a_changed_source_is_caught_as_stale() -> None:
     assert written != (ROOT / "abeja" / "services" / target).read_text()
     assert "await " not in written and "async def" not in written
     assert "class Services(" in written and "AsyncService" not in written
+
+
+def test_the_bound_models_are_written_from_the_managers_signatures() -> None:
+    """A parameter added to ``AsyncServices.predict`` reaches ``Service.predict`` and
+    ``AsyncService.predict`` (signature and forwarded call) with nothing else edited."""
+    generator = _generator()
+    sys.path.insert(0, str(SCRIPT.parent))
+    import bound  # type: ignore[import-not-found]
+
+    def read(relative: str) -> str:
+        text = (ROOT / "abeja" / "services" / relative).read_text()
+        if relative.endswith("_async_services.py"):
+            marker = (
+                "        content_type: str | None = None,\n        timeout: float | None = None,\n"
+            )
+            assert text.count(marker) == 1
+            text = text.replace(marker, marker + "        priority: int = 0,\n")
+        return text
+
+    written = bound.render(generator._substituted, read)
+    sync = generator.formatted(written["_managers/_bound.py"], ROOT / "x.py")
+    assert "Generated from" in sync.splitlines()[0] and "do not edit" in sync.splitlines()[0]
+    assert "await " not in sync and "AsyncService" not in sync
+    asynchronous = written["_managers/_async_bound.py"]
+    for text in (sync, asynchronous):
+        assert text.count("priority: int = 0") == 2  # the protocol and the model
+        assert "priority=priority" in text
+    current = (ROOT / "abeja" / "services" / "_managers" / "_bound.py").read_text()
+    assert "priority" not in current

@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from .._config import Settings
@@ -25,37 +25,10 @@ from ._validation import (
     format_log_time,
 )
 
+if TYPE_CHECKING:
+    from .._http._transport_core import TransportCore
+
 _Answer = TypeVar("_Answer", covariant=True)
-
-
-class Requester(Protocol[_Answer]):
-    """A transport: ``HTTPResponse`` from the sync one, an awaitable of it from the async."""
-
-    def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        json_body: object = None,
-        data: object = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-        max_bytes: int = ...,
-        presigned: bool = False,
-    ) -> _Answer: ...
-
-    def predict(
-        self,
-        url: str,
-        json: object,
-        data: DataBody | Path | None,
-        content_type: str | None,
-        timeout: float | None,
-        max_bytes: int,
-    ) -> _Answer: ...
-
-    def within(self, seconds: float) -> contextlib.AbstractContextManager[None]: ...
 
 
 class Routes(Generic[_Answer]):
@@ -63,7 +36,7 @@ class Routes(Generic[_Answer]):
     answer: ``Routes[HTTPResponse]`` on the sync transport, ``Routes[Awaitable[...]]`` on
     the async one (the URLs, ids and bodies are checked here, once, for both)."""
 
-    def __init__(self, transport: Requester[_Answer], settings: Settings) -> None:
+    def __init__(self, transport: TransportCore[_Answer], settings: Settings) -> None:
         self._transport = transport
         self._api_url = settings.api_url
         self._service_url_template = settings.service_url_template

@@ -9,12 +9,15 @@ the same way.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import IO, Generic
+from typing import IO, TYPE_CHECKING, Generic
 
 from .. import _constants as C
 from .._config import Settings
-from ._routes import Requester, _Answer
+from ._routes import _Answer
 from ._validation import check_organization_id, check_path_id
+
+if TYPE_CHECKING:
+    from .._http._transport_core import TransportCore
 
 MAX_ARCHIVE_BYTES = 4 * 1024 * 1024 * 1024
 """The largest archive a download reads (4 GiB)."""
@@ -25,7 +28,7 @@ class VersionRoutes(Generic[_Answer]):
     built), and the two storage calls: ``HTTPResponse`` answers on the sync transport,
     awaitables of them on the async one."""
 
-    def __init__(self, transport: Requester[_Answer], settings: Settings) -> None:
+    def __init__(self, transport: TransportCore[_Answer], settings: Settings) -> None:
         self._transport = transport
         self._api_url = settings.api_url
 

@@ -39,7 +39,7 @@ MAX_CONCURRENCY = 1024
 def one_attempt(routes: Routes[_T]) -> Routes[_T]:
     """The same routes on a transport that sends once (shares its connections)."""
     quiet = copy.copy(routes)
-    quiet._transport = routes._transport.with_options(max_retries=0)  # type: ignore[attr-defined]
+    quiet._transport = routes._transport.with_options(max_retries=0)
     return quiet
 
 

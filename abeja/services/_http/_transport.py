@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
-from pathlib import Path
+from contextlib import AbstractContextManager
 
 import requests
 import requests.adapters
@@ -24,7 +23,7 @@ from requests.structures import CaseInsensitiveDict
 from .. import _constants as C
 from .. import errors as exc
 from .._api._answers import HTTPResponse
-from .._api._bodies import DataBody, open_predict_body
+from .._api._bodies import PredictBody
 from .._config import Settings
 from ._connection import Adapter
 from ._failures import Limits
@@ -93,7 +92,7 @@ def refuse_pickling(client: object) -> tuple[object, ...]:
     )
 
 
-class Transport(TransportCore):
+class Transport(TransportCore[HTTPResponse]):
     """One pooled ``requests.Session``, its settings and the retry policy around it."""
 
     def __init__(
@@ -163,52 +162,18 @@ class Transport(TransportCore):
             self._proxies[origin] = proxies
         return proxies
 
-    def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        json_body: object = None,
-        data: object = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-        max_bytes: int = C.MAX_RESPONSE_BYTES,
-        presigned: bool = False,
-    ) -> HTTPResponse:
-        """Send with retries; return a 2xx answer or raise an ``abeja.exceptions`` error.
-
-        ``timeout`` (this call's per-read timeout) also extends its deadline when longer.
-        """
-        result = self._exchange(
-            self.prepare(method, url, params, json_body, data, headers, presigned),
-            self.limits(timeout, max_bytes),
-        )
+    def _answer(self, call: Call, limits: Limits) -> HTTPResponse:
+        result = self._exchange(call, limits)
         # Raised here, where no local holds the credential or the requests objects.
         if isinstance(result, exc.Error):
             raise result
         return result
 
-    def predict(
-        self,
-        url: str,
-        json: object,
-        data: DataBody | Path | None,
-        content_type: str | None,
-        timeout: float | None,
-        max_bytes: int,
+    def _predicted(
+        self, url: str, opened: AbstractContextManager[PredictBody], limits: Limits
     ) -> HTTPResponse:
-        """A prediction: its body opened (a ``Path`` streamed, then closed), then sent."""
-        with open_predict_body(json, data, content_type) as body:
-            return self.request(
-                "POST",
-                url,
-                json_body=body.json,
-                data=body.data,
-                headers=body.headers,
-                timeout=timeout,
-                max_bytes=max_bytes,
-            )
+        with opened as body:
+            return self._answer(self._predict_call(url, body), limits)
 
     def _exchange(self, call: Call, limits: Limits) -> HTTPResponse | exc.Error:
         attempts = _Attempts(self, call, limits)

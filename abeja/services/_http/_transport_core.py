@@ -17,14 +17,16 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TypeVar
+from pathlib import Path
+from typing import Generic, TypeVar
 from urllib.parse import urlencode
 
 from .. import _constants as C
 from .. import errors as exc
 from .._api._answers import HTTPResponse
-from .._api._bodies import encode_json
+from .._api._bodies import DataBody, PredictBody, encode_json, open_predict_body
 from .._api._response import error_for
 from .._api._validation import check_headers, check_timeout
 from .._config import Settings, resolve_max_retries
@@ -73,7 +75,8 @@ class Call:
     idempotent: bool
 
 
-_Core = TypeVar("_Core", bound="TransportCore")
+_Core = TypeVar("_Core", bound="TransportCore[object]")
+_Answer_co = TypeVar("_Answer_co", covariant=True)
 
 
 class Attempts:
@@ -155,8 +158,11 @@ def rewinder(data: object) -> Callable[[], None] | None:
     return None
 
 
-class TransportCore:
-    """Settings, headers, limits and results: the transport's part that does no I/O."""
+class TransportCore(Generic[_Answer_co]):
+    """Settings, headers, limits and results: the transport's part that does no I/O, and
+    its two calls, ``request`` and ``predict``, written once: each answers an
+    ``HTTPResponse`` on the sync transport and an awaitable of one on the async.
+    """
 
     def __init__(self, settings: Settings, *, sleep: Sleep | None, clock: Clock | None) -> None:
         configure_from_environment()
@@ -257,6 +263,52 @@ class TransportCore:
             send_headers.update(headers)
         url += f"?{urlencode(params)}" if params else ""
         return Call(method, url, send_headers, data, *_split(url), method in C.IDEMPOTENT_METHODS)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: object = None,
+        data: object = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        max_bytes: int = C.MAX_RESPONSE_BYTES,
+        presigned: bool = False,
+    ) -> _Answer_co:
+        """Send with retries; the 2xx answer, or an ``abeja.exceptions`` error raised.
+
+        ``timeout`` (this call's per-read timeout) also extends its deadline when longer.
+        """
+        call = self.prepare(method, url, params, json_body, data, headers, presigned)
+        return self._answer(call, self.limits(timeout, max_bytes))
+
+    def predict(
+        self,
+        url: str,
+        json: object,
+        data: DataBody | Path | None,
+        content_type: str | None,
+        timeout: float | None,
+        max_bytes: int,
+    ) -> _Answer_co:
+        """A prediction: its body opened (a ``Path`` streamed, then closed), then sent."""
+        opened = open_predict_body(json, data, content_type)
+        return self._predicted(url, opened, self.limits(timeout, max_bytes))
+
+    def _answer(self, call: Call, limits: Limits) -> _Answer_co:
+        """Send ``call`` under the retry policy; the 2xx answer or the error raised."""
+        raise NotImplementedError
+
+    def _predicted(
+        self, url: str, opened: AbstractContextManager[PredictBody], limits: Limits
+    ) -> _Answer_co:
+        """``_answer`` of a prediction's POST, its body ``opened`` around the send."""
+        raise NotImplementedError
+
+    def _predict_call(self, url: str, body: PredictBody) -> Call:
+        return self.prepare("POST", url, None, body.json, body.data, body.headers)
 
     def limits(self, timeout: float | None, max_bytes: int) -> Limits:
         """One call's limits: ``timeout`` (per read) also extends the deadline when longer."""

@@ -1,12 +1,8 @@
-"""``AsyncService`` and ``AsyncEndpoint``: a ``Service`` and an ``Endpoint`` from the async
-client, whose own calls are coroutines.
-
-It is a ``Service`` (same fields, validation and ``isinstance``); the calls it makes on
-itself forward to the ``AsyncServiceCalls`` method of the same name with its ids, and a test
-(``tests/managers/test_bound.py``) keeps their signatures equal to the manager's minus the ids.
-Because those calls are awaited, a function typed for a sync ``Service`` must not call
-them on an ``AsyncService``; reading its fields is the same.
-"""
+# Generated from the async managers' signatures by .ci/bound.py: do not edit (make generate).
+"""``AsyncService`` and ``AsyncEndpoint``: a ``Service`` and an ``Endpoint`` of the async
+client (same fields, validation and ``isinstance``) whose own calls are coroutines, each
+the ``AsyncServiceCalls`` (``AsyncEndpointCalls``) method of the same name with its ids:
+a function typed for a sync ``Service`` must not call them on an ``AsyncService``."""
 
 from __future__ import annotations
 
@@ -18,9 +14,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import Field
 
 from .._api._status import FAILED_STATUSES
+from .._http._types import StopSignal
 from ..errors import ServiceNotBoundError
 from ..models import Endpoint, EndpointList, Service, ServiceList
-from ._bound import StopSignal
 
 if TYPE_CHECKING:
     from .._api._answers import PredictResponse
@@ -357,7 +353,9 @@ class AsyncEndpoint(Endpoint):
         endpoints, deployment_id = self._endpoints_async()
         return await endpoints.get(deployment_id, self.endpoint_id)
 
-    async def switch_to(self, service: str | Service) -> AsyncEndpoint:  # type: ignore[override]
+    async def switch_to(  # type: ignore[override]
+        self, service: str | Service
+    ) -> AsyncEndpoint:
         """Point this endpoint at ``service`` (a ``Service`` or its id) and read it back."""
         endpoints, deployment_id = self._endpoints_async()
         return await endpoints.switch(deployment_id, self.endpoint_id, service)

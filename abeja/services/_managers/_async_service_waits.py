@@ -16,12 +16,11 @@ from .._api._answers import HTTPResponse
 from .._api._routes import Routes, log_query
 from .._api._status import FAILED_STATUSES, ServiceStatus
 from .._api._validation import check_path_id
-from .._http._types import AsyncSleep, Clock
+from .._http._types import AsyncSleep, Clock, StopSignal
 from ..errors import APITimeoutError, Error
 from ..models import LogEvent, Service
 from . import _waiters
 from ._async_bound import AsyncService, AsyncServiceCalls
-from ._bound import StopSignal
 from ._progress import shown_while_waiting
 
 

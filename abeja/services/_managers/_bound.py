@@ -1,10 +1,11 @@
-"""The API calls a ``Service`` makes on itself: each forwards to the ``Services`` method
-of the same name with the service's ids, reached through ``ServiceCalls``, a protocol
-defined here (the managers are never imported: ``tests/typing/check_bound_protocols.py``
-holds both clients' managers to the protocols).
+# Generated from the async managers' signatures by .ci/bound.py: do not edit (make generate).
+"""The API calls a ``Service`` or an ``Endpoint`` makes on itself: each forwards to the
+manager method of the same name with the model's ids, reached through ``ServiceCalls`` or
+``EndpointCalls``, protocols defined here (the managers are never imported:
+``tests/typing/check_bound_protocols.py`` holds both clients' managers to them).
 
-The signatures must equal the manager's minus the two ids; a test
-(``tests/managers/test_bound.py``) compares them, so they cannot drift.
+Every signature is the manager's minus the ids, read from it by ``.ci/bound.py``;
+``tests/managers/test_bound.py`` compares them too.
 """
 
 from __future__ import annotations
@@ -16,25 +17,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .._api._status import FAILED_STATUSES
 from .._constants import DEFAULT_ALIAS
+from .._http._types import StopSignal
 from ..errors import ServiceNotBoundError
 
 if TYPE_CHECKING:
     from .._api._answers import PredictResponse
     from .._api._bodies import DataBody
-    from ..models import (
-        ActionResult,
-        Endpoint,
-        LogEvent,
-        LogPage,
-        Service,
-        UpdateServicePayload,
-    )
-
-
-class StopSignal(Protocol):
-    """What ends a followed log walk once set: a ``threading.Event`` or an ``asyncio.Event``."""
-
-    def is_set(self) -> bool: ...
+    from ..models import ActionResult, Endpoint, LogEvent, LogPage, Service, UpdateServicePayload
 
 
 class ServiceCalls(Protocol):
@@ -219,7 +208,7 @@ class BoundService:
         probe: Mapping[str, Any] | None = None,
         progress: bool | None = None,
     ) -> Service:
-        """Poll until this service is READY; returns it fresh (``Services.wait_until_ready``)."""
+        """Poll until this service is READY; returns it fresh."""
         return self._bound().wait_until_ready(
             self.deployment_id,
             self.service_id,
@@ -388,7 +377,7 @@ class BoundEndpoint:
         content_type: str | None = None,
         timeout: float | None = None,
     ) -> PredictResponse:
-        """Send a prediction through this endpoint's route (as ``Endpoints.predict``)."""
+        """Send a prediction through this endpoint's route."""
         endpoints, deployment_id = self._bound()
         return endpoints.predict(
             deployment_id,

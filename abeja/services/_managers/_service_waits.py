@@ -15,11 +15,11 @@ from .._api._answers import HTTPResponse
 from .._api._routes import Routes, log_query
 from .._api._status import FAILED_STATUSES, ServiceStatus
 from .._api._validation import check_path_id
-from .._http._types import Clock, Sleep
+from .._http._types import Clock, Sleep, StopSignal
 from ..errors import APITimeoutError, Error
 from ..models import LogEvent, Service
 from . import _waiters
-from ._bound import ServiceCalls, StopSignal
+from ._bound import ServiceCalls
 from ._progress import shown_while_waiting
 
 

@@ -13,9 +13,8 @@ from typing import Any
 from .. import _constants as C
 from .. import errors as exc
 from .._api._validation import check_wait
-from .._http._types import Clock
+from .._http._types import Clock, StopSignal
 from ..models import LogEvent, LogPage, Service
-from ._bound import StopSignal
 
 logger = logging.getLogger(C.LOGGER_NAME)
 

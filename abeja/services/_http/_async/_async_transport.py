@@ -11,15 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Awaitable
+from contextlib import AbstractContextManager
 
 import httpx
 
 from ... import _constants as C
 from ... import errors as exc
 from ..._api._answers import HTTPResponse
-from ..._api._bodies import DataBody, open_predict_body
+from ..._api._bodies import PredictBody
 from ..._config import Settings
 from .._failures import Limits
 from .._policy import Outcome, async_retrying, worth_retrying
@@ -74,7 +74,7 @@ def unpooled_http_client() -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, verify=context, follow_redirects=False)
 
 
-class AsyncTransport(TransportCore):
+class AsyncTransport(TransportCore[Awaitable[HTTPResponse]]):
     """One ``httpx.AsyncClient``, the settings and the retry policy around it."""
 
     def __init__(
@@ -129,24 +129,8 @@ class AsyncTransport(TransportCore):
             self._async_sleep = sleep  # type: ignore[assignment]
         self._retrying = async_retrying(max_retries, self._async_sleep)
 
-    async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        json_body: object = None,
-        data: object = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-        max_bytes: int = C.MAX_RESPONSE_BYTES,
-        presigned: bool = False,
-    ) -> HTTPResponse:
-        """Send with retries; return a 2xx answer or raise an ``abeja.exceptions`` error."""
-        result = await self._exchange(
-            self.prepare(method, url, params, json_body, data, headers, presigned),
-            self.limits(timeout, max_bytes),
-        )
+    async def _answer(self, call: Call, limits: Limits) -> HTTPResponse:
+        result = await self._exchange(call, limits)
         # Raised here, where no local holds the credential or the httpx objects.
         if isinstance(result, exc.Error):
             raise result
@@ -160,23 +144,8 @@ class AsyncTransport(TransportCore):
             outcome = await self._retrying(attempts)
         return self.result(outcome, call)
 
-    async def predict(
-        self,
-        url: str,
-        json: object,
-        data: DataBody | Path | None,
-        content_type: str | None,
-        timeout: float | None,
-        max_bytes: int,
+    async def _predicted(
+        self, url: str, opened: AbstractContextManager[PredictBody], limits: Limits
     ) -> HTTPResponse:
-        """A prediction: its body opened (a ``Path`` streamed, then closed), then sent."""
-        with open_predict_body(json, data, content_type) as body:
-            return await self.request(
-                "POST",
-                url,
-                json_body=body.json,
-                data=body.data,
-                headers=body.headers,
-                timeout=timeout,
-                max_bytes=max_bytes,
-            )
+        with opened as body:
+            return await self._answer(self._predict_call(url, body), limits)
