@@ -147,8 +147,8 @@ def main() -> None:
         print(f"| {kind} | {value / 1000:,.0f}k | {value / floor:.2f} |")
     typed = per_call.get("typed")
     if typed is not None:
-        print(f"\ntyped get ≤ 1.5× the floor: {typed / floor:.2f} "
-              f"({'met' if typed / floor <= 1.5 else 'not met'})")  # fmt: skip
+        print(f"\ntyped get ≤ 1.10× the floor: {typed / floor:.2f} "
+              f"({'met' if typed / floor <= 1.10 else 'not met'})")  # fmt: skip
     if typed is not None and "compat" in per_call:
         print(f"compat within 5% of typed: {per_call['compat'] / typed:.2f}")
     RESULTS.mkdir(exist_ok=True)

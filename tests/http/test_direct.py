@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from abeja.exceptions import APIConnectionError
-from abeja.services import ServiceClient
+from abeja.services import Service, ServiceClient
+from abeja.services.testing import ServiceEmulator
 
 from .. import reference_examples as ref
 
@@ -215,3 +216,23 @@ def test_the_head_is_read_field_by_field_folds_joined_repeats_kept_a_stray_line_
     assert raw.headers["X-Folded"] == "one two"
     assert raw.request_id == "1234-abcd"
     assert raw.headers["content-length"] == str(len(body))
+
+
+def test_each_call_sends_its_own_headers_though_their_lines_are_kept_between_calls(
+    client: ServiceClient, emulator: ServiceEmulator, service: Service
+) -> None:
+    """The fast path keeps each header's checked line for the next call (at most 64): a
+    value that changes is sent as it is now, over 64 distinct values included, and a
+    header the next call does not have is not sent."""
+    tenants = [f"t{n}" for n in range(70)]
+    before, sent = len(emulator.requests), client._transport._sender.fast_sends  # noqa: SLF001
+    for tenant in tenants:
+        with client.with_options(extra_headers={"X-Tenant": tenant}) as copy:
+            copy.services.get(emulator.deployment_id, service.service_id)
+    client.services.get(emulator.deployment_id, service.service_id)
+    requests = emulator.requests[before:]
+    assert [request.headers.get("X-Tenant") for request in requests] == [*tenants, None]
+    assert client._transport._sender.fast_sends == sent + 71  # noqa: SLF001 - the path tested
+    assert {request.headers.get("Authorization") for request in requests} == {
+        f"Bearer {emulator.auth_token}"
+    }

@@ -125,6 +125,9 @@ def _close_all(connections: list[_Connection]) -> None:
             conn.close()
 
 
+_LINES_KEPT = 64
+
+
 class DirectPool:
     """The idle connections of one origin (at most ``keep`` of them)."""
 
@@ -136,6 +139,7 @@ class DirectPool:
         self._lock = threading.Lock()
         self.in_use = 0
         self.closed = False
+        self._lines: dict[tuple[str, str], bytes] = {}
         # A pool dropped unclosed (its client never closed) still closes its sockets.
         weakref.finalize(self, _close_all, self._idle)
 
@@ -165,6 +169,7 @@ class DirectPool:
             self.closed = True
             idle = self._idle[:]
             self._idle.clear()
+            self._lines.clear()  # the credential's line among them
         for conn in idle:
             conn.close()
 
@@ -172,6 +177,22 @@ class DirectPool:
         """Drop the idle connections unclosed (a forked child's: they are the parent's)."""
         with self._lock:
             self._idle.clear()
+
+    def _put_headers(self, conn: _Connection, headers: Mapping[str, str]) -> None:
+        """``conn.putheader`` for each header, its checked and encoded line kept for the
+        next call (the same few headers go with every call: checked once, not each time).
+        At most ``_LINES_KEPT`` lines, held by this pool (they go with its client)."""
+        lines = self._lines
+        buffer: list[bytes] = conn._buffer  # type: ignore[attr-defined]
+        for item in headers.items():
+            line = lines.get(item)
+            if line is None:
+                conn.putheader(*item)
+                if len(lines) >= _LINES_KEPT:
+                    lines.clear()
+                lines[item] = buffer[-1]
+            else:
+                buffer.append(line)
 
     def send(
         self,
@@ -205,8 +226,7 @@ class DirectPool:
                     skip_host="host" in names,
                     skip_accept_encoding="accept-encoding" in names,
                 )
-                for name, value in headers.items():
-                    conn.putheader(name, value)
+                self._put_headers(conn, headers)
                 response = _sent_and_answered(conn, body, chunked)
             except NETWORK_ERRORS + LOCAL_ERRORS as error:  # a signal handler's propagates
                 raise past_deadline(classify(error), limits) from None
