@@ -137,6 +137,7 @@ bench-ir: install
 	$(PY) benchmarks/ir.py --lists
 	$(PY) benchmarks/ir.py --predict
 	$(PY) benchmarks/ir.py --compat-list
+	$(PY) benchmarks/ir.py --logs
 
 # Batch prediction against 16 instances of a 20 ms handler (the emulator, and a lean
 # server of the same capacity), at concurrency 16, 64, 256; and RSS over a million rows.

@@ -25,6 +25,7 @@ KINDS = ("floor", "typed", "compat", "requests", "httpx", "abeja-sdk")
 LIST_KINDS = ("requests-list", "typed-list")  # a list of 1,000: ``--lists``
 PREDICT_KINDS = ("floor-predict", "typed-predict")  # a 1 MiB predict: ``--predict``
 COMPAT_LIST_KINDS = ("abeja-sdk-list", "compat-list")  # 10,000 as dicts: ``--compat-list``
+LOGS_KINDS = ("floor-logs", "typed-logs")  # a page of 1,000 log events: ``--logs``
 
 
 def instructions(
@@ -74,10 +75,12 @@ def main() -> None:
     parser.add_argument(
         "--compat-list", action="store_true", help="get_services of 10,000: compat, abeja-sdk"
     )
+    parser.add_argument("--logs", action="store_true", help="a page of 1,000 log events")
     args = parser.parse_args()
     kinds = [kind for kind in args.kinds.split(",") if kind]
     kinds = list(LIST_KINDS) if args.lists else list(PREDICT_KINDS) if args.predict else kinds
     kinds = list(COMPAT_LIST_KINDS) if args.compat_list else kinds
+    kinds = list(LOGS_KINDS) if args.logs else kinds
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not on this machine (apt install valgrind)")
     low, high = (10, 70) if args.quick else (50, 350)
@@ -130,6 +133,15 @@ def main() -> None:
               f"| abeja-sdk 2.3.6 | {sdk_ir / 1e6:,.0f}M | 1.00 |\n"
               f"| compat APIClient | {ours / 1e6:,.0f}M | {ours / sdk_ir:.2f} |\n\n"
               f"compat ≤ 1.0× abeja-sdk: {ours / sdk_ir:.2f} ({met})")  # fmt: skip
+        return
+    if args.logs:
+        low_ir, typed_ir = per_call["floor-logs"], per_call["typed-logs"]
+        ratio = typed_ir / low_ir
+        met = "met" if ratio <= 1.30 else "not met"
+        print(f"\n| logs, a page of 1,000 events | Ir per call | × floor |\n|---|---:|---:|\n"
+              f"| http.client GET + json.loads (the floor) | {low_ir / 1000:,.0f}k | 1.00 |\n"
+              f"| typed `services.logs` | {typed_ir / 1000:,.0f}k | {ratio:.2f} |\n\n"
+              f"typed logs page ≤ 1.30× the floor: {ratio:.2f} ({met})")  # fmt: skip
         return
     if args.predict:
         low_ir, typed_ir = per_call["floor-predict"], per_call["typed-predict"]

@@ -139,6 +139,29 @@ def typed_predict(base: str) -> Callable[[], object]:
     )
 
 
+LOGS_PATH = f"/organizations/{ORG}/deployments/{DEP}/services/{SID}/recentlogs"
+
+
+def floor_logs(base: str) -> Callable[[], object]:
+    import http.client
+
+    parts = urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port)
+
+    def call() -> object:
+        connection.request("GET", LOGS_PATH, headers=HEADERS)
+        return json.loads(connection.getresponse().read())
+
+    return call
+
+
+def typed_logs(base: str) -> Callable[[], object]:
+    from abeja.services import ServiceClient
+
+    client = ServiceClient(ORG, base_url=base, credential={"auth_token": TOKEN})
+    return lambda: client.services.logs(DEP, SID)
+
+
 KINDS = {
     "floor": floor,
     "typed": typed,
@@ -152,6 +175,8 @@ KINDS = {
     "abeja-sdk-list": abeja_sdk_list,
     "floor-predict": floor_predict,  # POST of 1 MiB
     "typed-predict": typed_predict,
+    "floor-logs": floor_logs,  # a page of 1,000 log events
+    "typed-logs": typed_logs,
 }
 
 

@@ -3,16 +3,14 @@
 When nothing watches the client (see ``_sender``), an attempt goes here. It keeps every
 promise of the urllib3 path, which it mirrors:
 
-- each phase bounded by the attempt's deadline: the host name resolved once, bounded
-  (``_resolver``), the connection made to that address, and every ``recv``/``send``
-  clipped (``_connection.DeadlineSocket``);
+- each phase bounded by the attempt's deadline: the name resolved (``_resolver``), the
+  connect, every ``recv``/``send`` (``_connection.DeadlineSocket``);
 - a failed connect is told from a failed send (``sent=False`` only when nothing was
   written), which the POST retry rule needs;
-- a pooled connection is checked for a close by the server before it is reused, and put
-  back only when its answer was read to the end and the server keeps it alive;
-- the body is read a ``recv`` at a time and gzip/deflate inflated at most a chunk at a
-  time (a bomb cannot inflate past the cap); a body cut short of its Content-Length is
-  an error, as urllib3 makes it (http.client alone returns what came);
+- a pooled connection is checked for a close by the server before reuse, put back only
+  when its answer was read to the end and the server keeps it alive;
+- the body read a ``recv`` at a time, gzip/deflate inflated a chunk at a time (a bomb
+  cannot pass the cap); a body cut short of its Content-Length is an error (as urllib3);
 - the same request bytes as urllib3 sends (http.client's own Host and Accept-Encoding).
 
 A 1xx answer taken as the answer is refused by ``_reading.read_answer`` for both paths.
@@ -125,9 +123,6 @@ def _close_all(connections: list[_Connection]) -> None:
             conn.close()
 
 
-_LINES_KEPT = 64
-
-
 class DirectPool:
     """The idle connections of one origin (at most ``keep`` of them)."""
 
@@ -179,16 +174,15 @@ class DirectPool:
             self._idle.clear()
 
     def _put_headers(self, conn: _Connection, headers: Mapping[str, str]) -> None:
-        """``conn.putheader`` for each header, its checked and encoded line kept for the
-        next call (the same few headers go with every call: checked once, not each time).
-        At most ``_LINES_KEPT`` lines, held by this pool (they go with its client)."""
+        """``conn.putheader`` of each header, its checked line kept (at most 64) for the
+        next call: the same few headers go with every call."""
         lines = self._lines
         buffer: list[bytes] = conn._buffer  # type: ignore[attr-defined]
         for item in headers.items():
             line = lines.get(item)
             if line is None:
                 conn.putheader(*item)
-                if len(lines) >= _LINES_KEPT:
+                if len(lines) >= 64:
                     lines.clear()
                 lines[item] = buffer[-1]
             else:
