@@ -3,13 +3,15 @@ the floor and the other clients. Stable on a noisy machine, unlike time.
 
 Per call = (Ir of a run making 350 calls - Ir of one making 50) / 300: start-up, imports
 and the first connection cancel out. Only the client's process runs under callgrind; the
-server (benchmarks/server.py) is another process. Prints a table (and writes
-benchmarks/results/ir.json); ``--quick`` counts 10 and 70 calls instead.
+server (benchmarks/server.py) is another process. Prints a table, and merges its rows
+into benchmarks/results/ir.json, each with its date and commit; ``--quick`` counts 10
+and 70 calls instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import importlib.util
 import json
 import os
@@ -65,6 +67,24 @@ def interpreter(kind: str) -> str | None:
     return sys.executable
 
 
+def record(per_call: dict[str, float], calls: tuple[int, int], name: str) -> None:
+    """Merge this run's rows into ``benchmarks/results/<name>``: each row keeps the date,
+    commit and call counts it was measured with (rows of other runs stay as they were)."""
+    path = RESULTS / name
+    RESULTS.mkdir(exist_ok=True)
+    rows: dict[str, dict[str, object]] = {}
+    if path.exists():
+        rows = json.loads(path.read_text()).get("rows", {})
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
+    ).stdout.strip()
+    when = datetime.date.today().isoformat()
+    for kind, value in per_call.items():
+        rows[kind] = {"ir_per_call": round(value), "date": when, "commit": commit,
+                      "calls": list(calls)}  # fmt: skip
+    path.write_text(json.dumps({"rows": rows}, indent=2, sort_keys=True) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="10 and 70 calls")
@@ -118,6 +138,7 @@ def main() -> None:
         server.wait(10)
         server.stdout.close()
         shutil.rmtree(folder, ignore_errors=True)
+    record(per_call, (low, high), "ir-tls.json" if args.tls else "ir.json")
     if args.lists:
         ratio = per_call["typed-list"] / per_call["requests-list"]
         print(f"\n| list of 1,000 | Ir per call |\n|---|---:|\n"
@@ -163,10 +184,6 @@ def main() -> None:
               f"({'met' if typed / floor <= 1.10 else 'not met'})")  # fmt: skip
     if typed is not None and "compat" in per_call:
         print(f"compat within 5% of typed: {per_call['compat'] / typed:.2f}")
-    RESULTS.mkdir(exist_ok=True)
-    figures = {"calls": [low, high], "ir_per_call": per_call}
-    name = "ir-tls.json" if args.tls else "ir.json"
-    (RESULTS / name).write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":
