@@ -18,7 +18,8 @@ PATH = f"/organizations/{ORG}/deployments/{DEP}/services/{SID}"
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
 
 
-def floor(base: str) -> Callable[[], object]:
+def floor(base: str, path: str = PATH) -> Callable[[], object]:
+    """http.client keep-alive GET of ``path`` + ``json.loads``: the floor of a typed read."""
     import http.client
     import os
     import ssl
@@ -33,7 +34,7 @@ def floor(base: str) -> Callable[[], object]:
         connection = http.client.HTTPConnection(parts.hostname or "", parts.port)
 
     def call() -> object:
-        connection.request("GET", PATH, headers=HEADERS)
+        connection.request("GET", path, headers=HEADERS)
         return json.loads(connection.getresponse().read())
 
     return call
@@ -143,16 +144,7 @@ LOGS_PATH = f"/organizations/{ORG}/deployments/{DEP}/services/{SID}/recentlogs"
 
 
 def floor_logs(base: str) -> Callable[[], object]:
-    import http.client
-
-    parts = urlsplit(base)
-    connection = http.client.HTTPConnection(parts.hostname or "", parts.port)
-
-    def call() -> object:
-        connection.request("GET", LOGS_PATH, headers=HEADERS)
-        return json.loads(connection.getresponse().read())
-
-    return call
+    return floor(base, LOGS_PATH)
 
 
 def typed_logs(base: str) -> Callable[[], object]:
