@@ -129,62 +129,52 @@ def _protocol(methods: dict[str, Method], names: list[str]) -> str:
     return "\n\n".join(f"    {_signature(methods[name], ())} ..." for name in names)
 
 
-def _forwarders(
-    methods: dict[str, Method],
-    calls: dict[str, tuple[str, str]],
-    ids: tuple[str, ...],
+def _forwarder(
+    method: Method,
+    bound: str,
+    doc: str,
+    drop: tuple[str, ...],
+    ids: str,
     *,
-    target: str,
-    id_text: str,
-    names: dict[str, str],
     ignore: str,
-    skip: tuple[str, ...] = (),
+    target: str,
     prelude: str = "",
+    extra: str = "",
 ) -> str:
-    """Each bound method: the manager's signature minus ``ids``, forwarding to ``target``."""
-    out = []
-    for bound, (manager, doc) in calls.items():
-        if bound in skip:
-            continue
-        clone = _renamed(methods[manager], bound)
-        signature = _signature(clone, ids, ignore)
-        call = _call(clone, manager, id_text, ids)
-        out.append(
-            f'    {signature}\n        """{doc.format(**names)}"""\n'
-            f"{prelude}        {call.format(target=target)}"
-        )
-    return "\n\n".join(out)
-
-
-def _endpoint_predict(method: Method, *, target: str, ignore: str) -> str:
-    """``predict`` of a bound endpoint: the manager's, its ``endpoint`` its own route."""
-    drop = ("deployment_id", "endpoint")
-    signature = _signature(method, drop, ignore)
-    call = _call(method, "predict", "deployment_id", drop, extra="endpoint=self._route()")
+    """``bound``: the manager's ``method`` minus ``drop``, called on ``target`` with ``ids``
+    (and ``extra``) in place of the dropped parameters, after ``prelude``."""
+    clone = _renamed(method, bound)
+    call = _call(clone, method.name, ids, drop, extra)
     return (
-        f'    {signature}\n        """{ENDPOINT_CALLS["predict"][1]}"""\n'
-        f"        endpoints, deployment_id = {target}\n        {call.format(target='endpoints')}"
+        f'    {_signature(clone, drop, ignore)}\n        """{doc}"""\n'
+        f"{prelude}        {call.format(target=target)}"
     )
 
 
-def _endpoint_forwarders(
-    methods: dict[str, Method], *, target: str, ignore: str, names: dict[str, str]
-) -> str:
-    """Each bound endpoint method: the manager's, minus the deployment and endpoint."""
+def _service_forwarders(methods: dict[str, Method], *, target: str, ignore: str, name: str) -> str:
+    """Each bound service method: the manager's, minus the deployment and service."""
+    return "\n\n".join(
+        _forwarder(methods[manager], bound, doc.format(S=name), SERVICE_IDS,
+                   "self.deployment_id, self.service_id", ignore=ignore, target=target)
+        for bound, (manager, doc) in SERVICE_CALLS.items()
+    )  # fmt: skip
+
+
+def _endpoint_forwarders(methods: dict[str, Method], *, target: str, ignore: str, name: str) -> str:
+    """Each bound endpoint method: the manager's, minus the deployment and endpoint;
+    ``predict`` passes the endpoint's own route."""
+    prelude = f"        endpoints, deployment_id = {target}\n"
     out = []
     for bound, (manager, doc) in ENDPOINT_CALLS.items():
-        method = methods[manager]
-        if bound == "predict":
-            out.append(_endpoint_predict(method, target=target, ignore=ignore))
-            continue
-        clone = _renamed(method, bound)
-        call = _call(clone, manager, "deployment_id, self.endpoint_id", ENDPOINT_IDS)
-        signature = _signature(clone, ENDPOINT_IDS, ignore)
+        own = bound == "predict"  # the route in place of the endpoint's id
+        ids = "deployment_id" if own else "deployment_id, self.endpoint_id"
+        extra = "endpoint=self._route()" if own else ""
         out.append(
-            f'    {signature}\n        """{doc.format(**names)}"""\n'
-            f"        endpoints, deployment_id = {target}\n"
-            f"        {call.format(target='endpoints')}"
-        )
+            _forwarder(
+                methods[manager], bound, doc.format(E=name), ENDPOINT_IDS, ids,
+                ignore=ignore, target="endpoints", prelude=prelude, extra=extra,
+            )
+        )  # fmt: skip
     return "\n\n".join(out)
 
 
@@ -212,31 +202,30 @@ def render(unasync: Callable[[str], str], read: Callable[[str], str] = _read) ->
     endpoints = _methods(read, ("_managers/_async_endpoints.py", "AsyncEndpoints"))
     service_names = [manager for manager, _doc in SERVICE_CALLS.values()]
     endpoint_names = [manager for manager, _doc in ENDPOINT_CALLS.values()]
-    ignore = "  # type: ignore[override]"
-    parts_async = {
+    parts = {
         "service_protocol": _protocol(services, service_names),
         "endpoint_protocol": _protocol(endpoints, endpoint_names),
-        "service_forwarders": _forwarders(
-            services, SERVICE_CALLS, SERVICE_IDS, target="self._services_async()",
-            id_text="self.deployment_id, self.service_id",
-            names={"S": "AsyncService"}, ignore=ignore,
+    }
+    ignore = "  # type: ignore[override]"
+    parts_async = {
+        **parts,
+        "service_forwarders": _service_forwarders(
+            services, target="self._services_async()", ignore=ignore, name="AsyncService"
         ),
         "endpoint_forwarders": _endpoint_forwarders(
-            endpoints, target="self._endpoints_async()", ignore=ignore, names={"E": "AsyncEndpoint"}
+            endpoints, target="self._endpoints_async()", ignore=ignore, name="AsyncEndpoint"
         ),
-    }  # fmt: skip
+    }
+    # The sync names come from ``unasync`` (AsyncService -> Service).
     parts_sync = {
-        "service_protocol": parts_async["service_protocol"],
-        "endpoint_protocol": parts_async["endpoint_protocol"],
-        "service_forwarders": _forwarders(
-            services, SERVICE_CALLS, SERVICE_IDS, target="self._bound()",
-            id_text="self.deployment_id, self.service_id",
-            names={"S": "AsyncService"}, ignore="",
+        **parts,
+        "service_forwarders": _service_forwarders(
+            services, target="self._bound()", ignore="", name="AsyncService"
         ),
         "endpoint_forwarders": _endpoint_forwarders(
-            endpoints, target="self._bound()", ignore="", names={"E": "AsyncEndpoint"}
+            endpoints, target="self._bound()", ignore="", name="AsyncEndpoint"
         ),
-    }  # fmt: skip
+    }
     return {
         "_managers/_async_bound.py": HEADER
         + (TEMPLATES / "async_bound.py.txt").read_text().format(**parts_async),
