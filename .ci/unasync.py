@@ -24,6 +24,7 @@ PAIRS = [
     ("_managers/_async_services.py", "_managers/_services.py"),
     ("_managers/_async_endpoints.py", "_managers/_endpoints.py"),
     ("_managers/_async_service_waits.py", "_managers/_service_waits.py"),
+    ("_api/_async_streamed.py", "_api/_streamed.py"),
 ]
 
 # Whole lines first (imports and the lines that differ in shape), then names and keywords.
@@ -38,6 +39,10 @@ SUBSTITUTIONS: list[tuple[str, str]] = [
         "derive_endpoint_docs(BoundEndpoint, Endpoints)",
     ),
     (r"^# sync: (.*)\n", "\\1\n"),
+    (
+        r"^    from \.\._http\._async\._async_sender import AsyncBodyStream\n",
+        "    from .._http._reading import BodyStream\n",
+    ),
     (r"^.*# async only\n", ""),
     (
         r"Iterable\[Mapping\[str, Any\]\] \| AsyncIterable\[Mapping\[str, Any\]\]",
@@ -46,6 +51,7 @@ SUBSTITUTIONS: list[tuple[str, str]] = [
     (r"Coroutine\[Any, Any, BatchReport\]", "BatchReport"),
     (r"Callable\[\[float\], Awaitable\[object\]\]", "Callable[[float], object]"),
     (r"Awaitable\[HTTPResponse\]", "HTTPResponse"),
+    (r"Awaitable\[PredictResponse\]", "PredictResponse"),
     (r"  # type: ignore\[(arg-type|override)\]", ""),
     (r"\basync def\b", "def"),
     (r"\basync for\b", "for"),
@@ -66,6 +72,15 @@ SUBSTITUTIONS: list[tuple[str, str]] = [
     (r"\bAsyncRawServices\b", "RawServices"),
     (r"\bAsyncRawEndpoints\b", "RawEndpoints"),
     (r"\bAsyncIterator\b", "Iterator"),
+    (r"\b__aenter__\b", "__enter__"),
+    (r"\b__aexit__\b", "__exit__"),
+    (r"\bAsyncStreamedResponse\b", "StreamedResponse"),
+    (r"\bAsyncStreamingCall\b", "StreamingCall"),
+    (r"\bAsyncStreamingServices\b", "StreamingServices"),
+    (r"\bAsyncStreamingEndpoints\b", "StreamingEndpoints"),
+    (r"\bAsyncBodyStream\b", "BodyStream"),
+    (r"\b_async_streamed\b", "_streamed"),
+    (r"\basync_streaming_call\b", "streaming_call"),
     (r"\bAsyncSleep\b", "Sleep"),
     (r"\bAsyncBatchRun\b", "SyncBatchRun"),
     (r"\basync_predict\b", "sync_predict"),

@@ -4,6 +4,7 @@ A server in its own process answers 100 MiB (Content-Length, 1 MiB writes). Each
 runs in a fresh process and reports its peak RSS growth (``ru_maxrss``) over one call:
 
 - ``ServiceClient.services.predict`` and ``AsyncServiceClient.services.predict``;
+- the same through ``with_streaming_response`` (``iter_bytes``, no body kept), both clients;
 - ``http.client``'s ``read()`` (the body once: the floor of a whole-body read);
 - requests with ``stream=True`` reading in 64 KiB chunks and dropping them (no body kept).
 
@@ -28,6 +29,10 @@ while True:
     data = b""
     while b"\r\n\r\n" not in data:
         data += conn.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+    while len(body) < length:  # read whole: a close with bytes unread would reset the stream
+        body += conn.recv(65536)
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
                  b"Content-Length: %d\r\nConnection: close\r\n\r\n" % (100 << 20))
     for _ in range(100):
@@ -51,6 +56,22 @@ elif kind == "async":
         async with AsyncServiceClient(ORG, **options) as client:
             return len((await client.services.predict(DEP, SID, data=b"x")).content)
     size = asyncio.run(main())
+elif kind == "sync streamed":
+    size = 0
+    with ServiceClient(ORG, **options) as client:
+        with client.services.with_streaming_response.predict(DEP, SID, data=b"x") as answer:
+            for chunk in answer.iter_bytes():
+                size += len(chunk)
+elif kind == "async streamed":
+    async def main():
+        size = 0
+        async with AsyncServiceClient(ORG, **options) as client:
+            streaming = client.services.with_streaming_response
+            async with streaming.predict(DEP, SID, data=b"x") as answer:
+                async for chunk in answer.iter_bytes():
+                    size += len(chunk)
+        return size
+    size = asyncio.run(main())
 elif kind == "http.client read()":
     conn = http.client.HTTPConnection(base.split("//")[1])
     conn.request("POST", "/", body=b"x")
@@ -63,7 +84,10 @@ else:
 assert size == 100 << 20, size
 print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
 """
-KINDS = ("sync", "async", "http.client read()", "requests stream=True")
+KINDS = (
+    "sync", "async", "sync streamed", "async streamed", "http.client read()",
+    "requests stream=True",
+)  # fmt: skip
 
 
 def main() -> None:

@@ -34,6 +34,8 @@ class _Awaited:
         value = getattr(self._target, name)
         if name == "with_raw_response":
             return _Awaited(value, self._loop)
+        if name == "with_streaming_response":
+            return _AwaitedStreaming(value, self._loop)
         if not callable(value):
             return value
 
@@ -53,6 +55,53 @@ def _settled(result: Any, loop: asyncio.AbstractEventLoop) -> Any:
     if isinstance(result, (AsyncService, AsyncEndpoint, AsyncServiceList, AsyncEndpointList)):
         return AwaitedModel(result, loop)
     return result
+
+
+class _AwaitedStreaming:
+    """``with_streaming_response`` of the async client: each call a sync context manager
+    whose answer's iterators and ``read``/``close`` run on ``loop``."""
+
+    def __init__(self, target: object, loop: asyncio.AbstractEventLoop) -> None:
+        self._target = target
+        self._loop = loop
+
+    def predict(self, *args: Any, **kwargs: Any) -> _AwaitedCall:
+        return _AwaitedCall(self._target.predict(*args, **kwargs), self._loop)  # type: ignore[attr-defined]
+
+
+class _AwaitedCall:
+    def __init__(self, call: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.call = call
+        self._loop = loop
+
+    def __enter__(self) -> _AwaitedStreamed:
+        return _AwaitedStreamed(self._loop.run_until_complete(self.call.__aenter__()), self._loop)
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._loop.run_until_complete(self.call.__aexit__(*exc_info))
+
+
+class _AwaitedStreamed:
+    """An ``AsyncStreamedResponse`` read from sync code (its iterators driven lazily)."""
+
+    def __init__(self, response: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.response = response
+        self._loop = loop
+
+    def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        return _driven(self.response.iter_bytes(chunk_size), self._loop)
+
+    def iter_lines(self, encoding: str = "utf-8") -> Iterator[str]:
+        return _driven(self.response.iter_lines(encoding), self._loop)
+
+    def read(self) -> bytes:
+        return bytes(self._loop.run_until_complete(self.response.read()))
+
+    def close(self) -> None:
+        self._loop.run_until_complete(self.response.close())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.response, name)
 
 
 class AwaitedModel:

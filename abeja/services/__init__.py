@@ -20,6 +20,8 @@ _ABEJA_SERVICES = True
 
 if TYPE_CHECKING:
     from ._api._answers import HTTPResponse
+    from ._api._async_streamed import AsyncStreamedResponse, AsyncStreamingCall
+    from ._api._streamed import StreamedResponse, StreamingCall
     from ._async_client import AsyncServiceClient
     from ._batch._api import AsyncBatchRun, BatchInterrupted, SyncBatchRun
     from ._batch._results import BatchReport, BatchResult
@@ -31,11 +33,19 @@ if TYPE_CHECKING:
         AsyncService,
         AsyncServiceList,
     )
-    from ._managers._async_endpoints import AsyncEndpoints, AsyncRawEndpoints
-    from ._managers._async_services import AsyncRawServices, AsyncServices
+    from ._managers._async_endpoints import (
+        AsyncEndpoints,
+        AsyncRawEndpoints,
+        AsyncStreamingEndpoints,
+    )
+    from ._managers._async_services import (
+        AsyncRawServices,
+        AsyncServices,
+        AsyncStreamingServices,
+    )
     from ._managers._common import RawResponse
-    from ._managers._endpoints import Endpoints, RawEndpoints
-    from ._managers._services import RawServices, Services
+    from ._managers._endpoints import Endpoints, RawEndpoints, StreamingEndpoints
+    from ._managers._services import RawServices, Services, StreamingServices
     from ._managers._versions import AsyncVersions, Versions
     from ._release._async_rollouts import AsyncRollouts
     from ._release._rollouts import Rollouts
@@ -101,6 +111,14 @@ _MODULES = {
     "Services": "._managers._services",
     "UpdateServicePayload": ".models",
     "Versions": "._managers._versions",
+    "AsyncStreamedResponse": "._api._async_streamed",
+    "AsyncStreamingCall": "._api._async_streamed",
+    "StreamedResponse": "._api._streamed",
+    "StreamingCall": "._api._streamed",
+    "AsyncStreamingServices": "._managers._async_services",
+    "AsyncStreamingEndpoints": "._managers._async_endpoints",
+    "StreamingServices": "._managers._services",
+    "StreamingEndpoints": "._managers._endpoints",
 }
 
 __all__ = [
@@ -117,6 +135,10 @@ __all__ = [
     "AsyncServiceClient",
     "AsyncServiceList",
     "AsyncServices",
+    "AsyncStreamedResponse",
+    "AsyncStreamingCall",
+    "AsyncStreamingEndpoints",
+    "AsyncStreamingServices",
     "AsyncVersions",
     "BatchInterrupted",
     "BatchReport",
@@ -144,6 +166,10 @@ __all__ = [
     "ServiceList",
     "ServiceStatus",
     "Services",
+    "StreamedResponse",
+    "StreamingCall",
+    "StreamingEndpoints",
+    "StreamingServices",
     "SyncBatchRun",
     "UpdateServicePayload",
     "Versions",

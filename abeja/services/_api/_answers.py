@@ -70,7 +70,10 @@ class HTTPResponse:
     request's ``Authorization`` header).
     """
 
-    __slots__ = ("method", "url", "status_code", "reason", "headers", "content", "elapsed", "_raw")
+    __slots__ = (
+        "method", "url", "status_code", "reason", "headers", "content", "elapsed", "_raw",
+        "body_stream",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -96,6 +99,9 @@ class HTTPResponse:
         """Seconds from sending the request to reading the whole body."""
         self._raw = raw
         """Makes the requests.Response (for abeja-sdk compatibility), once, on demand."""
+        self.body_stream: Any = None
+        """A streamed call's 2xx body, unread (``content`` is then empty): a ``BodyStream``
+        on the sync client, an ``AsyncBodyStream`` on the async one."""
 
     @property
     def request_id(self) -> str | None:
@@ -115,12 +121,13 @@ class HTTPResponse:
         return response
 
     def __getstate__(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__ if name != "_raw"}
+        skip = ("_raw", "body_stream")  # an open connection is not pickled
+        return {name: getattr(self, name) for name in self.__slots__ if name not in skip}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
             object.__setattr__(self, name, value)
-        self._raw = None
+        self._raw = self.body_stream = None
 
     def __repr__(self) -> str:
         return f"HTTPResponse({self.method} {self.url} -> {self.status_code})"
@@ -168,6 +175,27 @@ def whole_answers() -> Iterator[list[HTTPResponse]]:
         yield answers
     finally:
         _raw_answers.reset(token)
+
+
+_streamed: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "abeja_services_streamed", default=False
+)
+"""Set by ``with_streaming_response`` around its prediction: the body is left unread."""
+
+
+@contextlib.contextmanager
+def streamed_answers() -> Iterator[None]:
+    """Within: a prediction's 2xx answer comes with its body unread, in ``body_stream``."""
+    token = _streamed.set(True)
+    try:
+        yield
+    finally:
+        _streamed.reset(token)
+
+
+def answers_streamed() -> bool:
+    """Whether the prediction sent now is to leave its body unread."""
+    return _streamed.get()
 
 
 def _invalid(response: HTTPResponse, message: str) -> exc.InvalidResponseError:

@@ -47,7 +47,7 @@ class Limits:
     """How long and how much one attempt may take (a plain slotted class: one is made
     per call, and a frozen dataclass's ``__init__`` costs several times as much)."""
 
-    __slots__ = ("timeout", "deadline_at", "clock", "max_bytes")
+    __slots__ = ("timeout", "deadline_at", "clock", "max_bytes", "stream")
 
     def __init__(self, timeout: float, deadline_at: float, clock: Clock, max_bytes: int) -> None:
         self.timeout = timeout
@@ -57,6 +57,10 @@ class Limits:
         self.clock = clock
         self.max_bytes = max_bytes
         """The largest 2xx body accepted (decompressed)."""
+        self.stream = False
+        """A 2xx body is left unread, to be read as it arrives (``with_streaming_response``):
+        ``max_bytes`` and the deadline then end with the head; each read of the body has
+        ``timeout``."""
 
     def __repr__(self) -> str:
         return f"Limits(timeout={self.timeout}, deadline_at={self.deadline_at})"

@@ -146,6 +146,8 @@ def read_answer(
                 f"the server answered {status} (informational) as if it were the answer",
                 sent=True,
             )
+        if limits.stream and status < 300:
+            return _streamed(raw, url, method, status, limits.timeout, watched)
         cap = limits.max_bytes if status < 300 else C.MAX_ERROR_BODY_BYTES
         content, complete = _read_body(raw, limits, cap)
         if not complete and status < 300:
@@ -179,10 +181,76 @@ def read_answer(
             elapsed=0.0,
             raw=to_requests,
         )
-
     except BaseException:
         discard(raw)
         raise
+
+
+def _streamed(
+    raw: Any,
+    url: str,
+    method: str,
+    status: int,
+    timeout: float,
+    watched: requests.Response | None,
+) -> HTTPResponse:
+    """A 2xx answer whose body is left to read (``Limits.stream``), in ``body_stream``."""
+    answer = HTTPResponse(
+        method=method,
+        url=url,
+        status_code=status,
+        reason=(watched.reason if watched is not None else raw.reason) or "",
+        headers=watched.headers if watched is not None else raw.headers,
+        content=b"",
+        elapsed=0.0,
+    )
+    answer.body_stream = BodyStream(raw, timeout, f"{method} {url}")
+    return answer
+
+
+class BodyStream:
+    """A 2xx body not yet read (``with_streaming_response``): ``next_chunk`` reads at most
+    ``READ_CHUNK`` bytes (inflated) after one ``recv``, each on the per-read timeout (not the
+    call's deadline: a stream may last longer). Read to its end, the connection goes back
+    to the pool; closed before, or broken, it is closed. A failure raises the public error
+    (``APIConnectionError``/``APITimeoutError``, ``may_have_applied``: the model answered)."""
+
+    __slots__ = ("_raw", "_timeout", "_what", "ended")
+
+    def __init__(self, raw: Any, timeout: float, what: str) -> None:
+        self._raw = raw
+        self._timeout = timeout
+        self._what = what
+        self.ended = False
+        """Read to its end, failed or closed: nothing more comes."""
+
+    def next_chunk(self) -> bytes:
+        """The next piece of the body; b"" at its end."""
+        if self.ended:
+            return b""
+        raw = self._raw
+        try:
+            sock = _socket_of(raw)
+            if sock is not None:
+                sock.settimeout(self._timeout)
+            chunk: bytes = raw.read1(C.READ_CHUNK, decode_content=True)
+        except BaseException as error:  # a Ctrl-C mid-read too: the connection is given up
+            self.close()
+            if not isinstance(error, Exception):
+                raise
+            failure = classify(error, reading=True)
+            raise failure.to_error(self._what, may_have_applied=True) from None
+        if not chunk:
+            self.ended = True
+            _release(raw)
+        return chunk
+
+    def close(self) -> None:
+        """Stop reading: the connection is closed (its unread bytes must not answer the
+        next request); nothing is done once the body has ended."""
+        if not self.ended:
+            self.ended = True
+            discard(self._raw)
 
 
 def _requests_response(

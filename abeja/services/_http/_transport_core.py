@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 from .. import _constants as C
 from .. import errors as exc
-from .._api._answers import HTTPResponse
+from .._api._answers import HTTPResponse, answers_streamed
 from .._api._bodies import DataBody, PredictBody, encode_json, open_predict_body
 from .._api._response import error_for
 from .._api._validation import check_headers, check_timeout
@@ -293,9 +293,14 @@ class TransportCore(Generic[_Answer_co]):
         timeout: float | None,
         max_bytes: int,
     ) -> _Answer_co:
-        """A prediction: its body opened (a ``Path`` streamed, then closed), then sent."""
-        opened = open_predict_body(json, data, content_type)
-        return self._predicted(url, opened, self.limits(timeout, max_bytes))
+        """A prediction: its body opened (a ``Path`` streamed, then closed), then sent.
+
+        Within ``streamed_answers()`` (``with_streaming_response``), a 2xx answer comes
+        back with its body unread, in ``body_stream``.
+        """
+        limits = self.limits(timeout, max_bytes)
+        limits.stream = answers_streamed()
+        return self._predicted(url, open_predict_body(json, data, content_type), limits)
 
     def _answer(self, call: Call, limits: Limits) -> _Answer_co:
         """Send ``call`` under the retry policy; the 2xx answer or the error raised."""

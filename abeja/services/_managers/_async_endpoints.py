@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from .._api._answers import HTTPResponse, PredictResponse
+from .._api._async_streamed import async_streaming_call
 from .._api._bodies import DataBody
 from .._api._response import decode_model
 from .._api._routes import Routes
@@ -59,6 +60,11 @@ class AsyncEndpoints:
     def with_raw_response(self) -> AsyncRawEndpoints:
         """The same calls, returning the HTTP answer beside the model."""
         return AsyncRawEndpoints(self)
+
+    @property
+    def with_streaming_response(self) -> AsyncStreamingEndpoints:
+        """``predict``, its answer's body read as it arrives (a context manager)."""
+        return AsyncStreamingEndpoints(self)
 
     def _one(self, response: HTTPResponse, deployment_id: str) -> AsyncEndpoint:
         endpoint = decode_model(AsyncEndpoint, response)._from(response)
@@ -269,6 +275,13 @@ class AsyncRawEndpoints:
         self.update = async_raw_call(endpoints.update)
         self.delete = async_raw_call(endpoints.delete)
         self.predict = async_raw_call(endpoints.predict)
+
+
+class AsyncStreamingEndpoints:
+    """``endpoints.with_streaming_response``: ``predict``, its answer read as it arrives."""
+
+    def __init__(self, endpoints: AsyncEndpoints) -> None:
+        self.predict = async_streaming_call(endpoints.predict)
 
 
 # endpoint.predict(...), endpoint.switch_to(...): the manager's parameter docs (_docs).

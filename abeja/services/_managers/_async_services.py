@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from .._api._answers import HTTPResponse, PredictResponse
+from .._api._async_streamed import async_streaming_call
 from .._api._bodies import DataBody
 from .._api._routes import Routes
 from .._api._validation import check_path_id
@@ -66,6 +67,11 @@ class AsyncServices(AsyncServiceWaits):
         """The same calls, returning the HTTP answer beside the model
         ([`RawResponse`][abeja.services.RawResponse])."""
         return AsyncRawServices(self)
+
+    @property
+    def with_streaming_response(self) -> AsyncStreamingServices:
+        """``predict``, its answer's body read as it arrives (a context manager)."""
+        return AsyncStreamingServices(self)
 
     def _organization(self) -> str:
         if self._organization_id is None:
@@ -133,10 +139,8 @@ class AsyncServices(AsyncServiceWaits):
             deployment_id: the deployment (13 digits).
             service_id: the service (``ser-...``).
         """
-        organization = self._organization()
-        return self._service(
-            await self._routes.get_service(organization, deployment_id, service_id)
-        )
+        response = await self._routes.get_service(self._organization(), deployment_id, service_id)
+        return self._service(response)
 
     async def list(self, deployment_id: str) -> AsyncServiceList:
         """List the services of a deployment.
@@ -181,11 +185,9 @@ class AsyncServices(AsyncServiceWaits):
             enable_autoscale=enable_autoscale,
             environment=environment,
         )
-        organization = self._organization()
-        routes = self._routes
-        return self._service(
-            await routes.update_service(organization, deployment_id, service_id, body)
-        )
+        routes, organization = self._routes, self._organization()
+        response = await routes.update_service(organization, deployment_id, service_id, body)
+        return self._service(response)
 
     async def delete(self, deployment_id: str, service_id: str) -> ActionResult:
         """Delete a service.
@@ -194,8 +196,8 @@ class AsyncServices(AsyncServiceWaits):
             deployment_id: the deployment (13 digits).
             service_id: the service (``ser-...``).
         """
-        organization = self._organization()
-        response = await self._routes.delete_service(organization, deployment_id, service_id)
+        routes, organization = self._routes, self._organization()
+        response = await routes.delete_service(organization, deployment_id, service_id)
         return parse(ActionResult, response)
 
     async def start(self, deployment_id: str, service_id: str) -> ActionResult:
@@ -205,8 +207,8 @@ class AsyncServices(AsyncServiceWaits):
             deployment_id: the deployment (13 digits).
             service_id: the service (``ser-...``).
         """
-        organization = self._organization()
-        response = await self._routes.start_service(organization, deployment_id, service_id)
+        routes, organization = self._routes, self._organization()
+        response = await routes.start_service(organization, deployment_id, service_id)
         return parse(ActionResult, response)
 
     async def stop(self, deployment_id: str, service_id: str) -> ActionResult:
@@ -216,8 +218,8 @@ class AsyncServices(AsyncServiceWaits):
             deployment_id: the deployment (13 digits).
             service_id: the service (``ser-...``).
         """
-        organization = self._organization()
-        response = await self._routes.stop_service(organization, deployment_id, service_id)
+        routes, organization = self._routes, self._organization()
+        response = await routes.stop_service(organization, deployment_id, service_id)
         return parse(ActionResult, response)
 
     async def logs(
@@ -371,15 +373,9 @@ class AsyncServices(AsyncServiceWaits):
 
 class AsyncRawServices:
     """``services.with_raw_response``: each call returns a
-    [`RawResponse`][abeja.services.RawResponse] (on the async client, a coroutine of it).
-
-    .. code-block:: python
-
-        raw = client.services.with_raw_response.get(deployment_id, service_id)
-        raw.status_code, raw.request_id, raw.elapsed, raw.parsed.status
-
-    The calls that send one request are here (not the waiters, nor ``iter_logs``).
-    """
+    [`RawResponse`][abeja.services.RawResponse] (on the async client, a coroutine of it),
+    such as ``with_raw_response.get(deployment_id, service_id).parsed.status``. The calls
+    that send one request are here (not the waiters, nor ``iter_logs``)."""
 
     def __init__(self, services: AsyncServices) -> None:
         self.create = async_raw_call(services.create)
@@ -391,6 +387,13 @@ class AsyncRawServices:
         self.stop = async_raw_call(services.stop)
         self.logs = async_raw_call(services.logs)
         self.predict = async_raw_call(services.predict)
+
+
+class AsyncStreamingServices:
+    """``services.with_streaming_response``: ``predict``, its answer read as it arrives."""
+
+    def __init__(self, services: AsyncServices) -> None:
+        self.predict = async_streaming_call(services.predict)
 
 
 # service.predict(...) and the others: the manager's parameter docs, written once (_docs).

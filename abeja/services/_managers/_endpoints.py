@@ -14,6 +14,7 @@ from .._api._answers import HTTPResponse, PredictResponse
 from .._api._bodies import DataBody
 from .._api._response import decode_model
 from .._api._routes import Routes
+from .._api._streamed import streaming_call
 from .._api._validation import check_path_id
 from ..models import ActionResult, Endpoint, EndpointList
 from ._bound import BoundEndpoint
@@ -55,6 +56,11 @@ class Endpoints:
     def with_raw_response(self) -> RawEndpoints:
         """The same calls, returning the HTTP answer beside the model."""
         return RawEndpoints(self)
+
+    @property
+    def with_streaming_response(self) -> StreamingEndpoints:
+        """``predict``, its answer's body read as it arrives (a context manager)."""
+        return StreamingEndpoints(self)
 
     def _one(self, response: HTTPResponse, deployment_id: str) -> Endpoint:
         endpoint = decode_model(Endpoint, response)._from(response)
@@ -263,6 +269,13 @@ class RawEndpoints:
         self.update = raw_call(endpoints.update)
         self.delete = raw_call(endpoints.delete)
         self.predict = raw_call(endpoints.predict)
+
+
+class StreamingEndpoints:
+    """``endpoints.with_streaming_response``: ``predict``, its answer read as it arrives."""
+
+    def __init__(self, endpoints: Endpoints) -> None:
+        self.predict = streaming_call(endpoints.predict)
 
 
 # endpoint.predict(...), endpoint.switch_to(...): the manager's parameter docs (_docs).

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, overload
 from .._api._answers import HTTPResponse, PredictResponse
 from .._api._bodies import DataBody
 from .._api._routes import Routes
+from .._api._streamed import streaming_call
 from .._api._validation import check_path_id
 from .._http._types import Clock, Sleep
 from ..models import ActionResult, LogPage, Service, ServiceList, UpdateServicePayload
@@ -63,6 +64,11 @@ class Services(ServiceWaits):
         """The same calls, returning the HTTP answer beside the model
         ([`RawResponse`][abeja.services.RawResponse])."""
         return RawServices(self)
+
+    @property
+    def with_streaming_response(self) -> StreamingServices:
+        """``predict``, its answer's body read as it arrives (a context manager)."""
+        return StreamingServices(self)
 
     def _organization(self) -> str:
         if self._organization_id is None:
@@ -129,8 +135,8 @@ class Services(ServiceWaits):
             deployment_id: the deployment (13 digits).
             service_id: the service (``ser-...``).
         """
-        organization = self._organization()
-        return self._service(self._routes.get_service(organization, deployment_id, service_id))
+        response = self._routes.get_service(self._organization(), deployment_id, service_id)
+        return self._service(response)
 
     def list(self, deployment_id: str) -> ServiceList:
         """List the services of a deployment.
@@ -175,9 +181,9 @@ class Services(ServiceWaits):
             enable_autoscale=enable_autoscale,
             environment=environment,
         )
-        organization = self._organization()
-        routes = self._routes
-        return self._service(routes.update_service(organization, deployment_id, service_id, body))
+        routes, organization = self._routes, self._organization()
+        response = routes.update_service(organization, deployment_id, service_id, body)
+        return self._service(response)
 
     def delete(self, deployment_id: str, service_id: str) -> ActionResult:
         """Delete a service.
@@ -186,8 +192,8 @@ class Services(ServiceWaits):
             deployment_id: the deployment (13 digits).
             service_id: the service (``ser-...``).
         """
-        organization = self._organization()
-        response = self._routes.delete_service(organization, deployment_id, service_id)
+        routes, organization = self._routes, self._organization()
+        response = routes.delete_service(organization, deployment_id, service_id)
         return parse(ActionResult, response)
 
     def start(self, deployment_id: str, service_id: str) -> ActionResult:
@@ -197,8 +203,8 @@ class Services(ServiceWaits):
             deployment_id: the deployment (13 digits).
             service_id: the service (``ser-...``).
         """
-        organization = self._organization()
-        response = self._routes.start_service(organization, deployment_id, service_id)
+        routes, organization = self._routes, self._organization()
+        response = routes.start_service(organization, deployment_id, service_id)
         return parse(ActionResult, response)
 
     def stop(self, deployment_id: str, service_id: str) -> ActionResult:
@@ -208,8 +214,8 @@ class Services(ServiceWaits):
             deployment_id: the deployment (13 digits).
             service_id: the service (``ser-...``).
         """
-        organization = self._organization()
-        response = self._routes.stop_service(organization, deployment_id, service_id)
+        routes, organization = self._routes, self._organization()
+        response = routes.stop_service(organization, deployment_id, service_id)
         return parse(ActionResult, response)
 
     def logs(
@@ -363,15 +369,9 @@ class Services(ServiceWaits):
 
 class RawServices:
     """``services.with_raw_response``: each call returns a
-    [`RawResponse`][abeja.services.RawResponse] (on the async client, a coroutine of it).
-
-    .. code-block:: python
-
-        raw = client.services.with_raw_response.get(deployment_id, service_id)
-        raw.status_code, raw.request_id, raw.elapsed, raw.parsed.status
-
-    The calls that send one request are here (not the waiters, nor ``iter_logs``).
-    """
+    [`RawResponse`][abeja.services.RawResponse] (on the async client, a coroutine of it),
+    such as ``with_raw_response.get(deployment_id, service_id).parsed.status``. The calls
+    that send one request are here (not the waiters, nor ``iter_logs``)."""
 
     def __init__(self, services: Services) -> None:
         self.create = raw_call(services.create)
@@ -383,6 +383,13 @@ class RawServices:
         self.stop = raw_call(services.stop)
         self.logs = raw_call(services.logs)
         self.predict = raw_call(services.predict)
+
+
+class StreamingServices:
+    """``services.with_streaming_response``: ``predict``, its answer read as it arrives."""
+
+    def __init__(self, services: Services) -> None:
+        self.predict = streaming_call(services.predict)
 
 
 # service.predict(...) and the others: the manager's parameter docs, written once (_docs).

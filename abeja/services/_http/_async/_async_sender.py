@@ -249,7 +249,7 @@ class AsyncSender:
     ) -> HTTPResponse:
         async with self._slots:
             phases["slot"] = True
-            fast = self._fast_pools(call)
+            fast = None if limits.stream else self._fast_pools(call)
             if fast is not None:
                 body = fast_body(call.data)
                 if body is not False:
@@ -286,10 +286,12 @@ class AsyncSender:
             call.url,
             headers=headers,
             content=_content(call.data),
-            timeout=httpx.Timeout(phase),
+            # A streamed body's reads each have the call's timeout (the head, the deadline).
+            timeout=httpx.Timeout(phase, read=limits.timeout if limits.stream else phase),
         )
         response = await self.client.send(request, stream=True)
         phases["reading"] = True
+        streamed = False
         try:
             status = response.status_code
             if answered_informational(response):
@@ -298,8 +300,14 @@ class AsyncSender:
                     "the server answered 1xx (informational) as if it were the answer",
                     sent=True,
                 )
-            cap = limits.max_bytes if status < 300 else C.MAX_ERROR_BODY_BYTES
             decoder = _decoder(response.headers.get("Content-Encoding", ""))
+            if limits.stream and status < 300:
+                answer = _answer(call, response, status, io.BytesIO())
+                what = f"{call.method} {answer.url}"
+                answer.body_stream = AsyncBodyStream(response, decoder, what)
+                streamed = True
+                return answer
+            cap = limits.max_bytes if status < 300 else C.MAX_ERROR_BODY_BYTES
             chunks = io.BytesIO()  # held once: its buffer becomes the body (no join)
             total = 0
             async for raw in response.aiter_raw(C.READ_CHUNK):
@@ -312,5 +320,56 @@ class AsyncSender:
                         return _answer(call, response, status, chunks)
                     chunks.write(chunk)
         finally:
-            await response.aclose()  # unread bytes close the connection: never reused
+            if not streamed:
+                await response.aclose()  # unread bytes close the connection: never reused
         return _answer(call, response, status, chunks)
+
+
+class AsyncBodyStream:
+    """A 2xx body not yet read (``with_streaming_response``): ``next_chunk`` reads the
+    next piece (at most ``READ_CHUNK`` bytes inflated at a time), each read on the per-read
+    timeout. Read to its end, the connection goes back to the pool; closed before, broken
+    or cancelled, it is closed. A failure raises the public error (``may_have_applied``)."""
+
+    def __init__(
+        self, response: httpx.Response, decoder: Callable[[bytes], Iterator[bytes]], what: str
+    ) -> None:
+        self._response = response
+        self._raw = response.aiter_raw(C.READ_CHUNK)
+        self._decoder = decoder
+        self._pieces: Iterator[bytes] = iter(())
+        self._what = what
+        self.ended = False
+        """Read to its end, failed or closed: nothing more comes."""
+
+    async def next_chunk(self) -> bytes:
+        """The next piece of the body; b"" at its end."""
+        try:
+            while not self.ended:
+                piece = next(self._pieces, b"")
+                if piece:
+                    return piece
+                try:
+                    raw = await self._raw.__anext__()
+                except StopAsyncIteration:
+                    await self.close()
+                    break
+                self._pieces = self._decoder(raw)
+        except AttemptFailed as failure:  # a corrupt gzip
+            await self.close()
+            raise failure.to_error(self._what, may_have_applied=True) from None
+        except _NETWORK_ERRORS as error:
+            await self.close()
+            broken = classify(error, reading=True)
+            raise broken.to_error(self._what, may_have_applied=True) from None
+        except BaseException:  # cancelled mid-read: the connection is given up
+            await asyncio.shield(self.close())
+            raise
+        return b""
+
+    async def close(self) -> None:
+        """Stop reading (a connection with unread bytes is closed, never reused)."""
+        if not self.ended:
+            self.ended = True
+            with contextlib.suppress(Exception):
+                await self._response.aclose()
