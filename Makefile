@@ -122,9 +122,10 @@ reliability: install
 demo: $(RUNTIME)
 	$(PY) docs/quickstart.py
 
+# Every figure in one run (benchmarks/all.py: each benchmark below in turn, one report with
+# the date and commit in benchmarks/results/all.md); `make bench BENCH=--quick` for fewer rounds.
 bench: install
-	$(PY) benchmarks/run.py
-	$(PY) benchmarks/cold_start.py
+	$(PY) benchmarks/all.py $(BENCH)
 
 # The async client against 16 threads on the sync one, and against bare httpx.
 bench-async: install
