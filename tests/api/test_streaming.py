@@ -4,6 +4,7 @@ does not send: huge, trickled, gzipped, cut short)."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import tracemalloc
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from abeja.exceptions import APIConnectionError, APITimeoutError, BadRequest, Error
+from abeja.services import AsyncServiceClient
 from abeja.services.testing import ServiceEmulator
 
 from ..clients import KINDS, emulated_client, make_client
@@ -241,3 +243,44 @@ def test_each_read_has_the_timeout_and_the_deadline_ends_with_the_head(kind: str
             answer_.read()
         assert raised.value.may_have_applied is True
         assert client._transport.checked_out() == 0  # noqa: SLF001
+
+
+def test_an_async_read_cancelled_mid_body_closes_its_connection() -> None:
+    stalled: list[bytes | float] = [b"x" * 1000, 5.0, b"y"]
+
+    async def cancelled(client: AsyncServiceClient) -> int:
+        streaming = client.services.with_streaming_response
+        async with streaming.predict(DEP, SID, json={}) as answer_:
+            chunks = answer_.iter_bytes()
+            assert await anext(chunks) == b"x" * 1000
+            reading = asyncio.ensure_future(anext(chunks))
+            await asyncio.sleep(0.1)
+            reading.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await reading
+            assert answer_.is_closed
+        return client._transport.checked_out()  # noqa: SLF001
+
+    with HostileServer(_chunked(stalled)) as server:
+        client = AsyncServiceClient(
+            ORG, base_url=server.url, credential={"auth_token": "t"},
+            service_url_template=server.url + "/o/{organization_id}",
+        )  # fmt: skip
+
+        async def run() -> int:
+            async with client:
+                return await cancelled(client)
+
+        assert asyncio.run(run()) == 0
+
+
+def test_each_piece_is_handed_on_as_it_arrives(kind: str) -> None:
+    pieces: list[bytes | float] = [b"first piece", 1.0, b"second"]
+    with (
+        HostileServer(_chunked(pieces)) as server,
+        _client(kind, server) as client,
+        _predict(client) as answer_,
+    ):
+        chunks = iter(answer_.iter_bytes())
+        assert next(chunks) == b"first piece"  # not held back until more comes
+        assert b"".join(chunks) == b"second"

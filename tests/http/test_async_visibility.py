@@ -112,3 +112,21 @@ def test_pytest_httpx_answers_our_calls_and_our_errors_come_out(httpx_mock: HTTP
         assert emulator.count() == 0
     assert [request.method for request in httpx_mock.get_requests()] == ["GET", "GET"]
     assert isinstance(httpx_mock.get_requests()[0], httpx.Request)
+
+
+def test_respx_answers_a_streamed_prediction() -> None:
+    body = b"x" * 300_000
+
+    async def stream(emulator: ServiceEmulator) -> list[int]:
+        async with _client(emulator) as client:
+            with respx.mock(assert_all_called=True) as mocked:
+                route = mocked.post(url__regex=r".*/services/ser-.*").respond(content=body)
+                streaming = client.services.with_streaming_response
+                async with streaming.predict(emulator.deployment_id, SID, json={}) as answer:
+                    sizes = [len(chunk) async for chunk in answer.iter_bytes(chunk_size=100_000)]
+                assert route.calls.last.request.headers["Authorization"].startswith("Bearer ")
+                return sizes
+
+    with ServiceEmulator() as emulator:
+        assert asyncio.run(stream(emulator)) == [100_000] * 3
+        assert emulator.count() == 0  # respx answered

@@ -7,6 +7,8 @@ proxies all act, including when installed after the client was made.
 
 from __future__ import annotations
 
+import re
+
 import requests
 import requests_mock
 import responses
@@ -110,3 +112,17 @@ def test_a_hook_added_to_the_clients_own_session_path_is_honoured(
     finally:
         session.hooks["response"].clear()
     assert seen == [200]
+
+
+def test_responses_answers_a_streamed_prediction(
+    client: ServiceClient, emulator: ServiceEmulator
+) -> None:
+    body = b"line one\nline two\n" * 1000
+    with responses.RequestsMock() as mocked:
+        mocked.add(responses.POST, re.compile(r".*/services/ser-.*"), body=body)
+        streaming = client.services.with_streaming_response
+        with streaming.predict(emulator.deployment_id, "ser-abc1111111111111", json={}) as answer:
+            lines = list(answer.iter_lines())
+        assert mocked.calls[0].request.headers["Authorization"].startswith("Bearer ")
+    assert lines == ["line one", "line two"] * 1000
+    assert emulator.count() == 0  # responses answered

@@ -335,7 +335,7 @@ class AsyncBodyStream:
         self, response: httpx.Response, decoder: Callable[[bytes], Iterator[bytes]], what: str
     ) -> None:
         self._response = response
-        self._raw = response.aiter_raw(C.READ_CHUNK)
+        self._raw = response.aiter_raw()  # as it comes (a chunk_size would wait to fill it)
         self._decoder = decoder
         self._pieces: Iterator[bytes] = iter(())
         self._what = what
