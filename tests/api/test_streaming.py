@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import io
 import json
 import tracemalloc
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import requests
+import requests.adapters
 
 from abeja.exceptions import APIConnectionError, APITimeoutError, BadRequest, Error
-from abeja.services import AsyncServiceClient
+from abeja.services import AsyncServiceClient, ServiceClient
 from abeja.services.testing import ServiceEmulator
 
 from ..clients import KINDS, emulated_client, make_client
@@ -284,3 +287,35 @@ def test_each_piece_is_handed_on_as_it_arrives(kind: str) -> None:
         chunks = iter(answer_.iter_bytes())
         assert next(chunks) == b"first piece"  # not held back until more comes
         assert b"".join(chunks) == b"second"
+
+
+class _FileAdapter(requests.adapters.BaseAdapter):
+    """A user's adapter answering from memory, its raw answer a plain file (no ``read1``)."""
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        response = requests.Response()
+        response.status_code, response.url, response.request = 200, str(request.url), request
+        response.raw = io.BytesIO(b"a\nb\n" * 50_000)
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_users_adapter_whose_answer_has_no_read1_streams_too() -> None:
+    session = requests.Session()
+    session.mount("http://", _FileAdapter())
+    with ServiceClient(ORG, base_url="http://api.invalid", credential={"auth_token": "t"},
+                       session=session) as client:  # fmt: skip
+        streaming = client.services.with_streaming_response
+        with streaming.predict(DEP, SID, json={}) as answer_:
+            lines = list(answer_.iter_lines())
+    assert lines == ["a", "b"] * 50_000
+
+
+def test_a_users_adapter_whose_answer_has_no_read1_is_read_whole_too() -> None:
+    session = requests.Session()
+    session.mount("http://", _FileAdapter())
+    with ServiceClient(ORG, base_url="http://api.invalid", credential={"auth_token": "t"},
+                       session=session) as client:  # fmt: skip
+        assert client.services.predict(DEP, SID, json={}).content == b"a\nb\n" * 50_000

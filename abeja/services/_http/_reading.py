@@ -233,7 +233,11 @@ class BodyStream:
             sock = _socket_of(raw)
             if sock is not None:
                 sock.settimeout(self._timeout)
-            chunk: bytes = raw.read1(C.READ_CHUNK, decode_content=True)
+            chunk: bytes = (
+                raw.read1(C.READ_CHUNK, decode_content=True)
+                if _reads_in_chunks(raw)
+                else raw.read(C.READ_CHUNK)
+            )
         except BaseException as error:  # a Ctrl-C mid-read too: the connection is given up
             self.close()
             if not isinstance(error, Exception):
@@ -275,8 +279,7 @@ def _requests_response(
 
 def _read_body(raw: Any, limits: Limits, cap: int) -> tuple[bytes, bool]:
     """The body up to ``cap`` bytes, and whether it was all of it."""
-    read1 = getattr(raw, "read1", None)
-    if read1 is None:  # not a urllib3 response (a custom adapter's): read it whole
+    if not _reads_in_chunks(raw):  # not a urllib3 response (a custom adapter's): read it whole
         body = raw.read() if hasattr(raw, "read") else b""
         return body[:cap], len(body) <= cap
     sock = _socket_of(raw)
@@ -292,7 +295,7 @@ def _read_body(raw: Any, limits: Limits, cap: int) -> tuple[bytes, bool]:
                 )
             if sock is not None:
                 sock.settimeout(min(limits.timeout, remaining))
-            chunk = read1(C.READ_CHUNK, decode_content=True)
+            chunk = raw.read1(C.READ_CHUNK, decode_content=True)
             if not chunk:
                 break
             total += len(chunk)
@@ -308,6 +311,12 @@ def _read_body(raw: Any, limits: Limits, cap: int) -> tuple[bytes, bool]:
         raise past_deadline(classify(error, reading=True), limits) from None
     _release(raw)
     return chunks.getvalue(), True
+
+
+def _reads_in_chunks(raw: Any) -> bool:
+    """Whether ``raw`` is urllib3's answer or ours (``read1`` inflating, ``release_conn``),
+    not another kind (a custom adapter's file, whose ``read1`` takes no ``decode_content``)."""
+    return hasattr(raw, "release_conn") and hasattr(raw, "read1")
 
 
 def discard(raw: Any) -> None:
