@@ -24,23 +24,30 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPORT = HERE / "results" / "all.md"
 
-# (title, script and its arguments, the arguments --quick adds)
-STEPS: list[tuple[str, list[str], list[str]]] = [
-    ("Gets, lists, 16 threads and memory against http.client, requests and abeja-sdk",
+# (short name, title, script and its arguments, the arguments --quick adds)
+STEPS: list[tuple[str, str, list[str], list[str]]] = [
+    ("run.py", "Gets, lists, 16 threads and memory against http.client, requests and abeja-sdk",
      ["run.py"], ["--rounds", "5", "--calls", "100"]),
-    ("Cold start", ["cold_start.py"], ["--rounds", "5"]),
-    ("Instructions per call: a get", ["ir.py"], ["--quick"]),
-    ("Instructions per call: a 1 MiB predict", ["ir.py", "--predict"], ["--quick"]),
-    ("Instructions per call: a page of 1,000 log events", ["ir.py", "--logs"], ["--quick"]),
-    ("Instructions per call: the compat list of 10,000", ["ir.py", "--compat-list"], ["--quick"]),
-    ("The import", ["import_ir.py"], []),
-    ("The async client against aiohttp and httpx", ["async_bench.py"],
+    ("cold start", "Cold start", ["cold_start.py"], ["--rounds", "5"]),
+    ("ir get", "Instructions per call: a get", ["ir.py"], ["--quick"]),
+    ("ir predict", "Instructions per call: a 1 MiB predict", ["ir.py", "--predict"],
+     ["--quick"]),
+    ("ir logs", "Instructions per call: a page of 1,000 log events", ["ir.py", "--logs"],
+     ["--quick"]),
+    ("ir compat list", "Instructions per call: the compat list of 10,000",
+     ["ir.py", "--compat-list"], ["--quick"]),
+    ("import", "The import", ["import_ir.py"], []),
+    ("async", "The async client against aiohttp and httpx", ["async_bench.py"],
      ["--rounds", "3", "--calls", "150"]),
-    ("16 threads on one client against the floor", ["threads_vs.py"], ["--rounds", "3"]),
-    ("A 100 MiB answer, whole and streamed", ["big_answer.py"], ["--rounds", "2"]),
+    ("threads", "16 threads on one client against the floor", ["threads_vs.py"],
+     ["--rounds", "3"]),
+    ("answer", "A 100 MiB answer, whole and streamed", ["big_answer.py"], ["--rounds", "2"]),
 ]  # fmt: skip
 
-VERDICT = re.compile(r"\b(not met|met)\b|\*\*no\*\*|\| yes \|")
+# A verdict line: "... (met)", "... not met", a targets table's "| yes |" or "**no**", a cold
+# start row ending "yes"/"no".
+VERDICT = re.compile(r"\b(not met|met)\b|\*\*no\*\*|\| yes \||\s(yes|no)$")
+HEADERS = ("| target", "case ")
 
 
 def commit() -> str:
@@ -58,12 +65,12 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer rounds and calls")
     parser.add_argument("--only", default="", help="run the steps whose title has this text")
     args = parser.parse_args()
-    started = time.monotonic()
+    started, measured = time.monotonic(), commit()  # before the results files change
     sections: list[str] = []
     verdicts: list[str] = []
     failed = 0
-    for title, command, quick in STEPS:
-        if args.only and args.only.lower() not in title.lower():
+    for name, title, command, quick in STEPS:
+        if args.only and args.only.lower() not in f"{name} {title}".lower():
             continue
         extra = quick if args.quick else []
         argv = [sys.executable, str(HERE / command[0]), *command[1:], *extra]
@@ -77,12 +84,12 @@ def main() -> int:
         if done.returncode != 0:
             failed += 1
             output += f"\n\n(exit {done.returncode})\n{done.stderr.strip()[-2000:]}"
-        verdicts += [f"- {title}: {line.strip()}" for line in output.splitlines()
-                     if VERDICT.search(line) and not line.startswith("| target")]  # fmt: skip
+        verdicts += [f"- {name}: {line.strip()}" for line in output.splitlines()
+                     if VERDICT.search(line) and not line.startswith(HEADERS)]  # fmt: skip
         sections.append(f"## {title}\n\n`{' '.join(argv[1:])}`, {seconds:.0f} s\n\n"
                         f"```text\n{output}\n```\n")  # fmt: skip
     head = (
-        f"# Every figure, one run\n\n{datetime.date.today().isoformat()}, commit {commit()}, "
+        f"# Every figure, one run\n\n{datetime.date.today().isoformat()}, commit {measured}, "
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{'--quick, ' if args.quick else ''}{time.monotonic() - started:.0f} s in all.\n\n"
         "## Verdicts\n\n" + ("\n".join(verdicts) or "(none printed)") + "\n\n"

