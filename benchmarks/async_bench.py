@@ -161,6 +161,23 @@ def _bursts(base: str, rounds: int) -> None:
         theirs = statistics.median(rates[("aiohttp", size, loops)])
         shape = f"gather of {size:,} new calls" if loops == 1 else f"{size} tasks x {loops} calls"
         print(f"| {shape} | {ours:,.0f} | {theirs:,.0f} | {ours / theirs:.2f} |")
+    ours_by = {shape: statistics.median(rates[("abeja-services", *shape)]) for shape in shapes}
+    theirs_by = {shape: statistics.median(rates[("aiohttp", *shape)]) for shape in shapes}
+    ratios = {shape: ours_by[shape] / theirs_by[shape] for shape in shapes}
+    _verdicts(ratios, [ours_by[shape] for shape in shapes[:4]])
+
+
+def _verdicts(ratios: dict[tuple[int, int], float], growing: list[float]) -> None:
+    """Issue 33's targets for the bursts: ≥ 0.5× aiohttp (100 at once; 100 tasks looping),
+    and no drop in calls/s as the burst grows from 1 to 1,000 (each within 10% of the
+    one before, or above it)."""
+    print()
+    for shape, what in (((100, 1), "gather of 100"), ((100, 10), "100 tasks looping")):
+        met = "met" if ratios[shape] >= 0.5 else "not met"
+        print(f"{what} ≥ 0.5× aiohttp: {ratios[shape]:.2f}× ({met})")
+    drop = any(later < 0.9 * before for before, later in zip(growing, growing[1:], strict=False))
+    steps = " → ".join(f"{rate:,.0f}" for rate in growing)
+    print(f"no drop from 1 to 1,000 at once: {steps} calls/s ({'not met' if drop else 'met'})")
 
 
 def main() -> None:

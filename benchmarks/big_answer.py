@@ -108,9 +108,15 @@ def main() -> None:
         server.kill()
         server.wait()
     print("| a 100 MiB answer | peak RSS growth, MiB | × the body |\n|---|---:|---:|")
-    for kind, values in growth.items():
-        median = statistics.median(values)
+    medians = {kind: statistics.median(values) for kind, values in growth.items()}
+    for kind, median in medians.items():
         print(f"| {kind} | {median:.1f} | {median / 100:.2f} |")
+    whole = max(medians["sync"], medians["async"]) / 100
+    streamed = max(medians["sync streamed"], medians["async streamed"])
+    print(f"\nthe body held once by a whole read (≤ 1.10× it): {whole:.2f}× "
+          f"({'met' if whole <= 1.10 else 'not met'})")  # fmt: skip
+    print(f"a streamed read holds a chunk, not the body (< 10 MiB): {streamed:.1f} MiB "
+          f"({'met' if streamed < 10 else 'not met'})")  # fmt: skip
 
 
 if __name__ == "__main__":
