@@ -139,37 +139,31 @@ def test_bad_input_raises_on_entering_before_anything_is_sent(kind: str) -> None
     assert server.received == []
 
 
-def test_a_large_answer_streams_in_bounded_memory(kind: str) -> None:
-    total = 64 * MiB
+def _streamed_peak(kind: str, total: int, chunk_size: int | None) -> tuple[int, int]:
+    """Bytes streamed of a ``total``-byte answer, and the traced peak while reading it."""
     with HostileServer(_zeros(total)) as server, _client(kind, server) as client:
         tracemalloc.start()
         try:
             seen = 0
-            with client.services.with_streaming_response.predict(DEP, SID, json={}) as answer_:
-                for chunk in answer_.iter_bytes():
+            with _predict(client) as answer_:
+                for chunk in answer_.iter_bytes(chunk_size):
                     seen += len(chunk)
-            peak = tracemalloc.get_traced_memory()[1]
+            return seen, tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
-    assert seen == total
+
+
+def test_a_large_answer_streams_in_bounded_memory(kind: str) -> None:
+    seen, peak = _streamed_peak(kind, 64 * MiB, None)
+    assert seen == 64 * MiB
     assert peak < 4 * MiB  # the whole body would be 64
 
 
 @pytest.mark.long  # a gigabyte through the loopback: about 10 s a client
 def test_a_gibibyte_answer_streams_in_under_50_mb(kind: str) -> None:
-    total = 1024 * MiB
-    with HostileServer(_zeros(total)) as server, _client(kind, server) as client:
-        tracemalloc.start()
-        try:
-            seen = 0
-            with client.services.with_streaming_response.predict(DEP, SID, json={}) as answer_:
-                for chunk in answer_.iter_bytes(chunk_size=MiB):
-                    seen += len(chunk)
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+    seen, peak = _streamed_peak(kind, 1024 * MiB, MiB)
     print(f"streamed 1 GiB ({kind}): traced peak {peak / MiB:.2f} MiB")
-    assert seen == total and peak < 50 * MiB
+    assert seen == 1024 * MiB and peak < 50 * MiB
 
 
 def test_a_body_read_to_its_end_gives_its_connection_back_and_one_left_unread_closes_it(

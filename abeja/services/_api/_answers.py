@@ -86,6 +86,7 @@ class HTTPResponse:
         content: bytes,
         elapsed: float,
         raw: Callable[[], requests.Response] | None = None,
+        body_stream: Any = None,
     ) -> None:
         self.method = method
         self.url = url
@@ -96,10 +97,11 @@ class HTTPResponse:
         """Case-insensitive response headers."""
         self.content = content
         self.elapsed = elapsed
-        """Seconds from sending the request to reading the whole body."""
+        """Seconds from sending the request to reading the whole body (a streamed answer's:
+        to its head)."""
         self._raw = raw
         """Makes the requests.Response (for abeja-sdk compatibility), once, on demand."""
-        self.body_stream: Any = None
+        self.body_stream = body_stream
         """A streamed call's 2xx body, unread (``content`` is then empty): a ``BodyStream``
         on the sync client, an ``AsyncBodyStream`` on the async one."""
 

@@ -146,8 +146,10 @@ def read_answer(
                 f"the server answered {status} (informational) as if it were the answer",
                 sent=True,
             )
-        if limits.stream and status < 300:
-            return _streamed(raw, url, method, status, limits.timeout, watched)
+        headers = watched.headers if watched is not None else raw.headers
+        reason = (watched.reason if watched is not None else raw.reason) or ""
+        if limits.stream and status < 300:  # the body left to read (with_streaming_response)
+            return _unread(raw, limits, method, url, status, reason, headers)
         cap = limits.max_bytes if status < 300 else C.MAX_ERROR_BODY_BYTES
         content, complete = _read_body(raw, limits, cap)
         if not complete and status < 300:
@@ -157,8 +159,6 @@ def read_answer(
                 url=url,
                 limit=cap,
             )
-        headers = watched.headers if watched is not None else raw.headers
-        reason = (watched.reason if watched is not None else raw.reason) or ""
         # What abeja-sdk's APIClient returned, made on demand from plain values: nothing here
         # may keep the urllib3 response (and its socket) alive for as long as a model lives.
         to_requests: Callable[[], requests.Response]
@@ -186,26 +186,19 @@ def read_answer(
         raise
 
 
-def _streamed(
+def _unread(
     raw: Any,
-    url: str,
+    limits: Limits,
     method: str,
+    url: str,
     status: int,
-    timeout: float,
-    watched: requests.Response | None,
+    reason: str,
+    headers: Mapping[str, str],
 ) -> HTTPResponse:
-    """A 2xx answer whose body is left to read (``Limits.stream``), in ``body_stream``."""
-    answer = HTTPResponse(
-        method=method,
-        url=url,
-        status_code=status,
-        reason=(watched.reason if watched is not None else raw.reason) or "",
-        headers=watched.headers if watched is not None else raw.headers,
-        content=b"",
-        elapsed=0.0,
-    )
-    answer.body_stream = BodyStream(raw, timeout, f"{method} {url}")
-    return answer
+    """A 2xx answer whose body is left to read, in ``body_stream`` (``Limits.stream``)."""
+    stream = BodyStream(raw, limits.timeout, f"{method} {url}")
+    return HTTPResponse(method=method, url=url, status_code=status, reason=reason,
+                        headers=headers, content=b"", elapsed=0.0, body_stream=stream)  # fmt: skip
 
 
 class BodyStream:
